@@ -1,0 +1,67 @@
+package dev.vmrunner.cli;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** One line per record on stderr: time, level, message; child output carries its name. */
+final class LogSetup {
+
+    private static final DateTimeFormatter TIME =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+
+    private LogSetup() {
+    }
+
+    static void configure(Level level) {
+        Logger root = Logger.getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        Handler handler = new ConsoleHandler() {
+            {
+                setOutputStream(new PrintStream(System.err, true));
+            }
+        };
+        handler.setFormatter(new OneLine());
+        handler.setLevel(level);
+        root.addHandler(handler);
+        root.setLevel(Level.INFO);
+        // Only our own loggers go below INFO; libraries stay quiet.
+        Logger.getLogger("vmrunner").setLevel(level);
+        Logger.getLogger("dev.vmrunner").setLevel(level);
+    }
+
+    private static final class OneLine extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder line = new StringBuilder(128)
+                .append(TIME.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
+                .append(label(r.getLevel())).append(' ').append(formatMessage(r)).append('\n');
+            if (r.getThrown() != null && r.getLevel().intValue() < Level.INFO.intValue()) {
+                line.append(r.getThrown()).append('\n');
+            }
+            return line.toString();
+        }
+
+        private static String label(Level level) {
+            if (level == Level.SEVERE) {
+                return "ERROR";
+            }
+            if (level == Level.WARNING) {
+                return "WARN ";
+            }
+            if (level == Level.INFO) {
+                return "INFO ";
+            }
+            return "DEBUG";
+        }
+    }
+}

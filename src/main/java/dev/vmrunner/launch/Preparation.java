@@ -1,0 +1,97 @@
+package dev.vmrunner.launch;
+
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.Uuids;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+/**
+ * From a validated configuration to the commands of the VM's processes. {@link #forRun} also
+ * creates what a start needs in the data directory (uuid, NVRAM, saved template);
+ * {@link #dryRun} writes nothing.
+ */
+public final class Preparation {
+
+    /** The uuid shown by a dry run of a VM that has not started yet. */
+    static final String UUID_NOT_YET_GENERATED = "00000000-0000-0000-0000-000000000000";
+
+    private Preparation() {
+    }
+
+    /** A prepared VM: the commands, and the template they came from. */
+    public record Prepared(Commands commands, TemplateSource template) {
+    }
+
+    public static Prepared dryRun(RunnerConfig config, Path templatesDir, Renderer renderer)
+            throws LaunchException {
+        return render(config, templatesDir, renderer, dryRunUuid(config), firmware(config));
+    }
+
+    /** The template's raw output for a dry run, for template authors. */
+    public static String dryRunYaml(RunnerConfig config, Path templatesDir, Renderer renderer)
+            throws LaunchException {
+        return renderer.renderText(TemplateSource.forVm(config, templatesDir),
+            TemplateModel.of(config, dryRunUuid(config), firmware(config)));
+    }
+
+    public static Prepared forRun(RunnerConfig config, Path templatesDir, Renderer renderer)
+            throws LaunchException {
+        FirmwareFiles firmware = firmware(config);
+        try {
+            createPrivateDirectory(config.dataDir());
+            String uuid = Uuids.ensure(config);
+            Prepared prepared = render(config, templatesDir, renderer, uuid, firmware);
+            if (firmware != null && !Files.exists(firmware.vars())) {
+                // The VM's NVRAM: made once from the distribution's template, never replaced.
+                AtomicFiles.copy(firmware.varsTemplate(), firmware.vars());
+            }
+            prepared.template().saveFor(config);
+            return prepared;
+        } catch (IOException e) {
+            throw new LaunchException("Failed to prepare data directory " + config.dataDir()
+                + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Prepared render(RunnerConfig config, Path templatesDir, Renderer renderer,
+            String uuid, FirmwareFiles firmware) throws LaunchException {
+        TemplateSource template = TemplateSource.forVm(config, templatesDir);
+        Map<String, Object> model = TemplateModel.of(config, uuid, firmware);
+        Commands commands = renderer.render(template, model, config.vm().useTpm(),
+            config.cloudInit() != null);
+        return new Prepared(commands, template);
+    }
+
+    private static FirmwareFiles firmware(RunnerConfig config) throws LaunchException {
+        return FirmwareFiles.locate(config.vm().firmware(), TemplateModel.firmwareVarsPath(config));
+    }
+
+    private static String dryRunUuid(RunnerConfig config) {
+        if (config.vm().uuid() != null) {
+            return config.vm().uuid();
+        }
+        try {
+            Path stored = config.dataDir().resolve("uuid.txt");
+            if (Files.isReadable(stored)) {
+                String text = Files.readString(stored).strip();
+                if (!text.isEmpty()) {
+                    return text;
+                }
+            }
+        } catch (IOException e) {
+            // Fall through: a dry run shows the placeholder.
+        }
+        return UUID_NOT_YET_GENERATED;
+    }
+
+    private static void createPrivateDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir.toAbsolutePath().getParent());
+            Files.createDirectory(dir,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+    }
+}

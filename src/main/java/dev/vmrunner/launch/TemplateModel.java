@@ -1,0 +1,137 @@
+package dev.vmrunner.launch;
+
+import dev.vmrunner.config.Display;
+import dev.vmrunner.config.Drive;
+import dev.vmrunner.config.Network;
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.Spice;
+import dev.vmrunner.config.Vm;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The data model handed to a template. The names are those of the upstream VM-Operator runner
+ * ({@code vm}, {@code dataDir}, {@code runtimeDir}, {@code firmwareRom}, {@code firmwareVars},
+ * {@code hasDisplayPassword}, {@code cloudInit}) so its templates render unchanged. Absent
+ * optional values are left out of the maps, so templates can test them with {@code ??}.
+ */
+public final class TemplateModel {
+
+    private TemplateModel() {
+    }
+
+    /**
+     * Builds the model.
+     *
+     * @param config the validated configuration
+     * @param uuid the VM's uuid (configured or generated)
+     * @param firmware the firmware code file and the VM's own vars file; null for BIOS
+     */
+    public static Map<String, Object> of(RunnerConfig config, String uuid, FirmwareFiles firmware) {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("vm", vm(config.vm(), uuid));
+        model.put("dataDir", config.dataDir().toString());
+        model.put("runtimeDir", config.runtimeDir().toString());
+        if (firmware != null) {
+            model.put("firmwareRom", firmware.code().toString());
+            model.put("firmwareVars", firmware.vars().toString());
+        }
+        Display display = config.vm().display();
+        model.put("hasDisplayPassword",
+            display != null && display.spice() != null && display.spice().ticket() != null);
+        if (config.cloudInit() != null) {
+            Map<String, Object> cloudInit = new LinkedHashMap<>();
+            putIfSet(cloudInit, "metaData", config.cloudInit().metaData());
+            putIfSet(cloudInit, "userData", config.cloudInit().userData());
+            putIfSet(cloudInit, "networkConfig", config.cloudInit().networkConfig());
+            model.put("cloudInit", cloudInit);
+        }
+        return model;
+    }
+
+    /** Where the VM's own copy of the UEFI variables lives. */
+    public static Path firmwareVarsPath(RunnerConfig config) {
+        return config.dataDir().resolve("fw-vars.fd");
+    }
+
+    private static Map<String, Object> vm(Vm vm, String uuid) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", vm.name());
+        m.put("uuid", uuid);
+        m.put("useTpm", vm.useTpm());
+        m.put("firmware", vm.firmware().configName());
+        m.put("bootMenu", vm.bootMenu());
+        m.put("powerdownTimeout", vm.powerdownTimeout());
+        m.put("maximumRam", vm.maximumRam());
+        m.put("currentRam", vm.currentRam());
+        m.put("cpuModel", vm.cpuModel());
+        m.put("accelerator", vm.accelerator());
+        m.put("maximumCpus", vm.maximumCpus());
+        m.put("currentCpus", vm.currentCpus());
+        // Upstream templates use both spellings of these two.
+        m.put("sockets", vm.sockets());
+        m.put("cpuSockets", vm.sockets());
+        m.put("diesPerSocket", vm.diesPerSocket());
+        m.put("coresPerSocket", vm.coresPerSocket());
+        m.put("coresPerDie", vm.coresPerSocket());
+        m.put("threadsPerCore", vm.threadsPerCore());
+        m.put("rtcBase", vm.rtcBase());
+        m.put("rtcClock", vm.rtcClock());
+        m.put("network", vm.network().stream().map(TemplateModel::network).toList());
+        m.put("drives", vm.drives().stream().map(TemplateModel::drive).toList());
+        if (vm.display() != null) {
+            Map<String, Object> display = display(vm.display());
+            m.put("display", display);
+            putIfSet(m, "spice", display.get("spice"));
+        }
+        return m;
+    }
+
+    private static Map<String, Object> network(Network nic) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", nic.type());
+        putIfSet(m, "bridge", nic.bridge());
+        m.put("device", nic.device());
+        putIfSet(m, "mac", nic.mac());
+        putIfSet(m, "net", nic.net());
+        return m;
+    }
+
+    private static Map<String, Object> drive(Drive drive) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", drive.type());
+        putIfSet(m, "file", drive.file());
+        putIfSet(m, "device", drive.device());
+        putIfSet(m, "resource", drive.resource());
+        putIfSet(m, "bootindex", drive.bootindex());
+        return m;
+    }
+
+    private static Map<String, Object> display(Display display) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        putIfSet(m, "outputs", display.outputs());
+        Spice spice = display.spice();
+        if (spice != null) {
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("port", spice.port());
+            putIfSet(s, "ticket", spice.ticket());
+            s.put("streamingVideo", spice.streamingVideo());
+            s.put("usbRedirects", spice.usbRedirects());
+            m.put("spice", s);
+        }
+        return m;
+    }
+
+    private static void putIfSet(Map<String, Object> map, String key, Object value) {
+        if (value != null) {
+            map.put(key, value);
+        }
+    }
+
+    static List<String> names() {
+        return List.of("vm", "dataDir", "runtimeDir", "firmwareRom", "firmwareVars",
+            "hasDisplayPassword", "cloudInit");
+    }
+}

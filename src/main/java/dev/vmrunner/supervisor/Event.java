@@ -1,0 +1,32 @@
+package dev.vmrunner.supervisor;
+
+import dev.vmrunner.launch.ChildProcess;
+import dev.vmrunner.qmp.QmpConnection;
+import dev.vmrunner.qmp.QmpEvent;
+
+/** Everything that can happen to the VM, posted to the supervisor's single loop. */
+sealed interface Event {
+
+    /** SIGTERM or SIGINT arrived. */
+    record SignalReceived(String name) implements Event {
+    }
+
+    record ChildExited(ChildProcess child) implements Event {
+    }
+
+    record QmpReady(QmpConnection connection) implements Event {
+    }
+
+    record QmpConnectFailed(Throwable cause) implements Event {
+    }
+
+    record QmpEventArrived(QmpEvent event) implements Event {
+    }
+
+    record QmpClosed(Throwable cause) implements Event {
+    }
+
+    /** The continuation of an asynchronous call, to be run on the loop thread. */
+    record Continuation(Runnable action) implements Event {
+    }
+}

@@ -1,0 +1,78 @@
+package dev.vmrunner.supervisor;
+
+import java.time.Duration;
+import java.util.PriorityQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * The one loop that owns the VM's state. Any thread may {@link #post} an event; timers and
+ * event handlers run on the loop's thread only, so the state needs no locks. When nothing is
+ * due the thread blocks: no CPU is used while idle.
+ */
+final class Loop {
+
+    private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>(
+        (a, b) -> a.due != b.due ? Long.compare(a.due - b.due, 0) : Long.compare(a.order, b.order));
+    private long sequence;
+
+    /** A scheduled action; cancel it to keep it from running. */
+    static final class Timer {
+        private final long due;
+        private final long order;
+        private final Runnable action;
+        private boolean cancelled;
+
+        private Timer(long due, long order, Runnable action) {
+            this.due = due;
+            this.order = order;
+            this.action = action;
+        }
+
+        void cancel() {
+            cancelled = true;
+        }
+    }
+
+    /** Posts an event; callable from any thread. */
+    void post(Event event) {
+        queue.add(event);
+    }
+
+    /** Runs the action on the loop thread after the delay. Call from the loop thread only. */
+    Timer schedule(Duration delay, Runnable action) {
+        Timer timer = new Timer(System.nanoTime() + delay.toNanos(), sequence++, action);
+        timers.add(timer);
+        return timer;
+    }
+
+    /** Handles events and timers until {@code finished} is true. */
+    void run(Consumer<Event> handler, BooleanSupplier finished) throws InterruptedException {
+        while (!finished.getAsBoolean()) {
+            if (runDueTimer()) {
+                continue;
+            }
+            Timer next = timers.peek();
+            Event event = next == null ? queue.take()
+                : queue.poll(Math.max(0, next.due - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (event != null) {
+                handler.accept(event);
+            }
+        }
+    }
+
+    private boolean runDueTimer() {
+        Timer next = timers.peek();
+        if (next == null || next.due - System.nanoTime() > 0) {
+            return false;
+        }
+        timers.poll();
+        if (!next.cancelled) {
+            next.action.run();
+        }
+        return true;
+    }
+}

@@ -1,0 +1,459 @@
+package dev.vmrunner.supervisor;
+
+import com.google.gson.JsonObject;
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.launch.ChildProcess;
+import dev.vmrunner.launch.Commands;
+import dev.vmrunner.launch.LaunchException;
+import dev.vmrunner.launch.ProcessSpec;
+import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.QmpConnection;
+import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.status.State;
+import dev.vmrunner.supervisor.Event.ChildExited;
+import dev.vmrunner.supervisor.Event.Continuation;
+import dev.vmrunner.supervisor.Event.QmpClosed;
+import dev.vmrunner.supervisor.Event.QmpConnectFailed;
+import dev.vmrunner.supervisor.Event.QmpEventArrived;
+import dev.vmrunner.supervisor.Event.QmpReady;
+import dev.vmrunner.supervisor.Event.SignalReceived;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Starts and supervises the processes of one VM. All state lives on one loop thread; signals,
+ * process exits and QMP traffic arrive as {@link Event}s. {@link #run} returns how it ended.
+ */
+public final class Supervisor {
+
+    private static final Logger LOG = Logger.getLogger("vmrunner");
+
+    private final RunnerConfig config;
+    private final Commands commands;
+    private final ChildProcess.Starter starter;
+    private final Timeouts timeouts;
+    private final Loop loop = new Loop();
+    private final RuntimeDir runtimeDir;
+    private final List<ChildProcess> children = new ArrayList<>();
+    private final long startNanos = System.nanoTime();
+
+    private State state = State.STARTING;
+    private ChildProcess qemu;
+    private QmpConnection connection;
+    private Qmp qmp;
+    private PowerdownLadder ladder;
+    private ExitCode outcome;
+    private boolean guestPoweredOff;
+    private Loop.Timer qmpCloseWait;
+    private boolean qemuExitHandled;
+
+    public Supervisor(RunnerConfig config, Commands commands, ChildProcess.Starter starter,
+            Timeouts timeouts) {
+        this.config = config;
+        this.commands = commands;
+        this.starter = starter;
+        this.timeouts = timeouts;
+        this.runtimeDir = new RuntimeDir(config.runtimeDir());
+    }
+
+    /** Asks for a graceful stop, as SIGTERM does. Callable from any thread. */
+    public void signal(String name) {
+        loop.post(new SignalReceived(name));
+    }
+
+    /** Runs the VM until it has stopped. Cleans up whatever happens. */
+    public ExitCode run() {
+        try {
+            runtimeDir.claim();
+        } catch (IOException e) {
+            LOG.severe("Failed to prepare runtime directory " + config.runtimeDir() + ": "
+                + e.getMessage());
+            return ExitCode.START_FAILURE;
+        }
+        try {
+            startHelpers();
+            loop.run(this::handle, () -> state == State.STOPPED);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            decide(ExitCode.INTERNAL);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "Internal error: " + e, e);
+            decide(ExitCode.INTERNAL);
+        } finally {
+            killLeftovers();
+            if (connection != null) {
+                connection.close();
+            }
+            runtimeDir.remove();
+        }
+        LOG.info(() -> "Runner stopped (" + outcome + ", exit code " + outcome.code() + ")");
+        return outcome;
+    }
+
+    // ---- start sequence ----------------------------------------------------------------
+
+    private void startHelpers() {
+        if (commands.swtpm().isPresent()) {
+            ChildProcess swtpm = startChild(commands.swtpm().get());
+            if (swtpm != null) {
+                Path socket = config.runtimeDir().resolve("swtpm-sock");
+                awaitFile(socket, System.nanoTime() + timeouts.helperStart().toNanos(),
+                    this::startSeedImage);
+            }
+            return;
+        }
+        startSeedImage();
+    }
+
+    private void startSeedImage() {
+        if (commands.cloudInitImg().isPresent()) {
+            startChild(commands.cloudInitImg().get());
+            // Its exit (see onChildExited) starts QEMU.
+            return;
+        }
+        startQemu();
+    }
+
+    private void startQemu() {
+        if (state != State.STARTING) {
+            return;
+        }
+        qemu = startChild(commands.qemu());
+        if (qemu == null) {
+            return;
+        }
+        Path socket = config.runtimeDir().resolve("monitor.sock");
+        Thread connector = new Thread(() -> connectQmp(socket), "qmp-connect");
+        connector.setDaemon(true);
+        connector.start();
+    }
+
+    private void connectQmp(Path socket) {
+        try {
+            QmpConnection c = QmpConnection.connect(socket, timeouts.qmpConnect(),
+                new QmpConnection.Listener() {
+                    @Override
+                    public void onEvent(QmpEvent event) {
+                        loop.post(new QmpEventArrived(event));
+                    }
+
+                    @Override
+                    public void onDisconnect(Throwable cause) {
+                        loop.post(new QmpClosed(cause));
+                    }
+                });
+            loop.post(new QmpReady(c));
+        } catch (Exception e) {
+            loop.post(new QmpConnectFailed(e));
+        }
+    }
+
+    private ChildProcess startChild(ProcessSpec spec) {
+        try {
+            ChildProcess child = starter.start(spec);
+            children.add(child);
+            child.onExit().thenRun(() -> loop.post(new ChildExited(child)));
+            return child;
+        } catch (LaunchException e) {
+            failStart(e.getMessage());
+            return null;
+        }
+    }
+
+    /** Polls for a file (swtpm's socket) on the loop; the helper's exit ends the wait too. */
+    private void awaitFile(Path file, long deadlineNanos, Runnable then) {
+        if (state != State.STARTING) {
+            return;
+        }
+        if (Files.exists(file)) {
+            then.run();
+        } else if (System.nanoTime() - deadlineNanos > 0) {
+            failStart("swtpm did not create its socket " + file + " within "
+                + timeouts.helperStart().toSeconds() + " s");
+        } else {
+            loop.schedule(Duration.ofMillis(5), () -> awaitFile(file, deadlineNanos, then));
+        }
+    }
+
+    private void onQmpReady(QmpConnection c) {
+        connection = c;
+        qmp = new Qmp(c, timeouts.qmpCommand());
+        if (state != State.STARTING) {
+            return;
+        }
+        moveTo(State.BOOTING);
+        onLoop(qmp.cont(), (ok, error) -> {
+            if (error != null) {
+                failStart("Failed to start the vCPUs (QMP cont): " + error.getMessage());
+            } else if (state == State.BOOTING) {
+                moveTo(State.RUNNING);
+                LOG.info(() -> "VM " + config.vm().name() + " is running (QEMU pid " + qemu.pid()
+                    + ", " + Duration.ofNanos(System.nanoTime() - startNanos).toMillis()
+                    + " ms after start)");
+            }
+        });
+    }
+
+    // ---- events ------------------------------------------------------------------------
+
+    private void handle(Event event) {
+        if (event instanceof SignalReceived s) {
+            onSignal(s.name());
+        } else if (event instanceof ChildExited e) {
+            onChildExited(e.child());
+        } else if (event instanceof QmpReady r) {
+            onQmpReady(r.connection());
+        } else if (event instanceof QmpConnectFailed f) {
+            if (state == State.STARTING) {
+                failStart("Failed to connect to QEMU's monitor: " + f.cause().getMessage());
+            }
+        } else if (event instanceof QmpEventArrived a) {
+            onQmpEvent(a.event());
+        } else if (event instanceof QmpClosed) {
+            LOG.fine("QMP connection closed");
+            if (qemu != null && !qemu.isAlive()) {
+                onQemuExited(qemu.exitCode());
+            }
+            maybeStopped();
+        } else if (event instanceof Continuation c) {
+            c.action().run();
+        }
+    }
+
+    private void onSignal(String name) {
+        LOG.info(() -> "Received SIG" + name);
+        switch (state) {
+            case STARTING -> {
+                LOG.info("Stopping before the guest ran");
+                decide(ExitCode.CLEAN);
+                terminateAll();
+            }
+            case BOOTING, RUNNING -> {
+                moveTo(State.TERMINATING);
+                ladder = new PowerdownLadder(loop, new QemuRungs(),
+                    Duration.ofSeconds(config.vm().powerdownTimeout()),
+                    timeouts.powerdownRepress(), timeouts.killGrace());
+                ladder.start();
+            }
+            case TERMINATING -> {
+                if (ladder != null) {
+                    ladder.again();
+                } else {
+                    LOG.info("Already stopping");
+                }
+            }
+            case STOPPED -> {
+            }
+        }
+    }
+
+    private void onQmpEvent(QmpEvent event) {
+        if ("SHUTDOWN".equals(event.name())) {
+            JsonObject data = event.data();
+            boolean guest = data != null && data.has("guest") && data.get("guest").getAsBoolean();
+            String reason = data != null && data.has("reason") ? data.get("reason").getAsString()
+                : "unknown";
+            LOG.info(() -> "QEMU reports shutdown (" + reason + (guest ? ", by the guest" : "")
+                + ")");
+            guestPoweredOff = guest && "guest-shutdown".equals(reason);
+        } else if ("POWERDOWN".equals(event.name())) {
+            LOG.fine("Power button pressed");
+        } else {
+            LOG.fine(() -> "QMP event " + event.name() + " " + event.data());
+        }
+    }
+
+    private void onChildExited(ChildProcess child) {
+        int code = child.exitCode();
+        if (child == qemu) {
+            // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be
+            // in flight; they are all in once the connection has closed.
+            if (connection != null && connection.isOpen()) {
+                loop.schedule(Duration.ofMillis(500), () -> onQemuExited(code));
+            } else {
+                onQemuExited(code);
+            }
+            return;
+        } else if (state == State.STARTING && commands.cloudInitImg().isPresent()
+            && child.name().equals(commands.cloudInitImg().get().name())) {
+            if (code == 0) {
+                startQemu();
+            } else {
+                failStart(describeExit(child, code) + " while making the cloud-init seed image"
+                    + lastWords(child));
+            }
+        } else if (state == State.STARTING) {
+            failStart(describeExit(child, code) + " during start" + lastWords(child));
+        } else if (state != State.TERMINATING) {
+            LOG.warning(() -> describeExit(child, code) + " while the VM runs" + lastWords(child));
+        }
+        maybeStopped();
+    }
+
+    private void onQemuExited(int code) {
+        if (qemuExitHandled) {
+            return;
+        }
+        qemuExitHandled = true;
+        if (ladder != null) {
+            ladder.finish();
+        }
+        if (ladder != null && ladder.escalated()) {
+            decide(ExitCode.POWERDOWN_TIMEOUT);
+        } else if (outcome != null) {
+            // A stop during start, or a failed start: already decided and reported.
+            LOG.fine(() -> describeExit(qemu, code));
+        } else if (state == State.STARTING) {
+            failStart(describeExit(qemu, code) + " during start" + lastWords(qemu));
+        } else if (guestPoweredOff && code == 0) {
+            LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
+            decide(ExitCode.CLEAN);
+        } else {
+            LOG.severe(() -> describeExit(qemu, code) + " unexpectedly" + lastWords(qemu));
+            decide(ExitCode.QEMU_FAILED);
+        }
+        if (state != State.TERMINATING) {
+            moveTo(State.TERMINATING);
+        }
+        stopHelpers();
+    }
+
+    // ---- stopping ----------------------------------------------------------------------
+
+    private void failStart(String message) {
+        LOG.severe(message);
+        decide(ExitCode.START_FAILURE);
+        terminateAll();
+    }
+
+    /** Ends every child: SIGTERM now, SIGKILL after the grace period. */
+    private void terminateAll() {
+        if (state != State.TERMINATING) {
+            moveTo(State.TERMINATING);
+        }
+        for (ChildProcess child : children) {
+            if (child.isAlive()) {
+                child.terminate();
+            }
+        }
+        loop.schedule(timeouts.killGrace(), this::killLeftovers);
+        maybeStopped();
+    }
+
+    /** swtpm ends by itself when QEMU is gone (--terminate); else it is asked to. */
+    private void stopHelpers() {
+        loop.schedule(timeouts.helperStop(), () -> {
+            for (ChildProcess child : children) {
+                if (child != qemu && child.isAlive()) {
+                    child.terminate();
+                }
+            }
+            loop.schedule(timeouts.killGrace(), this::killLeftovers);
+        });
+        maybeStopped();
+    }
+
+    private void killLeftovers() {
+        for (ChildProcess child : children) {
+            if (child.isAlive()) {
+                LOG.warning(() -> "Killing " + child.name() + " (pid " + child.pid() + ")");
+                child.kill();
+            }
+        }
+    }
+
+    /**
+     * The VM has stopped once no child is left. QEMU's last QMP events (SHUTDOWN) may still
+     * be in flight after its exit, so the connection gets a moment to close first.
+     */
+    private void maybeStopped() {
+        if (state != State.TERMINATING || children.stream().anyMatch(ChildProcess::isAlive)) {
+            return;
+        }
+        if (connection != null && connection.isOpen() && qmpCloseWait == null) {
+            qmpCloseWait = loop.schedule(Duration.ofMillis(500), () -> {
+                connection.close();
+                maybeStopped();
+            });
+            return;
+        }
+        if (connection != null && connection.isOpen()) {
+            return;
+        }
+        if (qmpCloseWait != null) {
+            qmpCloseWait.cancel();
+        }
+        decide(ExitCode.INTERNAL);
+        state = state.moveTo(State.STOPPED);
+    }
+
+    /** Records the outcome; the first decision wins. */
+    private void decide(ExitCode code) {
+        if (outcome == null) {
+            outcome = code;
+        }
+    }
+
+    private void moveTo(State next) {
+        State previous = state;
+        state = state.moveTo(next);
+        LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
+    }
+
+    /** Runs the completion of an asynchronous call on the loop thread. */
+    private <T> void onLoop(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+        future.whenComplete((result, error) -> loop.post(new Continuation(
+            () -> then.accept(result, unwrap(error)))));
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+    }
+
+    private static String describeExit(ChildProcess child, int code) {
+        return code > 128 ? child.name() + " was killed by signal " + (code - 128)
+            : child.name() + " exited with code " + code;
+    }
+
+    private static String lastWords(ChildProcess child) {
+        List<String> lines = child.lastOutput();
+        return lines.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", lines);
+    }
+
+    /** The ladder's rungs, applied to this VM's QEMU. */
+    private final class QemuRungs implements PowerdownLadder.Rungs {
+        @Override
+        public void pressPowerButton() {
+            if (qmp != null && connection.isOpen()) {
+                onLoop(qmp.systemPowerdown(), (ok, error) -> {
+                    if (error != null) {
+                        LOG.warning(() -> "Failed to press the power button: " + error.getMessage());
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void terminateQemu() {
+            if (qemu.isAlive()) {
+                qemu.terminate();
+            }
+        }
+
+        @Override
+        public void killQemu() {
+            if (qemu.isAlive()) {
+                qemu.kill();
+            }
+        }
+    }
+}
