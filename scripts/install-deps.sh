@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs what vmrunner and its tests need on Debian 12 (bookworm) or newer. Run as root.
+set -eu
+packages="openjdk-17-jdk-headless maven qemu-system-x86 qemu-utils
+swtpm swtpm-tools ovmf busybox-static cpio kmod xorriso util-linux procps"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "Installing:$missing"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
