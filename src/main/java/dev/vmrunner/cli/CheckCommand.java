@@ -30,7 +30,7 @@ final class CheckCommand implements Callable<Integer> {
         try {
             RunnerConfig config = Main.loadConfig(options);
             Preparation.Prepared prepared = Preparation.dryRun(config, options.templatesDir(),
-                new Renderer());
+                new Renderer(options.templatesDir()));
             if (!options.quiet) {
                 spec.commandLine().getOut().println(options.config + ": OK (VM "
                     + config.vm().name() + ", template " + prepared.template().origin() + ")");

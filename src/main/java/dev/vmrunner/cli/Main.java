@@ -57,7 +57,7 @@ public final class Main implements Callable<Integer> {
         Preparation.Prepared prepared;
         try {
             config = loadConfig(options);
-            prepared = Preparation.forRun(config, options.templatesDir(), new Renderer());
+            prepared = Preparation.forRun(config, options.templatesDir(), new Renderer(options.templatesDir()));
         } catch (ConfigException | LaunchException e) {
             return reportInvalid(e);
         }

@@ -38,7 +38,7 @@ final class RenderCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try {
             RunnerConfig config = Main.loadConfig(options);
-            Renderer renderer = new Renderer();
+            Renderer renderer = new Renderer(options.templatesDir());
             if (raw) {
                 out.print(Preparation.dryRunYaml(config, options.templatesDir(), renderer));
                 out.flush();

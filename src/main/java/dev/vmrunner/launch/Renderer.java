@@ -1,5 +1,9 @@
 package dev.vmrunner.launch;
 
+import freemarker.cache.ClassTemplateLoader;
+import freemarker.cache.FileTemplateLoader;
+import freemarker.cache.MultiTemplateLoader;
+import freemarker.cache.TemplateLoader;
 import freemarker.core.ParseException;
 import freemarker.template.Configuration;
 import freemarker.template.Template;
@@ -30,8 +34,22 @@ public final class Renderer {
 
     private final Configuration freemarker;
 
-    public Renderer() {
+    /**
+     * @param templatesDir where {@code <#include>}d templates are looked up; the built-in
+     *     templates are found after it
+     */
+    public Renderer(Path templatesDir) {
         freemarker = new Configuration(Configuration.VERSION_2_3_34);
+        List<TemplateLoader> loaders = new ArrayList<>(2);
+        if (Files.isDirectory(templatesDir)) {
+            try {
+                loaders.add(new FileTemplateLoader(templatesDir.toFile()));
+            } catch (IOException e) {
+                // Unreadable: includes are then found among the built-in templates only.
+            }
+        }
+        loaders.add(new ClassTemplateLoader(Renderer.class, "/templates"));
+        freemarker.setTemplateLoader(new MultiTemplateLoader(loaders.toArray(new TemplateLoader[0])));
         freemarker.setRegisteredCustomOutputFormats(List.of(YamlStringOutputFormat.INSTANCE));
         freemarker.setOutputFormat(YamlStringOutputFormat.INSTANCE);
         freemarker.setAutoEscapingPolicy(Configuration.ENABLE_IF_DEFAULT_AUTO_ESCAPING_POLICY);
