@@ -1,0 +1,48 @@
+package dev.vmrunner.qmp;
+
+/** The one failure type of this package; {@link #kind()} says what went wrong. */
+public final class QmpException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** What failed. */
+    public enum Kind {
+        /** QEMU answered with an {@code "error"} object; see {@link #errorClass()}. */
+        ERROR_REPLY,
+        /** No reply arrived within the command's timeout; the connection stays usable. */
+        TIMEOUT,
+        /** The connection closed (or was closed) before the reply arrived. */
+        DISCONNECTED,
+        /** QEMU sent something that is not QMP as we know it. */
+        PROTOCOL,
+        /** Nothing accepted the connection before the deadline. */
+        CONNECT
+    }
+
+    private final Kind kind;
+    private final String errorClass;
+
+    public QmpException(Kind kind, String message, Throwable cause) {
+        this(kind, message, null, cause);
+    }
+
+    private QmpException(Kind kind, String message, String errorClass, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+        this.errorClass = errorClass;
+    }
+
+    /** An {@code {"error": {"class": ..., "desc": ...}}} reply to {@code command}. */
+    public static QmpException errorReply(String command, String errorClass, String desc) {
+        return new QmpException(Kind.ERROR_REPLY,
+                "Failed to run QMP command " + command + ": " + errorClass + ": " + desc, errorClass, null);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** QEMU's error class (e.g. {@code GenericError}, {@code DeviceNotFound}) for {@link Kind#ERROR_REPLY}, else null. */
+    public String errorClass() {
+        return errorClass;
+    }
+}
