@@ -4,7 +4,6 @@ import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.Preparation;
-import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.launch.Renderer;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -44,12 +43,8 @@ final class RenderCommand implements Callable<Integer> {
                 out.flush();
                 return 0;
             }
-            for (ProcessSpec process : Preparation.dryRun(config, options.templatesDir(), renderer)
-                .commands().inStartOrder()) {
-                out.println("# " + process.name());
-                process.environment().forEach((k, v) -> out.println("## env " + k + "=" + v));
-                process.argv().forEach(out::println);
-            }
+            out.print(Preparation.dryRun(config, options.templatesDir(), renderer).commands()
+                .listing());
             out.flush();
             return 0;
         } catch (ConfigException | LaunchException e) {

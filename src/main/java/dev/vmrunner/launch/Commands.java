@@ -15,4 +15,19 @@ public record Commands(Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudI
         all.add(qemu);
         return all;
     }
+
+    /**
+     * What {@code vmrunner render} prints: per process a line {@code # <name>}, its
+     * environment as {@code ## env NAME=value} lines, then its argv, one argument per line.
+     */
+    public String listing() {
+        StringBuilder out = new StringBuilder();
+        for (ProcessSpec process : inStartOrder()) {
+            out.append("# ").append(process.name()).append('\n');
+            process.environment().forEach((k, v) ->
+                out.append("## env ").append(k).append('=').append(v).append('\n'));
+            process.argv().forEach(arg -> out.append(arg).append('\n'));
+        }
+        return out.toString();
+    }
 }
