@@ -1,0 +1,160 @@
+package dev.vmrunner.config;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.composer.Composer;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
+
+/**
+ * Loads a configuration file in the layout of a JGrapes {@code YamlConfigurationStore}:
+ * the runner's configuration is the value of the top-level key {@code /Runner}; other
+ * top-level keys configure other components and are ignored.
+ *
+ * <p>The file is only composed into YAML nodes, never constructed into Java objects, so no
+ * YAML tag can instantiate a class; every line number in messages comes from the nodes.
+ * Loading is pure apart from reading the file and checking whether a raw drive's
+ * {@code resource} is a regular file; no directory is created.
+ *
+ * <p>Decisions:
+ * <ul>
+ * <li>Numbers and booleans may be quoted ({@code "900"}, {@code "true"}); their text is
+ *     checked strictly (decimal integers; {@code true}/{@code false} only).</li>
+ * <li>A key with no value ({@code key:} or {@code ~}) counts as absent, except
+ *     {@code vm.network}, where it means "no interfaces".</li>
+ * <li>Relative {@code dataDir} and {@code runtimeDir} are resolved against the directory of
+ *     the configuration file. {@code template} is left to the template loader; drive paths
+ *     are left to QEMU.</li>
+ * <li>Unknown keys within {@code /Runner} are warnings; keys starting with {@code /}
+ *     (JGrapes sub-components) are ignored silently. Duplicate keys are errors.</li>
+ * <li>Values are not expanded ({@code $HOME} in a value stays as it is).</li>
+ * </ul>
+ */
+public final class ConfigLoader {
+    /** The top-level key that selects the runner's configuration. */
+    public static final String RUNNER_KEY = "/Runner";
+
+    /** A loaded configuration with the warnings to log (unknown keys, ignored values). */
+    public record Loaded(RunnerConfig config, List<String> warnings) {
+        public Loaded {
+            warnings = List.copyOf(warnings);
+        }
+    }
+
+    private ConfigLoader() {
+    }
+
+    /** Loads and validates {@code file}; see {@link #loadWithWarnings}. */
+    public static RunnerConfig load(Path file, Map<String, String> env) throws ConfigException {
+        return loadWithWarnings(file, env).config();
+    }
+
+    /** Parses and validates {@code yaml}; see {@link #parseWithWarnings}. */
+    public static RunnerConfig parse(String yaml, Path file, Map<String, String> env)
+            throws ConfigException {
+        return parseWithWarnings(yaml, file, env).config();
+    }
+
+    /**
+     * Reads {@code file} (UTF-8) and validates it.
+     *
+     * @param env the environment, for the default directories
+     * @throws ConfigException if the file cannot be read or is invalid; lists every problem
+     */
+    public static Loaded loadWithWarnings(Path file, Map<String, String> env)
+            throws ConfigException {
+        String yaml;
+        try {
+            yaml = Files.readString(file);
+        } catch (CharacterCodingException e) {
+            throw new ConfigException("Cannot read configuration file " + file
+                    + ": it is not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new ConfigException("Cannot read configuration file " + file + ": "
+                    + describe(e), e);
+        }
+        return parseWithWarnings(yaml, file, env);
+    }
+
+    /**
+     * Validates {@code yaml}.
+     *
+     * @param file the file it came from (becomes {@link RunnerConfig#configFile()}, and the
+     *             base of relative directories), or {@code null}
+     * @param env  the environment, for the default directories
+     * @throws ConfigException listing every problem, each with its line and key
+     */
+    public static Loaded parseWithWarnings(String yaml, Path file, Map<String, String> env)
+            throws ConfigException {
+        Node root = compose(yaml);
+        Problems problems = new Problems();
+        Section top = root == null ? null : Section.of(root, "", problems);
+        if (top == null) {
+            if (!problems.hasErrors()) {
+                problems.error(0, "", "The configuration is empty; expected the top-level key "
+                        + RUNNER_KEY);
+            }
+            throw new ConfigException(problems.errors());
+        }
+        Node runnerNode = top.value(RUNNER_KEY);
+        // Paths below /Runner are written relative to it: vm.name, not /Runner.vm.name.
+        Section runner = runnerNode instanceof MappingNode
+                ? Section.of(runnerNode, top.keyNode(RUNNER_KEY), "", problems)
+                : Section.of(runnerNode, RUNNER_KEY, problems);
+        if (runnerNode == null) {
+            problems.error(top.keyNode(RUNNER_KEY), RUNNER_KEY, top.has(RUNNER_KEY)
+                    ? "has no value (vm.name is required)"
+                    : "missing: the runner's configuration must be below the top-level key "
+                            + RUNNER_KEY);
+        }
+        RunnerConfig config = null;
+        if (runner != null) {
+            config = RunnerReader.read(runner, file, env);
+        }
+        if (problems.hasErrors() || config == null) {
+            throw new ConfigException(problems.errors());
+        }
+        return new Loaded(config, problems.warnings());
+    }
+
+    /** The single document's root node, {@code null} for an empty document. */
+    private static Node compose(String yaml) throws ConfigException {
+        LoaderOptions options = new LoaderOptions();
+        try {
+            Composer composer = new Composer(
+                    new ParserImpl(new StreamReader(new StringReader(yaml)), options),
+                    new Resolver(), options);
+            return composer.getSingleNode();
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
+            String where = mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column "
+                    + (mark.getColumn() + 1);
+            throw new ConfigException("Malformed YAML" + where + ": " + problem, e);
+        } catch (YAMLException e) {
+            throw new ConfigException("Malformed YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}

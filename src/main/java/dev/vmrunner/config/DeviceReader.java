@@ -1,0 +1,199 @@
+package dev.vmrunner.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.yaml.snakeyaml.nodes.Node;
+
+/** Reads {@code vm.network}, {@code vm.drives} and {@code vm.display}. */
+final class DeviceReader {
+    static final List<String> NETWORK_TYPES = List.of(Network.TAP, Network.USER);
+    static final List<String> DRIVE_TYPES = List.of(Drive.IDE_CD, Drive.RAW);
+    /** virtio-gpu supports at most 16 scanouts (VIRTIO_GPU_MAX_SCANOUTS). */
+    static final int MAX_OUTPUTS = 16;
+
+    private DeviceReader() {
+    }
+
+    /**
+     * The interfaces. Without a {@code network} key the VM gets one tap interface on the
+     * default bridge; an empty list, or the key without a value (as the upstream operator
+     * writes it for a VM without networks), means no interfaces.
+     */
+    static List<Network> networks(Section vm) {
+        if (!vm.has("network")) {
+            return List.of(Network.defaultTap());
+        }
+        List<Network> result = new ArrayList<>();
+        List<Node> items = vm.list("network");
+        for (int i = 0; items != null && i < items.size(); i++) {
+            Section item = item(vm, "network", i, items.get(i));
+            if (item != null) {
+                result.add(network(item));
+            }
+        }
+        return result;
+    }
+
+    private static Network network(Section item) {
+        String type = VmReader.choice(item, "type", NETWORK_TYPES, Network.TAP);
+        String device = VmReader.orDefault(VmReader.checked(item, "device", Checks::device),
+                Network.DEFAULT_DEVICE);
+        String mac = VmReader.checked(item, "mac", Checks::mac);
+        String bridge = onlyFor(item, "bridge", Network.TAP, type, Checks::bridge);
+        String net = onlyFor(item, "net", Network.USER, type, Checks::cidr);
+        item.warnUnused();
+        return new Network(type, bridge, device, mac, net);
+    }
+
+    /** A key that applies to one type only; given for another type it is ignored with a warning. */
+    private static String onlyFor(Section item, String key, String forType, String type,
+            java.util.function.Function<String, String> check) {
+        if (forType.equals(type)) {
+            return VmReader.checked(item, key, check);
+        }
+        if (item.value(key) != null) {
+            item.problems().warning(item.keyNode(key), item.pathOf(key),
+                    "applies to type " + forType + " only, ignored");
+        }
+        return null;
+    }
+
+    /**
+     * The drives. {@code type} defaults to {@code raw} (as in the upstream template). A raw
+     * drive's {@code resource} is resolved here: a regular file becomes {@code file},
+     * anything else (a block device, or a path that does not exist yet) {@code device}.
+     * Relative paths are left as they are; QEMU resolves them against its working directory.
+     */
+    static List<Drive> drives(Section vm) {
+        List<Drive> result = new ArrayList<>();
+        List<Node> items = vm.list("drives");
+        for (int i = 0; items != null && i < items.size(); i++) {
+            Section item = item(vm, "drives", i, items.get(i));
+            if (item != null) {
+                Drive drive = drive(item);
+                if (drive != null) {
+                    result.add(drive);
+                }
+            }
+        }
+        return result;
+    }
+
+    private static Drive drive(Section item) {
+        String type = VmReader.choice(item, "type", DRIVE_TYPES, Drive.RAW);
+        Long bootindex = item.integer("bootindex", 0, Integer.MAX_VALUE);
+        Integer index = bootindex == null ? null : bootindex.intValue();
+        Drive drive = Drive.IDE_CD.equals(type) ? cd(item, index) : raw(item, index);
+        item.warnUnused();
+        return drive;
+    }
+
+    private static Drive cd(Section item, Integer bootindex) {
+        for (String key : List.of("device", "resource")) {
+            if (item.value(key) != null) {
+                item.problems().error(item.keyNode(key), item.pathOf(key),
+                        "not supported for type ide-cd (use file)");
+            }
+        }
+        // An empty file name is an empty drive, as the upstream operator writes it.
+        String file = item.string("file");
+        if (file != null && !file.isEmpty()) {
+            file = VmReader.checked(item, "file", Checks::path);
+        } else {
+            file = null;
+        }
+        return new Drive(Drive.IDE_CD, file, null, null, bootindex);
+    }
+
+    private static Drive raw(Section item, Integer bootindex) {
+        String file = VmReader.checked(item, "file", Checks::path);
+        String device = VmReader.checked(item, "device", Checks::path);
+        String resource = VmReader.checked(item, "resource", Checks::path);
+        int given = 0;
+        for (String key : List.of("file", "device", "resource")) {
+            given += item.value(key) != null ? 1 : 0;
+        }
+        if (given != 1) {
+            item.problems().error(item.line(), item.path(), "a raw drive needs exactly one of"
+                    + " file, device or resource" + (given == 0 ? "" : ", got " + given));
+            return null;
+        }
+        if (resource != null) {
+            if (Files.isRegularFile(Path.of(resource))) {
+                file = resource;
+            } else {
+                device = resource;
+            }
+        }
+        if (file == null && device == null) {
+            return null; // the one given was invalid and has been reported
+        }
+        return new Drive(Drive.RAW, file, device, resource, bootindex);
+    }
+
+    /**
+     * The display. The upstream runner's older layout had {@code spice} directly in
+     * {@code vm}; it is accepted as {@code vm.display.spice}.
+     */
+    static Display display(Section vm) {
+        Section display = vm.section("display");
+        Section legacySpice = vm.section("spice");
+        Integer outputs = null;
+        Section spice = legacySpice;
+        if (display != null) {
+            Long value = display.integer("outputs", 1, MAX_OUTPUTS);
+            outputs = value == null ? null : value.intValue();
+            display.string("loggedInUser"); // upstream: for its console; not used by vmrunner
+            Section nested = display.section("spice");
+            if (nested != null && legacySpice != null) {
+                vm.problems().error(vm.keyNode("spice"), vm.pathOf("spice"),
+                        "give either vm.spice or vm.display.spice, not both");
+            }
+            spice = nested != null ? nested : legacySpice;
+            display.warnUnused();
+        }
+        if (display == null && spice == null) {
+            return null;
+        }
+        return new Display(outputs, spice == null ? null : spice(spice));
+    }
+
+    private static Spice spice(Section spice) {
+        int port = spice.integer("port", 1, 65535, Spice.DEFAULT_PORT);
+        String ticket = VmReader.checked(spice, "ticket", Checks::path);
+        boolean streamingVideo = streamingVideo(spice, spice.alias("streamingVideo",
+                "streaming-video"));
+        int usbRedirects = spice.integer("usbRedirects", 0, Integer.MAX_VALUE,
+                Spice.DEFAULT_USB_REDIRECTS);
+        spice.warnUnused();
+        return new Spice(port, ticket, streamingVideo, usbRedirects);
+    }
+
+    /**
+     * {@code true}/{@code false}, or QEMU's {@code streaming-video} values as the upstream
+     * operator writes them: {@code off} is false, {@code all} and {@code filter} are true.
+     */
+    private static boolean streamingVideo(Section spice, String key) {
+        Node value = spice.value(key);
+        if (value == null) {
+            return false;
+        }
+        String text = Section.text(value);
+        switch (text == null ? "" : text) {
+            case "off": return false;
+            case "all": case "filter": return true;
+            default: return spice.bool(key, false);
+        }
+    }
+
+    private static Section item(Section parent, String key, int index, Node node) {
+        String path = parent.pathOf(key) + "[" + index + "]";
+        if (Section.isNull(node)) {
+            parent.problems().error(node, path, "empty entry");
+            return null;
+        }
+        return Section.of(node, path, parent.problems());
+    }
+}

@@ -1,0 +1,58 @@
+package dev.vmrunner.config;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Collects errors and warnings while a configuration is read, so that all of them can be
+ * reported at once. Every message reads {@code line N: key.path: what is wrong}.
+ */
+final class Problems {
+    private record Entry(int line, String text) {
+    }
+
+    private final List<Entry> errors = new ArrayList<>();
+    private final List<Entry> warnings = new ArrayList<>();
+
+    /** The 1-based line where {@code node} starts. */
+    static int line(Node node) {
+        return node.getStartMark().getLine() + 1;
+    }
+
+    void error(Node at, String path, String message) {
+        errors.add(entry(line(at), path, message));
+    }
+
+    void error(int line, String path, String message) {
+        errors.add(entry(line, path, message));
+    }
+
+    void warning(Node at, String path, String message) {
+        warnings.add(entry(line(at), path, message));
+    }
+
+    boolean hasErrors() {
+        return !errors.isEmpty();
+    }
+
+    List<String> errors() {
+        return sorted(errors);
+    }
+
+    List<String> warnings() {
+        return sorted(warnings);
+    }
+
+    private static Entry entry(int line, String path, String message) {
+        String where = line > 0 ? "line " + line + ": " : "";
+        return new Entry(line, where + (path.isEmpty() ? "" : path + ": ") + message);
+    }
+
+    /** In document order; problems on the same line keep the order in which they were found. */
+    private static List<String> sorted(List<Entry> entries) {
+        return entries.stream().sorted(Comparator.comparingInt(Entry::line))
+                .map(Entry::text).toList();
+    }
+}

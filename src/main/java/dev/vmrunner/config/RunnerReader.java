@@ -1,0 +1,78 @@
+package dev.vmrunner.config;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+
+/** Reads the {@code /Runner} section. */
+final class RunnerReader {
+    private RunnerReader() {
+    }
+
+    /**
+     * The configuration, or {@code null} if there are errors (they are in the problems).
+     *
+     * @param runner     the {@code /Runner} mapping
+     * @param configFile the file, for {@link RunnerConfig#configFile()} and as the base of
+     *                   relative directories; may be {@code null}
+     */
+    static RunnerConfig read(Section runner, Path configFile, Map<String, String> env) {
+        Problems problems = runner.problems();
+        Path base = Directories.baseOf(configFile);
+        String dataDir = VmReader.checked(runner, "dataDir", Checks::path);
+        String runtimeDir = VmReader.checked(runner, "runtimeDir", Checks::path);
+        String template = VmReader.checked(runner, "template", Checks::path);
+        boolean updateTemplate = runner.bool("updateTemplate", false);
+        boolean guestShutdownStops = runner.bool("guestShutdownStops", false);
+        Long resetCounter = runner.integer("resetCounter", 0, Long.MAX_VALUE);
+        CloudInit cloudInit = cloudInit(runner.section("cloudInit"));
+        Vm vm = null;
+        Section vmSection = runner.section("vm");
+        if (vmSection != null) {
+            vm = VmReader.read(vmSection);
+        } else if (runner.value("vm") == null) {
+            problems.error(runner.keyNode("vm"), runner.pathOf("vm"),
+                    "missing (required, with at least vm.name)");
+        }
+        // JGrapes: keys starting with "/" configure sub-components; not ours to judge.
+        runner.ignoreKeysStartingWith("/");
+        runner.warnUnused();
+        if (problems.hasErrors() || vm == null) {
+            return null;
+        }
+        return new RunnerConfig(
+                configFile == null ? null : configFile.toAbsolutePath().normalize(),
+                dataDir != null ? Directories.configured(dataDir, base)
+                        : Directories.defaultDataDir(env, vm.name()),
+                runtimeDir != null ? Directories.configured(runtimeDir, base)
+                        : Directories.defaultRuntimeDir(env, vm.name()),
+                template, updateTemplate, cloudInit, guestShutdownStops, resetCounter, vm);
+    }
+
+    private static CloudInit cloudInit(Section section) {
+        if (section == null) {
+            return null;
+        }
+        Map<String, Map<String, Object>> parts = new LinkedHashMap<>();
+        for (String key : new String[] {"metaData", "userData", "networkConfig"}) {
+            Node value = section.value(key);
+            if (value == null) {
+                continue;
+            }
+            if (!(value instanceof MappingNode)) {
+                section.problems().error(value, section.pathOf(key),
+                        "expected a mapping, got " + Section.describe(value));
+                continue;
+            }
+            @SuppressWarnings("unchecked") // a MappingNode converts to a Map or null
+            Map<String, Object> map = (Map<String, Object>) PlainValues.convert(value,
+                    section.pathOf(key), section.problems());
+            parts.put(key, map);
+        }
+        section.warnUnused();
+        return new CloudInit(parts.get("metaData"), parts.get("userData"),
+                parts.get("networkConfig"));
+    }
+}
