@@ -1,15 +1,14 @@
 package dev.vmrunner.cli;
 
-import java.io.PrintStream;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /** One line per record on stderr: time, level, message; child output carries its name. */
 final class LogSetup {
@@ -25,12 +24,20 @@ final class LogSetup {
         for (Handler h : root.getHandlers()) {
             root.removeHandler(h);
         }
-        Handler handler = new ConsoleHandler() {
-            {
-                setOutputStream(new PrintStream(System.err, true));
+        // A StreamHandler on System.err that flushes every record (ConsoleHandler cannot be
+        // pointed elsewhere without closing System.err).
+        Handler handler = new StreamHandler(System.err, new OneLine()) {
+            @Override
+            public synchronized void publish(LogRecord record) {
+                super.publish(record);
+                flush();
+            }
+
+            @Override
+            public synchronized void close() {
+                flush();
             }
         };
-        handler.setFormatter(new OneLine());
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(Level.INFO);

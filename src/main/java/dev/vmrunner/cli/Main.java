@@ -45,9 +45,8 @@ public final class Main implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main())
-            .setExitCodeOnInvalidInput(ExitCode.CONFIG.code())
-            .setExitCodeOnExecutionException(ExitCode.INTERNAL.code());
+        // picocli's own codes match ours: 2 for a bad command line, 1 for an exception.
+        return new CommandLine(new Main());
     }
 
     @Override

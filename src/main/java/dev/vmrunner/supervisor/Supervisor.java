@@ -22,7 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.logging.Level;
@@ -43,6 +45,7 @@ public final class Supervisor {
     private final Loop loop = new Loop();
     private final RuntimeDir runtimeDir;
     private final List<ChildProcess> children = new ArrayList<>();
+    private final Set<ChildProcess> exited = new HashSet<>();
     private final long startNanos = System.nanoTime();
 
     private State state = State.STARTING;
@@ -219,7 +222,7 @@ public final class Supervisor {
             onQmpEvent(a.event());
         } else if (event instanceof QmpClosed) {
             LOG.fine("QMP connection closed");
-            if (qemu != null && !qemu.isAlive()) {
+            if (exited.contains(qemu)) {
                 onQemuExited(qemu.exitCode());
             }
             maybeStopped();
@@ -272,6 +275,7 @@ public final class Supervisor {
     }
 
     private void onChildExited(ChildProcess child) {
+        exited.add(child);
         int code = child.exitCode();
         if (child == qemu) {
             // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be
@@ -375,7 +379,8 @@ public final class Supervisor {
      * be in flight after its exit, so the connection gets a moment to close first.
      */
     private void maybeStopped() {
-        if (state != State.TERMINATING || children.stream().anyMatch(ChildProcess::isAlive)) {
+        if (state != State.TERMINATING || !exited.containsAll(children)
+            || qemu != null && !qemuExitHandled) {
             return;
         }
         if (connection != null && connection.isOpen() && qmpCloseWait == null) {
