@@ -208,6 +208,10 @@ def test_devices(guest, tmp):
         check("command channel marker", "VMRUNNER-GUEST: command channel ttyS1" in vm.markers())
         out, rc = vm.run("echo hi")
         check("command channel echo hi", (out, rc) == ("hi", 0), repr((out, rc)))
+        out, rc = vm.run("printf 'a\\nb'; exit 3")
+        check("command channel output without final newline", (out, rc) == ("a\nb", 3), repr((out, rc)))
+        out, rc = vm.run("echo out; echo err >&2")
+        check("command channel stderr", (out, rc) == ("out\nerr", 0), repr((out, rc)))
         out, rc = vm.run("false")
         check("command channel exit code", rc == 1, repr((out, rc)))
         check("done marker on ttyS0 too", vm.wait_marker("done 1", timeout=2))
@@ -220,6 +224,12 @@ def test_devices(guest, tmp):
         check("cpu hotplug -> cpus 2", ok, f"{time.time() - t:.2f}s")
         out, rc = vm.run("cat /sys/devices/system/cpu/online")
         check("guest sees cpu online", out == "0-1", repr(out))
+        t = time.time()
+        vm.qmp.cmd("device_del", id="cpu-1")
+        ok = vm.wait_marker("cpus 1", count=2, timeout=20)
+        check("cpu unplug -> cpus 1", ok, f"{time.time() - t:.2f}s")
+        # Re-plugging a CPU after an unplug crashes QEMU 7.2 under TCG
+        # (glibc "corrupted double-linked list"), so that is not tested.
 
         # balloon
         before = vm.qmp.cmd("query-balloon")["actual"]
