@@ -2,8 +2,6 @@ package dev.vmrunner.qmp;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.vmrunner.qmp.QmpException.Kind;
 import java.io.EOFException;
 import java.io.IOException;
@@ -15,11 +13,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -54,9 +47,6 @@ public final class QmpConnection implements AutoCloseable {
         void onDisconnect(Throwable cause);
     }
 
-    private record Pending(String command, CompletableFuture<JsonElement> reply) {
-    }
-
     private final Path socket;
     private final SocketChannel channel;
     private final Listener listener;
@@ -64,10 +54,7 @@ public final class QmpConnection implements AutoCloseable {
     private final AtomicLong lastId = new AtomicLong();
     private final CompletableFuture<JsonObject> greeting = new CompletableFuture<>();
     private final Object writeLock = new Object();
-    private final Object stateLock = new Object();
-    private final Map<String, Pending> pending = new HashMap<>(); // guarded by stateLock
-    private boolean established; // guarded by stateLock; connect() returned, so the listener is owed onDisconnect
-    private volatile boolean closed; // written under stateLock
+    private final PendingCalls pending = new PendingCalls();
     private volatile boolean closedByUs;
     private volatile Throwable writeFailure;
 
@@ -136,12 +123,9 @@ public final class QmpConnection implements AutoCloseable {
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
         awaitUntil(execute("qmp_capabilities", null, left), deadline,
                 "no reply to qmp_capabilities within " + timeout.toMillis() + " ms");
-        synchronized (stateLock) {
-            if (closed) {
-                throw new QmpException(Kind.DISCONNECTED, "Failed to negotiate QMP on " + socket
-                        + ": QEMU closed the connection", writeFailure);
-            }
-            established = true;
+        if (!pending.establish()) {
+            throw new QmpException(Kind.DISCONNECTED, "Failed to negotiate QMP on " + socket
+                    + ": QEMU closed the connection", writeFailure);
         }
     }
 
@@ -152,6 +136,9 @@ public final class QmpConnection implements AutoCloseable {
         } catch (TimeoutException e) {
             throw new QmpException(Kind.CONNECT, "Failed to negotiate QMP on " + socket + ": " + timeoutCause, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof QmpException q && q.kind() == Kind.TIMEOUT) {
+                throw new QmpException(Kind.CONNECT, "Failed to negotiate QMP on " + socket + ": " + timeoutCause, q);
+            }
             if (e.getCause() instanceof QmpException q) {
                 throw q;
             }
@@ -183,11 +170,8 @@ public final class QmpConnection implements AutoCloseable {
         long id = lastId.incrementAndGet();
         String key = Long.toString(id);
         CompletableFuture<JsonElement> reply = new CompletableFuture<>();
-        synchronized (stateLock) {
-            if (closed) {
-                return CompletableFuture.failedFuture(disconnected(command, writeFailure));
-            }
-            pending.put(key, new Pending(command, reply));
+        if (!pending.add(key, new PendingCalls.Call(command, reply))) {
+            return CompletableFuture.failedFuture(disconnected(command, writeFailure));
         }
         CompletableFuture<JsonElement> result = new CompletableFuture<>();
         // orTimeout uses the JDK's shared delayer thread and cancels its timer once the reply arrives.
@@ -196,25 +180,15 @@ public final class QmpConnection implements AutoCloseable {
             if (cause == null) {
                 result.complete(value);
             } else if (cause instanceof TimeoutException) {
-                forget(key);
+                pending.remove(key); // a late reply is then dropped
                 result.completeExceptionally(new QmpException(Kind.TIMEOUT, "Failed to run QMP command " + command
                         + ": no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null));
             } else {
                 result.completeExceptionally(cause);
             }
         });
-        send(command, key, message(command, arguments, id));
+        send(command, key, Frames.command(command, arguments, id));
         return result;
-    }
-
-    private static JsonObject message(String command, JsonObject arguments, long id) {
-        JsonObject message = new JsonObject();
-        message.addProperty("execute", command);
-        if (arguments != null) {
-            message.add("arguments", arguments);
-        }
-        message.addProperty("id", id);
-        return message;
     }
 
     private void send(String command, String key, JsonObject message) {
@@ -230,7 +204,7 @@ public final class QmpConnection implements AutoCloseable {
                     channel.write(bytes);
                 }
             } catch (IOException e) {
-                if (writeFailure == null && !closed) {
+                if (writeFailure == null && !pending.isClosed()) {
                     writeFailure = e;
                 }
                 fail(key, disconnected(command, e));
@@ -245,7 +219,7 @@ public final class QmpConnection implements AutoCloseable {
 
     /** True until the connection closed, from either side. */
     public boolean isOpen() {
-        return !closed;
+        return !pending.isClosed();
     }
 
     /**
@@ -304,26 +278,17 @@ public final class QmpConnection implements AutoCloseable {
         if (line.isBlank()) {
             return;
         }
-        JsonObject message = parse(line);
+        JsonObject message = Frames.parse(line);
         if (!greeting.isDone()) {
             acceptGreeting(message, line);
         } else if (message == null) {
-            LOG.warning(() -> "Ignoring unparseable QMP message from " + socket + ": " + abbreviate(line));
+            LOG.warning(() -> "Ignoring unparseable QMP message from " + socket + ": " + Frames.abbreviate(line));
         } else if (message.has("event")) {
             dispatchEvent(message);
         } else if (message.has("return") || message.has("error")) {
             dispatchReply(message);
         } else {
-            LOG.warning(() -> "Ignoring unexpected QMP message from " + socket + ": " + abbreviate(line));
-        }
-    }
-
-    private static JsonObject parse(String line) {
-        try {
-            JsonElement element = JsonParser.parseString(line);
-            return element.isJsonObject() ? element.getAsJsonObject() : null;
-        } catch (JsonParseException e) {
-            return null;
+            LOG.warning(() -> "Ignoring unexpected QMP message from " + socket + ": " + Frames.abbreviate(line));
         }
     }
 
@@ -331,7 +296,7 @@ public final class QmpConnection implements AutoCloseable {
         JsonElement qmp = message == null ? null : message.get("QMP");
         if (qmp == null || !qmp.isJsonObject()) {
             QmpException e = new QmpException(Kind.PROTOCOL, "Failed to negotiate QMP on " + socket
-                    + ": expected a QMP greeting, got " + abbreviate(line), null);
+                    + ": expected a QMP greeting, got " + Frames.abbreviate(line), null);
             greeting.completeExceptionally(e);
             throw new IOException(e.getMessage(), e);
         }
@@ -339,10 +304,7 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     private void dispatchEvent(JsonObject message) {
-        JsonElement data = message.get("data");
-        QmpEvent event = new QmpEvent(string(message, "event", "?"),
-                data != null && data.isJsonObject() ? data.getAsJsonObject() : new JsonObject(),
-                timestamp(message.get("timestamp")));
+        QmpEvent event = Frames.event(message);
         if (listener == null) {
             return;
         }
@@ -353,62 +315,29 @@ public final class QmpConnection implements AutoCloseable {
         }
     }
 
-    /** QMP timestamps are {@code {"seconds": s, "microseconds": us}} of the host clock. */
-    private static Instant timestamp(JsonElement element) {
-        try {
-            JsonObject ts = element.getAsJsonObject();
-            return Instant.ofEpochSecond(ts.get("seconds").getAsLong(), ts.get("microseconds").getAsLong() * 1000);
-        } catch (RuntimeException e) {
-            return Instant.now();
-        }
-    }
-
     private void dispatchReply(JsonObject message) {
         JsonElement id = message.get("id");
         if (id == null || !id.isJsonPrimitive()) {
-            LOG.warning(() -> "Ignoring QMP reply without an id from " + socket + ": " + abbreviate(message.toString()));
+            LOG.warning(() -> "Ignoring QMP reply without an id from " + socket + ": " + Frames.abbreviate(message.toString()));
             return;
         }
-        Pending call;
-        synchronized (stateLock) {
-            call = pending.remove(id.getAsString());
-        }
+        PendingCalls.Call call = pending.remove(id.getAsString());
         if (call == null) {
             LOG.fine(() -> "Dropping QMP reply to id " + id + " from " + socket + ": nobody waits for it (timed out?)");
             return;
         }
         JsonElement error = message.get("error");
         if (error != null) {
-            JsonObject e = error.isJsonObject() ? error.getAsJsonObject() : new JsonObject();
-            call.reply().completeExceptionally(QmpException.errorReply(call.command(),
-                    string(e, "class", "GenericError"), string(e, "desc", error.toString())));
+            call.reply().completeExceptionally(Frames.error(call.command(), error));
         } else {
             call.reply().complete(message.get("return"));
         }
     }
 
-    private static String string(JsonObject object, String member, String fallback) {
-        JsonElement value = object.get(member);
-        return value != null && value.isJsonPrimitive() ? value.getAsString() : fallback;
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
-    }
-
     // ---- pending calls ----
 
-    private void forget(String key) {
-        synchronized (stateLock) {
-            pending.remove(key);
-        }
-    }
-
     private void fail(String key, QmpException error) {
-        Pending call;
-        synchronized (stateLock) {
-            call = pending.remove(key);
-        }
+        PendingCalls.Call call = pending.remove(key);
         if (call != null) {
             call.reply().completeExceptionally(error);
         }
@@ -416,20 +345,13 @@ public final class QmpConnection implements AutoCloseable {
 
     /** Marks the connection closed and fails every pending call; returns whether the listener is owed onDisconnect. */
     private boolean failAll(Throwable cause) {
-        List<Pending> calls;
-        boolean owed;
-        synchronized (stateLock) {
-            closed = true;
-            calls = new ArrayList<>(pending.values());
-            pending.clear();
-            owed = established;
-        }
+        PendingCalls.Drained drained = pending.closeAll();
         greeting.completeExceptionally(new QmpException(Kind.DISCONNECTED,
                 "Failed to negotiate QMP on " + socket + ": " + describe(cause), cause));
-        for (Pending call : calls) {
+        for (PendingCalls.Call call : drained.calls()) {
             call.reply().completeExceptionally(disconnected(call.command(), cause));
         }
-        return owed;
+        return drained.wasEstablished();
     }
 
     private QmpException disconnected(String command, Throwable cause) {

@@ -1,0 +1,65 @@
+package dev.vmrunner.qmp;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.time.Instant;
+
+/** Building and reading QMP messages (QEMU's docs/interop/qmp-spec.txt), tolerant of unknown members. */
+final class Frames {
+    private Frames() {
+    }
+
+    static JsonObject command(String command, JsonObject arguments, long id) {
+        JsonObject message = new JsonObject();
+        message.addProperty("execute", command);
+        if (arguments != null) {
+            message.add("arguments", arguments);
+        }
+        message.addProperty("id", id);
+        return message;
+    }
+
+    /** The line as a JSON object, or null if it is not one. */
+    static JsonObject parse(String line) {
+        try {
+            JsonElement element = JsonParser.parseString(line);
+            return element.isJsonObject() ? element.getAsJsonObject() : null;
+        } catch (JsonParseException e) {
+            return null;
+        }
+    }
+
+    static QmpEvent event(JsonObject message) {
+        JsonElement data = message.get("data");
+        return new QmpEvent(string(message, "event", "?"),
+                data != null && data.isJsonObject() ? data.getAsJsonObject() : new JsonObject(),
+                timestamp(message.get("timestamp")));
+    }
+
+    /** QMP timestamps are {@code {"seconds": s, "microseconds": us}} of the host clock. */
+    private static Instant timestamp(JsonElement element) {
+        try {
+            JsonObject ts = element.getAsJsonObject();
+            return Instant.ofEpochSecond(ts.get("seconds").getAsLong(), ts.get("microseconds").getAsLong() * 1000);
+        } catch (RuntimeException e) { // absent or malformed: the arrival time is the next best thing
+            return Instant.now();
+        }
+    }
+
+    /** An {@code "error"} member as the exception its command fails with. */
+    static QmpException error(String command, JsonElement error) {
+        JsonObject e = error.isJsonObject() ? error.getAsJsonObject() : new JsonObject();
+        return QmpException.errorReply(command, string(e, "class", "GenericError"), string(e, "desc", error.toString()));
+    }
+
+    private static String string(JsonObject object, String member, String fallback) {
+        JsonElement value = object.get(member);
+        return value != null && value.isJsonPrimitive() ? value.getAsString() : fallback;
+    }
+
+    static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
+    }
+}
