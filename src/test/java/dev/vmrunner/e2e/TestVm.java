@@ -1,0 +1,233 @@
+package dev.vmrunner.e2e;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One VM of an end-to-end test: the real {@code bin/vmrunner} launcher as a separate process,
+ * booting the test guest under real QEMU (TCG) with the standard template plus the guest's
+ * kernel, serial log and command channel. Closing it kills whatever is left, by recorded pid.
+ */
+final class TestVm implements AutoCloseable {
+
+    static final Path LAUNCHER = Path.of("bin/vmrunner").toAbsolutePath();
+    static final Duration BOOT = Duration.ofSeconds(90);
+
+    private static Path guest;
+
+    final Path dir;
+    final Path config;
+    final Path templates;
+    final Path dataDir;
+    final Path runtimeDir;
+    final Path serial;
+    final Path commandSocket;
+    final Path log;
+    private final List<Long> pids = new ArrayList<>();
+    private Process runner;
+
+    TestVm(Path dir) {
+        this.dir = dir;
+        this.config = dir.resolve("config.yaml");
+        this.templates = dir.resolve("templates");
+        this.dataDir = dir.resolve("data");
+        this.runtimeDir = dir.resolve("run");
+        this.serial = dir.resolve("serial.log");
+        this.commandSocket = dir.resolve("command.sock");
+        this.log = dir.resolve("runner.log");
+    }
+
+    /** Builds the test guest once per test JVM (testguest/build.sh caches it across runs). */
+    static synchronized Path guest() throws IOException, InterruptedException {
+        if (guest == null) {
+            Process build = new ProcessBuilder("testguest/build.sh")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (build.waitFor() != 0) {
+                fail("testguest/build.sh failed");
+            }
+            String[] lines = out.strip().split("\n");
+            guest = Path.of(lines[lines.length - 1].strip());
+        }
+        return guest;
+    }
+
+    /** Writes the test template with extra kernel options for the guest. */
+    TestVm template(String kernelOptions) throws IOException, InterruptedException {
+        Files.createDirectories(templates);
+        String text = Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
+            .replace("@GUEST@", guest().toString())
+            .replace("@SERIAL@", serial.toString())
+            .replace("@CMDSOCK@", commandSocket.toString())
+            .replace("@APPEND@", kernelOptions);
+        Files.writeString(templates.resolve("testguest.ftl.yaml"), text);
+        return this;
+    }
+
+    /** Writes a config for the test guest; {@code vmExtra} are more lines of the vm section. */
+    TestVm config(String... vmExtra) throws IOException {
+        StringBuilder yaml = new StringBuilder()
+            .append("\"/Runner\":\n")
+            .append("  dataDir: ").append(dataDir).append('\n')
+            .append("  runtimeDir: ").append(runtimeDir).append('\n')
+            .append("  template: testguest.ftl.yaml\n")
+            .append("  vm:\n")
+            .append("    name: e2e\n")
+            .append("    firmware: bios\n")
+            .append("    accelerator: tcg\n")
+            .append("    cpuModel: max\n")
+            .append("    maximumRam: 256M\n")
+            .append("    network: []\n");
+        for (String line : vmExtra) {
+            yaml.append("    ").append(line).append('\n');
+        }
+        Files.writeString(config, yaml.toString());
+        return this;
+    }
+
+    /** Starts the runner: {@code bin/vmrunner -c config --templates-dir templates [args]}. */
+    Process start(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(LAUNCHER.toString(), "-c", config.toString(),
+            "--templates-dir", templates.toString()));
+        command.addAll(List.of(args));
+        runner = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(log.toFile()).start();
+        pids.add(runner.pid());
+        return runner;
+    }
+
+    /** Starts the runner and waits until the guest has booted. */
+    Process boot() throws Exception {
+        start();
+        awaitSerial("VMRUNNER-GUEST: booted", BOOT);
+        return runner;
+    }
+
+    void sigterm() {
+        runner.destroy(); // SIGTERM
+    }
+
+    /** Waits for the runner's exit and returns its exit code. */
+    int awaitExit(Duration timeout) throws Exception {
+        if (!runner.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("runner did not exit within " + timeout + "; log:\n" + log());
+        }
+        return runner.exitValue();
+    }
+
+    /** Waits until the serial console shows the text. */
+    void awaitSerial(String text, Duration timeout) throws Exception {
+        awaitFile(serial, text, timeout);
+    }
+
+    /** Waits until the runner's log shows the text. */
+    void awaitLog(String text, Duration timeout) throws Exception {
+        awaitFile(log, text, timeout);
+    }
+
+    private void awaitFile(Path file, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file) && Files.readString(file).contains(text)) {
+                return;
+            }
+            if (runner != null && !runner.isAlive()) {
+                fail("runner exited (" + runner.exitValue() + ") before '" + text + "' appeared in "
+                    + file.getFileName() + "; log:\n" + log() + "\nserial:\n" + serialText());
+            }
+            Thread.sleep(50);
+        }
+        fail("'" + text + "' did not appear in " + file.getFileName() + " within " + timeout
+            + "; log:\n" + log() + "\nserial:\n" + serialText());
+    }
+
+    /** The pid QEMU (or another child) has in the runtime directory; recorded for cleanup. */
+    long childPid(String name) throws IOException {
+        long pid = Long.parseLong(Files.readString(runtimeDir.resolve(name + ".pid")).strip());
+        pids.add(pid);
+        return pid;
+    }
+
+    /** Runs a shell command in the guest over its command channel; returns its output. */
+    String guestCommand(String command, Duration timeout) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(commandSocket))) {
+            OutputStream out = Channels.newOutputStream(ch);
+            out.write((command + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(
+                Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            StringBuilder result = new StringBuilder();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            String line;
+            while (System.nanoTime() < deadline && (line = in.readLine()) != null) {
+                if (line.startsWith("VMRUNNER-GUEST: done")) {
+                    return result.toString();
+                }
+                result.append(line).append('\n');
+            }
+            return result.toString();
+        }
+    }
+
+    /** Sends a command to the guest without waiting for an answer (e.g. poweroff). */
+    void guestCommandNoWait(String command) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(commandSocket))) {
+            Channels.newOutputStream(ch).write((command + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    String log() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    String serialText() throws IOException {
+        return Files.exists(serial) ? Files.readString(serial) : "";
+    }
+
+    static boolean alive(long pid) {
+        Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        return handle.isPresent() && handle.get().isAlive();
+    }
+
+    /** Waits a little for a process to go away (its parent may still be reaping it). */
+    static boolean gone(long pid, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (alive(pid)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        for (String name : List.of("qemu", "swtpm")) {
+            try {
+                long pid = Long.parseLong(Files.readString(runtimeDir.resolve(name + ".pid")).strip());
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            } catch (IOException | NumberFormatException e) {
+                // no such child
+            }
+        }
+    }
+}
