@@ -40,7 +40,7 @@ final class Directories {
             return Path.of(xdg, APP, name);
         }
         String user = env.get("USER");
-        if (user != null && Checks.name(user) == null) {
+        if (user != null && Check.name(user) == null) {
             return Path.of("/tmp", user, APP, name);
         }
         return Path.of("/tmp", APP, name);

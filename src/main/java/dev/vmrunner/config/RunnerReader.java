@@ -21,9 +21,9 @@ final class RunnerReader {
     static RunnerConfig read(Section runner, Path configFile, Map<String, String> env) {
         Problems problems = runner.problems();
         Path base = Directories.baseOf(configFile);
-        String dataDir = VmReader.checked(runner, "dataDir", Checks::path);
-        String runtimeDir = VmReader.checked(runner, "runtimeDir", Checks::path);
-        String template = VmReader.checked(runner, "template", Checks::path);
+        String dataDir = VmReader.checked(runner, "dataDir", Check.PATH);
+        String runtimeDir = VmReader.checked(runner, "runtimeDir", Check.PATH);
+        String template = VmReader.checked(runner, "template", Check.PATH);
         boolean updateTemplate = runner.bool("updateTemplate", false);
         boolean guestShutdownStops = runner.bool("guestShutdownStops", false);
         Long resetCounter = runner.integer("resetCounter", 0, Long.MAX_VALUE);

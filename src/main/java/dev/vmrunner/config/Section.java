@@ -114,7 +114,9 @@ final class Section {
 
     /** The full key path of {@code key} in messages, e.g. {@code vm.network[0].mac}. */
     String pathOf(String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        // concat, not +: runs for every key, and avoids bootstrapping string concatenation
+        // (invokedynamic) during start-up.
+        return path.isEmpty() ? key : path.concat(".").concat(key);
     }
 
     Problems problems() {
@@ -222,11 +224,15 @@ final class Section {
         long number;
         try {
             number = Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            number = text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+        } catch (NumberFormatException e) { // more digits than a long holds
+            problems.error(value, pathOf(key), text.startsWith("-") ? range(min, max) + ", got "
+                    + text : text + " is too large");
+            return null;
         }
         if (number < min || number > max) {
-            problems.error(value, pathOf(key), range(min, max) + ", got " + text);
+            boolean unbounded = max == Long.MAX_VALUE || max == Integer.MAX_VALUE;
+            problems.error(value, pathOf(key), number > max && unbounded ? text + " is too large"
+                    : range(min, max) + ", got " + text);
             return null;
         }
         return number;
@@ -285,11 +291,12 @@ final class Section {
 
     /** Reports every key that no getter asked for. */
     void warnUnused() {
-        entries.forEach((key, tuple) -> {
-            if (!used.contains(key)) {
-                problems.warning(tuple.getKeyNode(), pathOf(key), "unknown key, ignored");
+        for (Map.Entry<String, NodeTuple> entry : entries.entrySet()) {
+            if (!used.contains(entry.getKey())) {
+                problems.warning(entry.getValue().getKeyNode(), pathOf(entry.getKey()),
+                        "unknown key, ignored");
             }
-        });
+        }
     }
 
     /** Marks keys starting with {@code prefix} as used, without looking at them. */
@@ -315,7 +322,7 @@ final class Section {
                 ? scalar.getValue() : null;
     }
 
-    static String range(long min, long max) {
+    private static String range(long min, long max) {
         if (max == Long.MAX_VALUE || max == Integer.MAX_VALUE) {
             return "must be at least " + min;
         }

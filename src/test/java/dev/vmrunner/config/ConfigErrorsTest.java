@@ -40,8 +40,10 @@ class ConfigErrorsTest {
         assertEquals("line 1: /Runner: has no value (vm.name is required)", problem("/Runner:\n"));
         assertEquals("The configuration is empty; expected the top-level key /Runner",
                 problem("# nothing\n"));
-        assertEquals("line 1: expected a mapping (key: value lines), got a list",
+        assertEquals("line 1: expected a mapping with the top-level key /Runner, got a list",
                 problem("- a\n- b\n"));
+        assertEquals("line 4: /Runner: duplicate key (first at line 1)",
+                problem(vm("name: t") + "/Runner: {}\n"));
         assertEquals("line 1: /Runner: expected a mapping (key: value lines), got 'x'",
                 problem("/Runner: x\n"));
     }
@@ -104,7 +106,7 @@ class ConfigErrorsTest {
         "powerdownTimeout: 0x10|line 4: vm.powerdownTimeout: expected an integer, got '0x10'",
         "powerdownTimeout: -1|line 4: vm.powerdownTimeout: must be at least 0, got -1",
         "maximumCpus: 0|line 4: vm.maximumCpus: must be at least 1, got 0",
-        "maximumCpus: 99999999999|line 4: vm.maximumCpus: must be at least 1, got 99999999999",
+        "maximumCpus: 99999999999|line 4: vm.maximumCpus: 99999999999 is too large",
         "sockets: -1|line 4: vm.sockets: must be at least 0, got -1",
         "useTpm: yes|line 4: vm.useTpm: expected true or false, got 'yes'",
         "useTpm: 1|line 4: vm.useTpm: expected true or false, got '1'",
@@ -261,6 +263,8 @@ class ConfigErrorsTest {
                 "line 4: dataDir: must not be empty"),
                 problems("\"/Runner\":\n  resetCounter: -1\n  updateTemplate: no\n  dataDir: ''\n"
                         + "  vm:\n    name: t\n"));
+        assertEquals("line 2: resetCounter: 99999999999999999999 is too large",
+                problem("\"/Runner\":\n  resetCounter: 99999999999999999999\n  vm:\n    name: t\n"));
     }
 
     @Test
