@@ -1,10 +1,11 @@
 package dev.vmrunner.config;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.HashSet;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -77,7 +78,7 @@ final class Section {
 
     /** Records the entries, explicit keys first; keys from merge keys ({@code <<}) do not override. */
     private void collect(MappingNode mapping, boolean explicit) {
-        List<NodeTuple> merges = new java.util.ArrayList<>();
+        List<NodeTuple> merges = new ArrayList<>();
         for (NodeTuple tuple : mapping.getValue()) {
             Node keyNode = tuple.getKeyNode();
             if (keyNode.getTag().equals(Tag.MERGE)) {
@@ -129,10 +130,6 @@ final class Section {
      */
     int line() {
         return Problems.line(owner != null ? owner : node);
-    }
-
-    MappingNode node() {
-        return node;
     }
 
     /** Whether the key is present, even with a {@code null} value. Marks it as used. */
@@ -293,10 +290,49 @@ final class Section {
     void warnUnused() {
         for (Map.Entry<String, NodeTuple> entry : entries.entrySet()) {
             if (!used.contains(entry.getKey())) {
+                String similar = similarKey(entry.getKey());
                 problems.warning(entry.getValue().getKeyNode(), pathOf(entry.getKey()),
-                        "unknown key, ignored");
+                        "unknown key, ignored" + (similar == null ? ""
+                                : " (did you mean " + similar + "?)"));
             }
         }
+    }
+
+    /** A known key (one that was asked for) that {@code key} is probably a misspelling of. */
+    private String similarKey(String key) {
+        String best = null;
+        int bestDistance = 3; // at most two edits
+        for (String known : used) {
+            if (known.startsWith("/")) {
+                continue;
+            }
+            int distance = distance(key.toLowerCase(), known.toLowerCase());
+            if (distance < bestDistance) {
+                best = known;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     /** Marks keys starting with {@code prefix} as used, without looking at them. */

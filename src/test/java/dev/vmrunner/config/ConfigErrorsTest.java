@@ -291,10 +291,25 @@ class ConfigErrorsTest {
                 + "  cloudInit:\n    vendorData: {}\n", CONFIG, ENV);
         assertEquals(List.of(
                 "line 2: colour: unknown key, ignored",
-                "line 5: vm.accelertor: unknown key, ignored",
+                "line 5: vm.accelertor: unknown key, ignored (did you mean accelerator?)",
                 "line 8: vm.network[0].bridge: applies to type tap only, ignored",
                 "line 9: vm.network[0].speed: unknown key, ignored",
                 "line 11: cloudInit.vendorData: unknown key, ignored"), loaded.warnings());
+    }
+
+    @Test
+    void runtimeDirectoryMustLeaveRoomForSockets() {
+        String longName = "n".repeat(64);
+        assertEquals("line 3: vm.name: the runtime directory /run/user/1000/a-rather-long-prefix"
+                + "/vmrunner/" + longName + " is too long for the Unix sockets in it (at most 94"
+                + " bytes)", assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                        vm("name: " + longName), CONFIG,
+                        java.util.Map.of("XDG_RUNTIME_DIR", "/run/user/1000/a-rather-long-prefix")))
+                        .getMessage());
+        String longDir = "/run/" + "d".repeat(90);
+        assertEquals("line 2: runtimeDir: the runtime directory " + longDir + " is too long for"
+                + " the Unix sockets in it (at most 94 bytes)",
+                problem("\"/Runner\":\n  runtimeDir: " + longDir + "\n  vm:\n    name: t\n"));
     }
 
     @Test
