@@ -14,6 +14,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.parser.ParserImpl;
 import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.resolver.Resolver;
@@ -100,33 +101,53 @@ public final class ConfigLoader {
             throws ConfigException {
         Node root = compose(yaml);
         Problems problems = new Problems();
-        Section top = root == null ? null : Section.of(root, "", problems);
-        if (top == null) {
-            if (!problems.hasErrors()) {
-                problems.error(0, "", "The configuration is empty; expected the top-level key "
-                        + RUNNER_KEY);
-            }
+        if (root == null || Section.isNull(root)) {
+            throw new ConfigException(List.of(
+                    "The configuration is empty; expected the top-level key " + RUNNER_KEY));
+        }
+        if (!(root instanceof MappingNode top)) {
+            problems.error(root, "", "expected a mapping with the top-level key " + RUNNER_KEY
+                    + ", got " + Section.describe(root));
             throw new ConfigException(problems.errors());
         }
-        Node runnerNode = top.value(RUNNER_KEY);
-        // Paths below /Runner are written relative to it: vm.name, not /Runner.vm.name.
-        Section runner = runnerNode instanceof MappingNode
-                ? Section.of(runnerNode, top.keyNode(RUNNER_KEY), "", problems)
-                : Section.of(runnerNode, RUNNER_KEY, problems);
-        if (runnerNode == null) {
-            problems.error(top.keyNode(RUNNER_KEY), RUNNER_KEY, top.has(RUNNER_KEY)
-                    ? "has no value (vm.name is required)"
-                    : "missing: the runner's configuration must be below the top-level key "
-                            + RUNNER_KEY);
+        NodeTuple entry = runnerEntry(top, problems);
+        Node runnerNode = entry == null ? null : entry.getValueNode();
+        Section runner = null;
+        if (entry == null) {
+            problems.error(top, RUNNER_KEY, "missing: the runner's configuration must be below"
+                    + " the top-level key " + RUNNER_KEY);
+        } else if (Section.isNull(runnerNode)) {
+            problems.error(entry.getKeyNode(), RUNNER_KEY, "has no value (vm.name is required)");
+        } else if (runnerNode instanceof MappingNode) {
+            // Paths below /Runner are written relative to it: vm.name, not /Runner.vm.name.
+            runner = Section.of(runnerNode, entry.getKeyNode(), "", problems);
+        } else {
+            Section.of(runnerNode, RUNNER_KEY, problems); // reports the type
         }
-        RunnerConfig config = null;
-        if (runner != null) {
-            config = RunnerReader.read(runner, file, env);
-        }
+        RunnerConfig config = runner == null ? null : RunnerReader.read(runner, file, env);
         if (problems.hasErrors() || config == null) {
             throw new ConfigException(problems.errors());
         }
         return new Loaded(config, problems.warnings());
+    }
+
+    /**
+     * The {@code /Runner} entry of the top level. The other top-level entries belong to
+     * other components; they are not looked at, not even for duplicates.
+     */
+    private static NodeTuple runnerEntry(MappingNode top, Problems problems) {
+        NodeTuple found = null;
+        for (NodeTuple tuple : top.getValue()) {
+            if (RUNNER_KEY.equals(Section.text(tuple.getKeyNode()))) {
+                if (found != null) {
+                    problems.error(tuple.getKeyNode(), RUNNER_KEY, "duplicate key (first at line "
+                            + Problems.line(found.getKeyNode()) + ")");
+                } else {
+                    found = tuple;
+                }
+            }
+        }
+        return found;
     }
 
     /** The single document's root node, {@code null} for an empty document. */

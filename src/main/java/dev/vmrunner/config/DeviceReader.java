@@ -38,18 +38,18 @@ final class DeviceReader {
 
     private static Network network(Section item) {
         String type = VmReader.choice(item, "type", NETWORK_TYPES, Network.TAP);
-        String device = VmReader.orDefault(VmReader.checked(item, "device", Checks::device),
+        String device = VmReader.orDefault(VmReader.checked(item, "device", Check.DEVICE),
                 Network.DEFAULT_DEVICE);
-        String mac = VmReader.checked(item, "mac", Checks::mac);
-        String bridge = onlyFor(item, "bridge", Network.TAP, type, Checks::bridge);
-        String net = onlyFor(item, "net", Network.USER, type, Checks::cidr);
+        String mac = VmReader.checked(item, "mac", Check.MAC);
+        String bridge = onlyFor(item, "bridge", Network.TAP, type, Check.BRIDGE);
+        String net = onlyFor(item, "net", Network.USER, type, Check.CIDR);
         item.warnUnused();
         return new Network(type, bridge, device, mac, net);
     }
 
     /** A key that applies to one type only; given for another type it is ignored with a warning. */
     private static String onlyFor(Section item, String key, String forType, String type,
-            java.util.function.Function<String, String> check) {
+            Check check) {
         if (forType.equals(type)) {
             return VmReader.checked(item, key, check);
         }
@@ -100,7 +100,7 @@ final class DeviceReader {
         // An empty file name is an empty drive, as the upstream operator writes it.
         String file = item.string("file");
         if (file != null && !file.isEmpty()) {
-            file = VmReader.checked(item, "file", Checks::path);
+            file = VmReader.checked(item, "file", Check.PATH);
         } else {
             file = null;
         }
@@ -108,9 +108,9 @@ final class DeviceReader {
     }
 
     private static Drive raw(Section item, Integer bootindex) {
-        String file = VmReader.checked(item, "file", Checks::path);
-        String device = VmReader.checked(item, "device", Checks::path);
-        String resource = VmReader.checked(item, "resource", Checks::path);
+        String file = VmReader.checked(item, "file", Check.PATH);
+        String device = VmReader.checked(item, "device", Check.PATH);
+        String resource = VmReader.checked(item, "resource", Check.PATH);
         int given = 0;
         for (String key : List.of("file", "device", "resource")) {
             given += item.value(key) != null ? 1 : 0;
@@ -162,7 +162,7 @@ final class DeviceReader {
 
     private static Spice spice(Section spice) {
         int port = spice.integer("port", 1, 65535, Spice.DEFAULT_PORT);
-        String ticket = VmReader.checked(spice, "ticket", Checks::path);
+        String ticket = VmReader.checked(spice, "ticket", Check.PATH);
         boolean streamingVideo = streamingVideo(spice, spice.alias("streamingVideo",
                 "streaming-video"));
         int usbRedirects = spice.integer("usbRedirects", 0, Integer.MAX_VALUE,
@@ -189,7 +189,7 @@ final class DeviceReader {
     }
 
     private static Section item(Section parent, String key, int index, Node node) {
-        String path = parent.pathOf(key) + "[" + index + "]";
+        String path = parent.pathOf(key).concat("[").concat(Integer.toString(index)).concat("]");
         if (Section.isNull(node)) {
             parent.problems().error(node, path, "empty entry");
             return null;

@@ -9,6 +9,12 @@ import java.util.Map;
  */
 final class Directories {
     static final String APP = "vmrunner";
+    /**
+     * The longest runtime directory that leaves room for the sockets of the runner/template
+     * contract: Linux's {@code sun_path} holds 107 bytes plus NUL, and the longest contract
+     * socket name is {@code /monitor.sock} (13 bytes).
+     */
+    static final int MAX_RUNTIME_DIR_BYTES = 107 - "/monitor.sock".length();
 
     private Directories() {
     }
@@ -40,7 +46,7 @@ final class Directories {
             return Path.of(xdg, APP, name);
         }
         String user = env.get("USER");
-        if (user != null && Checks.name(user) == null) {
+        if (user != null && Check.name(user) == null) {
             return Path.of("/tmp", user, APP, name);
         }
         return Path.of("/tmp", APP, name);
@@ -49,6 +55,12 @@ final class Directories {
     /** A configured directory; a relative one is taken relative to {@code base}. */
     static Path configured(String value, Path base) {
         return base.resolve(value).normalize();
+    }
+
+    /** Whether the sockets that the runner and template share fit below {@code runtimeDir}. */
+    static boolean fitsSockets(Path runtimeDir) {
+        return runtimeDir.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                <= MAX_RUNTIME_DIR_BYTES;
     }
 
     /** The directory against which relative paths in {@code configFile} are resolved. */

@@ -46,7 +46,8 @@ final class PlainValues {
             List<Object> list = new ArrayList<>(sequence.getValue().size());
             int index = 0;
             for (Node item : sequence.getValue()) {
-                list.add(convert(item, path + "[" + index++ + "]", problems));
+                String itemPath = path.concat("[").concat(Integer.toString(index++)).concat("]");
+                list.add(convert(item, itemPath, problems));
             }
             return Collections.unmodifiableList(list);
         }
@@ -66,7 +67,7 @@ final class PlainValues {
                 problems.error(keyNode, path, "keys must be scalars");
                 continue;
             }
-            String keyPath = path + "." + key.getValue();
+            String keyPath = path.concat(".").concat(key.getValue());
             if (map.containsKey(key.getValue())) {
                 problems.error(keyNode, keyPath, "duplicate key");
                 continue;
@@ -156,19 +157,25 @@ final class PlainValues {
             return null;
         }
         Map<String, Object> copy = new LinkedHashMap<>();
-        map.forEach((key, value) -> copy.put(key, freeze(value)));
+        for (Map.Entry<String, Object> entry : map.entrySet()) {
+            copy.put(entry.getKey(), freeze(entry.getValue()));
+        }
         return Collections.unmodifiableMap(copy);
     }
 
     private static Object freeze(Object value) {
         if (value instanceof Map<?, ?> map) {
             Map<Object, Object> copy = new LinkedHashMap<>();
-            map.forEach((key, item) -> copy.put(key, freeze(item)));
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                copy.put(entry.getKey(), freeze(entry.getValue()));
+            }
             return Collections.unmodifiableMap(copy);
         }
         if (value instanceof List<?> list) {
             List<Object> copy = new ArrayList<>(list.size());
-            list.forEach(item -> copy.add(freeze(item)));
+            for (Object item : list) {
+                copy.add(freeze(item));
+            }
             return Collections.unmodifiableList(copy);
         }
         return value;

@@ -13,6 +13,13 @@ final class Problems {
     private record Entry(int line, String text) {
     }
 
+    private static final Comparator<Entry> BY_LINE = new Comparator<>() {
+        @Override
+        public int compare(Entry a, Entry b) {
+            return Integer.compare(a.line(), b.line());
+        }
+    };
+
     private final List<Entry> errors = new ArrayList<>();
     private final List<Entry> warnings = new ArrayList<>();
 
@@ -52,7 +59,12 @@ final class Problems {
 
     /** In document order; problems on the same line keep the order in which they were found. */
     private static List<String> sorted(List<Entry> entries) {
-        return entries.stream().sorted(Comparator.comparingInt(Entry::line))
-                .map(Entry::text).toList();
+        List<Entry> copy = new ArrayList<>(entries);
+        copy.sort(BY_LINE); // stable
+        List<String> texts = new ArrayList<>(copy.size());
+        for (Entry entry : copy) {
+            texts.add(entry.text());
+        }
+        return List.copyOf(texts);
     }
 }

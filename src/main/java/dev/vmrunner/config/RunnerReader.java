@@ -21,9 +21,9 @@ final class RunnerReader {
     static RunnerConfig read(Section runner, Path configFile, Map<String, String> env) {
         Problems problems = runner.problems();
         Path base = Directories.baseOf(configFile);
-        String dataDir = VmReader.checked(runner, "dataDir", Checks::path);
-        String runtimeDir = VmReader.checked(runner, "runtimeDir", Checks::path);
-        String template = VmReader.checked(runner, "template", Checks::path);
+        String dataDir = VmReader.checked(runner, "dataDir", Check.PATH);
+        String runtimeDir = VmReader.checked(runner, "runtimeDir", Check.PATH);
+        String template = VmReader.checked(runner, "template", Check.PATH);
         boolean updateTemplate = runner.bool("updateTemplate", false);
         boolean guestShutdownStops = runner.bool("guestShutdownStops", false);
         Long resetCounter = runner.integer("resetCounter", 0, Long.MAX_VALUE);
@@ -42,13 +42,22 @@ final class RunnerReader {
         if (problems.hasErrors() || vm == null) {
             return null;
         }
+        Path runtime = runtimeDir != null ? Directories.configured(runtimeDir, base)
+                : Directories.defaultRuntimeDir(env, vm.name());
+        if (!Directories.fitsSockets(runtime)) {
+            // Reported at runtimeDir, or at vm.name when the default is too long.
+            Node at = runtimeDir != null ? runner.value("runtimeDir") : vmSection.value("name");
+            problems.error(at, runtimeDir != null ? "runtimeDir" : "vm.name", "the runtime directory "
+                    + runtime + " is too long for the Unix sockets in it (at most "
+                    + Directories.MAX_RUNTIME_DIR_BYTES + " bytes)");
+            return null;
+        }
         return new RunnerConfig(
                 configFile == null ? null : configFile.toAbsolutePath().normalize(),
                 dataDir != null ? Directories.configured(dataDir, base)
                         : Directories.defaultDataDir(env, vm.name()),
-                runtimeDir != null ? Directories.configured(runtimeDir, base)
-                        : Directories.defaultRuntimeDir(env, vm.name()),
-                template, updateTemplate, cloudInit, guestShutdownStops, resetCounter, vm);
+                runtime, template, updateTemplate, cloudInit, guestShutdownStops, resetCounter,
+                vm);
     }
 
     private static CloudInit cloudInit(Section section) {

@@ -1,10 +1,11 @@
 package dev.vmrunner.config;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.HashSet;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -77,7 +78,7 @@ final class Section {
 
     /** Records the entries, explicit keys first; keys from merge keys ({@code <<}) do not override. */
     private void collect(MappingNode mapping, boolean explicit) {
-        List<NodeTuple> merges = new java.util.ArrayList<>();
+        List<NodeTuple> merges = new ArrayList<>();
         for (NodeTuple tuple : mapping.getValue()) {
             Node keyNode = tuple.getKeyNode();
             if (keyNode.getTag().equals(Tag.MERGE)) {
@@ -114,7 +115,9 @@ final class Section {
 
     /** The full key path of {@code key} in messages, e.g. {@code vm.network[0].mac}. */
     String pathOf(String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        // concat, not +: runs for every key, and avoids bootstrapping string concatenation
+        // (invokedynamic) during start-up.
+        return path.isEmpty() ? key : path.concat(".").concat(key);
     }
 
     Problems problems() {
@@ -127,10 +130,6 @@ final class Section {
      */
     int line() {
         return Problems.line(owner != null ? owner : node);
-    }
-
-    MappingNode node() {
-        return node;
     }
 
     /** Whether the key is present, even with a {@code null} value. Marks it as used. */
@@ -222,11 +221,15 @@ final class Section {
         long number;
         try {
             number = Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            number = text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+        } catch (NumberFormatException e) { // more digits than a long holds
+            problems.error(value, pathOf(key), text.startsWith("-") ? range(min, max) + ", got "
+                    + text : text + " is too large");
+            return null;
         }
         if (number < min || number > max) {
-            problems.error(value, pathOf(key), range(min, max) + ", got " + text);
+            boolean unbounded = max == Long.MAX_VALUE || max == Integer.MAX_VALUE;
+            problems.error(value, pathOf(key), number > max && unbounded ? text + " is too large"
+                    : range(min, max) + ", got " + text);
             return null;
         }
         return number;
@@ -285,11 +288,51 @@ final class Section {
 
     /** Reports every key that no getter asked for. */
     void warnUnused() {
-        entries.forEach((key, tuple) -> {
-            if (!used.contains(key)) {
-                problems.warning(tuple.getKeyNode(), pathOf(key), "unknown key, ignored");
+        for (Map.Entry<String, NodeTuple> entry : entries.entrySet()) {
+            if (!used.contains(entry.getKey())) {
+                String similar = similarKey(entry.getKey());
+                problems.warning(entry.getValue().getKeyNode(), pathOf(entry.getKey()),
+                        "unknown key, ignored" + (similar == null ? ""
+                                : " (did you mean " + similar + "?)"));
             }
-        });
+        }
+    }
+
+    /** A known key (one that was asked for) that {@code key} is probably a misspelling of. */
+    private String similarKey(String key) {
+        String best = null;
+        int bestDistance = 3; // at most two edits
+        for (String known : used) {
+            if (known.startsWith("/")) {
+                continue;
+            }
+            int distance = distance(key.toLowerCase(), known.toLowerCase());
+            if (distance < bestDistance) {
+                best = known;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     /** Marks keys starting with {@code prefix} as used, without looking at them. */
@@ -315,7 +358,7 @@ final class Section {
                 ? scalar.getValue() : null;
     }
 
-    static String range(long min, long max) {
+    private static String range(long min, long max) {
         if (max == Long.MAX_VALUE || max == Integer.MAX_VALUE) {
             return "must be at least " + min;
         }

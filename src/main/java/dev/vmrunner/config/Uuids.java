@@ -49,7 +49,7 @@ public final class Uuids {
             throw new IOException("Failed to read uuid from " + file + ": " + e.getMessage(), e);
         }
         String uuid = lines.isEmpty() ? "" : lines.get(0).strip();
-        if (Checks.uuid(uuid) != null) {
+        if (Check.uuid(uuid) != null) {
             throw new IOException("Failed to read uuid from " + file + ": '" + uuid
                     + "' is not a uuid (fix or remove the file)");
         }

@@ -1,7 +1,6 @@
 package dev.vmrunner.config;
 
 import java.util.List;
-import java.util.function.Function;
 
 /** Reads and validates the {@code vm} section. */
 final class VmReader {
@@ -16,15 +15,15 @@ final class VmReader {
     /** The VM, or {@code null} if the section has errors (they are in the section's problems). */
     static Vm read(Section vm) {
         Problems problems = vm.problems();
-        String name = required(vm, "name", Checks::name);
-        String uuid = checked(vm, "uuid", Checks::uuid);
+        String name = required(vm, "name", Check.NAME);
+        String uuid = checked(vm, "uuid", Check.UUID);
         boolean useTpm = vm.bool("useTpm", false);
         Firmware firmware = firmware(vm);
         boolean bootMenu = vm.bool("bootMenu", false);
         int powerdownTimeout = vm.integer("powerdownTimeout", 0, Integer.MAX_VALUE,
                 DEFAULT_POWERDOWN_TIMEOUT);
         long[] ram = ram(vm);
-        String cpuModel = orDefault(checked(vm, "cpuModel", Checks::cpuModel), "host");
+        String cpuModel = orDefault(checked(vm, "cpuModel", Check.CPU_MODEL), "host");
         String accelerator = choice(vm, "accelerator", ACCELERATORS, "kvm");
         int maximumCpus = vm.integer("maximumCpus", 1, Integer.MAX_VALUE, 1);
         int currentCpus = vm.integer("currentCpus", 1, Integer.MAX_VALUE, 1);
@@ -34,7 +33,7 @@ final class VmReader {
         int diesPerSocket = topology(vm, "diesPerSocket");
         int coresPerSocket = topology(vm, "coresPerSocket", "coresPerDie");
         int threadsPerCore = topology(vm, "threadsPerCore");
-        String rtcBase = orDefault(checked(vm, "rtcBase", Checks::rtcBase), "utc");
+        String rtcBase = orDefault(checked(vm, "rtcBase", Check.RTC_BASE), "utc");
         String rtcClock = choice(vm, "rtcClock", RTC_CLOCKS, "rt");
         List<Network> network = DeviceReader.networks(vm);
         List<Drive> drives = DeviceReader.drives(vm);
@@ -49,8 +48,10 @@ final class VmReader {
     }
 
     private static Firmware firmware(Section vm) {
-        List<String> names = java.util.Arrays.stream(Firmware.values())
-                .map(Firmware::configName).toList();
+        List<String> names = new java.util.ArrayList<>();
+        for (Firmware firmware : Firmware.values()) {
+            names.add(firmware.configName());
+        }
         return Firmware.of(choice(vm, "firmware", names, Firmware.UEFI.configName()))
                 .orElse(Firmware.UEFI);
     }
@@ -75,7 +76,7 @@ final class VmReader {
     }
 
     /** A required string, checked; reports a missing value. */
-    static String required(Section section, String key, Function<String, String> check) {
+    static String required(Section section, String key, Check check) {
         if (section.value(key) == null) {
             section.problems().error(section.keyNode(key), section.pathOf(key),
                     "missing (required)");
@@ -85,7 +86,7 @@ final class VmReader {
     }
 
     /** An optional string, checked with {@code check} (which returns what is wrong, or null). */
-    static String checked(Section section, String key, Function<String, String> check) {
+    static String checked(Section section, String key, Check check) {
         String value = section.string(key);
         if (value == null) {
             return null;

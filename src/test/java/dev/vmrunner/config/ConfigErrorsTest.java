@@ -40,8 +40,10 @@ class ConfigErrorsTest {
         assertEquals("line 1: /Runner: has no value (vm.name is required)", problem("/Runner:\n"));
         assertEquals("The configuration is empty; expected the top-level key /Runner",
                 problem("# nothing\n"));
-        assertEquals("line 1: expected a mapping (key: value lines), got a list",
+        assertEquals("line 1: expected a mapping with the top-level key /Runner, got a list",
                 problem("- a\n- b\n"));
+        assertEquals("line 4: /Runner: duplicate key (first at line 1)",
+                problem(vm("name: t") + "/Runner: {}\n"));
         assertEquals("line 1: /Runner: expected a mapping (key: value lines), got 'x'",
                 problem("/Runner: x\n"));
     }
@@ -104,7 +106,7 @@ class ConfigErrorsTest {
         "powerdownTimeout: 0x10|line 4: vm.powerdownTimeout: expected an integer, got '0x10'",
         "powerdownTimeout: -1|line 4: vm.powerdownTimeout: must be at least 0, got -1",
         "maximumCpus: 0|line 4: vm.maximumCpus: must be at least 1, got 0",
-        "maximumCpus: 99999999999|line 4: vm.maximumCpus: must be at least 1, got 99999999999",
+        "maximumCpus: 99999999999|line 4: vm.maximumCpus: 99999999999 is too large",
         "sockets: -1|line 4: vm.sockets: must be at least 0, got -1",
         "useTpm: yes|line 4: vm.useTpm: expected true or false, got 'yes'",
         "useTpm: 1|line 4: vm.useTpm: expected true or false, got '1'",
@@ -261,6 +263,8 @@ class ConfigErrorsTest {
                 "line 4: dataDir: must not be empty"),
                 problems("\"/Runner\":\n  resetCounter: -1\n  updateTemplate: no\n  dataDir: ''\n"
                         + "  vm:\n    name: t\n"));
+        assertEquals("line 2: resetCounter: 99999999999999999999 is too large",
+                problem("\"/Runner\":\n  resetCounter: 99999999999999999999\n  vm:\n    name: t\n"));
     }
 
     @Test
@@ -287,10 +291,25 @@ class ConfigErrorsTest {
                 + "  cloudInit:\n    vendorData: {}\n", CONFIG, ENV);
         assertEquals(List.of(
                 "line 2: colour: unknown key, ignored",
-                "line 5: vm.accelertor: unknown key, ignored",
+                "line 5: vm.accelertor: unknown key, ignored (did you mean accelerator?)",
                 "line 8: vm.network[0].bridge: applies to type tap only, ignored",
                 "line 9: vm.network[0].speed: unknown key, ignored",
                 "line 11: cloudInit.vendorData: unknown key, ignored"), loaded.warnings());
+    }
+
+    @Test
+    void runtimeDirectoryMustLeaveRoomForSockets() {
+        String longName = "n".repeat(64);
+        assertEquals("line 3: vm.name: the runtime directory /run/user/1000/a-rather-long-prefix"
+                + "/vmrunner/" + longName + " is too long for the Unix sockets in it (at most 94"
+                + " bytes)", assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                        vm("name: " + longName), CONFIG,
+                        java.util.Map.of("XDG_RUNTIME_DIR", "/run/user/1000/a-rather-long-prefix")))
+                        .getMessage());
+        String longDir = "/run/" + "d".repeat(90);
+        assertEquals("line 2: runtimeDir: the runtime directory " + longDir + " is too long for"
+                + " the Unix sockets in it (at most 94 bytes)",
+                problem("\"/Runner\":\n  runtimeDir: " + longDir + "\n  vm:\n    name: t\n"));
     }
 
     @Test

@@ -204,7 +204,8 @@ class ConfigLoaderTest {
     @Test
     void otherTopLevelKeysAreIgnored() throws ConfigException {
         ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(
-                "/Other:\n  x: 1\n" + vm("name: t") + "/Runner/Sub: {}\n", CONFIG, ENV);
+                "/Other:\n  x: 1\n" + vm("name: t") + "/Runner/Sub: {}\n/Other: {}\n", CONFIG,
+                ENV);
         assertEquals(List.of(), loaded.warnings());
     }
 
