@@ -184,11 +184,12 @@ final class TestVm implements AutoCloseable {
         }
     }
 
-    /** Sends a command to the guest without waiting for an answer (e.g. poweroff). */
+    /**
+     * Sends a command that does not answer (poweroff). The connection stays open until QEMU
+     * closes it or for a few seconds: closing at once can lose the line.
+     */
     void guestCommandNoWait(String command) throws IOException {
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(commandSocket))) {
-            Channels.newOutputStream(ch).write((command + "\n").getBytes(StandardCharsets.UTF_8));
-        }
+        guestCommand(command, Duration.ofSeconds(5));
     }
 
     String log() throws IOException {
