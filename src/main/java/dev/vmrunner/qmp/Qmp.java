@@ -53,6 +53,13 @@ public final class Qmp {
         return run("system_reset", null);
     }
 
+    /** {@code set_password} for SPICE: until it is set, no client can connect. */
+    public CompletableFuture<Void> setSpicePassword(String password) {
+        JsonObject arguments = args("protocol", "spice");
+        arguments.addProperty("password", password);
+        return run("set_password", arguments);
+    }
+
     /**
      * {@code quit}: QEMU exits at once. Its reply may lose the race with the socket closing, so a
      * disconnect also counts as success.

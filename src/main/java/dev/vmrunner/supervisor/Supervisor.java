@@ -192,6 +192,25 @@ public final class Supervisor {
         if (state != State.STARTING) {
             return;
         }
+        String ticket = spiceTicket();
+        if (ticket == null) {
+            continueVm();
+            return;
+        }
+        onLoop(qmp.setSpicePassword(ticket), (ok, error) -> {
+            if (error != null) {
+                failStart("Failed to set the SPICE password: " + error.getMessage());
+            } else {
+                continueVm();
+            }
+        });
+    }
+
+    /** Lets the vCPUs run: the VM is configured. */
+    private void continueVm() {
+        if (state != State.STARTING) {
+            return;
+        }
         moveTo(State.BOOTING);
         onLoop(qmp.cont(), (ok, error) -> {
             if (error != null) {
@@ -203,6 +222,11 @@ public final class Supervisor {
                     + " ms after start)");
             }
         });
+    }
+
+    private String spiceTicket() {
+        var display = config.vm().display();
+        return display == null || display.spice() == null ? null : display.spice().ticket();
     }
 
     // ---- events ------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+package dev.vmrunner.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The launcher's commands and its answers to bad input, as a user sees them. */
+class CommandLineIT {
+
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out) {
+    }
+
+    Result vmrunner(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(TestVm.LAUNCHER.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "vmrunner hung");
+        return new Result(p.exitValue(), out);
+    }
+
+    Path config(String vmLines) throws IOException {
+        Path config = dir.resolve("config.yaml");
+        Files.writeString(config, "\"/Runner\":\n  dataDir: " + dir.resolve("data")
+            + "\n  runtimeDir: " + dir.resolve("run") + "\n  vm:\n" + vmLines);
+        return config;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "render", "check"})
+    void helpAndVersionOnEveryCommand(String command) throws Exception {
+        Result help = command.isEmpty() ? vmrunner("--help") : vmrunner(command, "--help");
+        assertEquals(0, help.code(), help.out());
+        assertTrue(help.out().contains("--config"), help.out());
+        Result version = command.isEmpty() ? vmrunner("--version") : vmrunner(command, "--version");
+        assertEquals(0, version.code(), version.out());
+        assertTrue(version.out().startsWith("vmrunner "), version.out());
+    }
+
+    @Test
+    void helpListsTheExitCodes() throws Exception {
+        Result help = vmrunner("--help");
+        assertTrue(help.out().contains("Exit codes:") && help.out().contains("powerdownTimeout"),
+            help.out());
+    }
+
+    @Test
+    void renderPrintsOneArgumentPerLineAndWritesNothing() throws Exception {
+        Path config = config("    name: shown\n    firmware: bios\n    accelerator: tcg\n");
+        Result r = vmrunner("render", "-c", config.toString());
+        assertEquals(0, r.code(), r.out());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("# qemu", lines.get(0));
+        assertTrue(lines.contains("guest=shown,debug-threads=on"), r.out());
+        assertTrue(lines.contains("-S"), r.out());
+        assertFalse(Files.exists(dir.resolve("data")), "render wrote the data directory");
+        assertFalse(Files.exists(dir.resolve("run")), "render made the runtime directory");
+    }
+
+    @Test
+    void checkAcceptsAGoodConfiguration() throws Exception {
+        Path config = config("    name: fine\n    firmware: uefi\n");
+        Result r = vmrunner("check", "-c", config.toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("OK"), r.out());
+    }
+
+    static Stream<Arguments> badInputs() {
+        return Stream.of(
+            Arguments.of("missing name", "    firmware: bios\n", "vm.name"),
+            Arguments.of("unknown firmware", "    name: x\n    firmware: floppy\n", "vm.firmware"),
+            Arguments.of("currentRam above maximumRam",
+                "    name: x\n    maximumRam: 1G\n    currentRam: 2G\n", "vm.currentRam"),
+            Arguments.of("negative size", "    name: x\n    maximumRam: -5G\n", "vm.maximumRam"),
+            Arguments.of("malformed YAML", "    name: [x\n", "line"),
+            Arguments.of("missing template", "    name: x\n  template: nowhere.ftl.yaml\n",
+                "nowhere.ftl.yaml"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void badInputIsOneClearMessageAndStartsNothing(String what, String vmLines, String named)
+            throws Exception {
+        Path config = config(vmLines);
+        for (String command : new String[] {"run", "check"}) {
+            Result r = command.equals("run") ? vmrunner("-c", config.toString())
+                : vmrunner("check", "-c", config.toString());
+            assertEquals(2, r.code(), what + ": " + r.out());
+            assertTrue(r.out().contains(named), what + " should name " + named + ": " + r.out());
+            assertFalse(r.out().contains("Exception"), "a stack trace: " + r.out());
+            assertFalse(Files.exists(dir.resolve("run")), "something was started for " + what);
+        }
+    }
+
+    @Test
+    void missingQemuBinaryIsNamed() throws Exception {
+        Path templates = Files.createDirectories(dir.resolve("templates"));
+        Files.writeString(templates.resolve("t.ftl.yaml"), """
+            "qemu":
+              "executable": [ "/nonexistent/qemu-system-x86_64" ]
+              "arguments": [ "-S" ]
+            """);
+        Path config = config("    name: x\n    firmware: bios\n");
+        Files.writeString(config, Files.readString(config).replace("  vm:",
+            "  template: t.ftl.yaml\n  vm:"));
+        Result r = vmrunner("-c", config.toString(), "--templates-dir", templates.toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.out().contains("/nonexistent/qemu-system-x86_64 is not installed"), r.out());
+        assertFalse(Files.exists(dir.resolve("run")), "something was started");
+    }
+
+    @Test
+    void unreadableConfigFileIsNamed() throws Exception {
+        Result r = vmrunner("-c", dir.resolve("absent.yaml").toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.out().contains("absent.yaml"), r.out());
+        assertEquals(1, r.out().strip().lines().count(), "more than one line: " + r.out());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() throws Exception {
+        Result r = vmrunner("--frobnicate");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.out().contains("--frobnicate"), r.out());
+    }
+}
