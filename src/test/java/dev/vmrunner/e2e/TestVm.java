@@ -81,13 +81,18 @@ final class TestVm implements AutoCloseable {
 
     /** Writes a config for the test guest; {@code vmExtra} are more lines of the vm section. */
     TestVm config(String... vmExtra) throws IOException {
+        return configNamed("e2e", vmExtra);
+    }
+
+    /** Like {@link #config}, for a VM with the given name (a YAML scalar as written). */
+    TestVm configNamed(String name, String... vmExtra) throws IOException {
         StringBuilder yaml = new StringBuilder()
             .append("\"/Runner\":\n")
             .append("  dataDir: ").append(dataDir).append('\n')
             .append("  runtimeDir: ").append(runtimeDir).append('\n')
             .append("  template: testguest.ftl.yaml\n")
             .append("  vm:\n")
-            .append("    name: e2e\n")
+            .append("    name: ").append(name).append('\n')
             .append("    firmware: bios\n")
             .append("    accelerator: tcg\n")
             .append("    cpuModel: max\n")
