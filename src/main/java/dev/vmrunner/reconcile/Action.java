@@ -1,0 +1,48 @@
+package dev.vmrunner.reconcile;
+
+/** A change to make to the running VM, the result of {@link Reconciler#diff}. */
+public sealed interface Action {
+
+    /** The configuration key the action serves, for the per-change report. */
+    String key();
+
+    /** {@code balloon}: the guest should give memory back, or may use more. */
+    record SetBalloon(long bytes) implements Action {
+        @Override
+        public String key() {
+            return "vm.currentRam";
+        }
+    }
+
+    /** Hot-plug vCPUs until {@code target} are present. */
+    record AddCpus(int present, int target) implements Action {
+        @Override
+        public String key() {
+            return "vm.currentCpus";
+        }
+    }
+
+    /** Unplug vCPUs until {@code target} are present. */
+    record RemoveCpus(int present, int target) implements Action {
+        @Override
+        public String key() {
+            return "vm.currentCpus";
+        }
+    }
+
+    /** Put a medium into a CD drive (replacing what is there). */
+    record ChangeMedium(int index, String qdevId, String file) implements Action {
+        @Override
+        public String key() {
+            return "vm.drives[cd" + index + "].file";
+        }
+    }
+
+    /** Take the medium out of a CD drive. */
+    record EjectMedium(int index, String qdevId) implements Action {
+        @Override
+        public String key() {
+            return "vm.drives[cd" + index + "].file";
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.vmrunner.reconcile;
+
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.Sizes;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Which keys differ between two configurations, and whether each can be applied to the
+ * running VM or takes effect at the next start.
+ */
+public final class ChangeReport {
+
+    /** One changed key. */
+    public record Change(String key, String before, String after, boolean live) {
+        @Override
+        public String toString() {
+            return key + ": " + before + " -> " + after;
+        }
+    }
+
+    private static final Set<String> LIVE = Set.of("vm.currentRam", "vm.currentCpus",
+        "vm.powerdownTimeout", "resetCounter", "guestShutdownStops");
+    private static final Set<String> SIZES = Set.of("vm.currentRam", "vm.maximumRam");
+
+    private ChangeReport() {
+    }
+
+    public static List<Change> between(RunnerConfig before, RunnerConfig after) {
+        List<Change> changes = new ArrayList<>();
+        compare("", before, after, changes);
+        changes.removeIf(c -> c.key().equals("configFile"));
+        return changes.stream().map(c -> cdMediumIsLive(c, before, after)).toList();
+    }
+
+    private static void compare(String path, Object before, Object after, List<Change> out) {
+        if (Objects.equals(before, after)) {
+            return;
+        }
+        if (before instanceof Record && after instanceof Record
+            && before.getClass() == after.getClass()) {
+            for (RecordComponent component : before.getClass().getRecordComponents()) {
+                compare(join(path, component.getName()), value(component, before),
+                    value(component, after), out);
+            }
+        } else if (before instanceof List<?> b && after instanceof List<?> a
+            && b.size() == a.size()) {
+            for (int i = 0; i < b.size(); i++) {
+                compare(path + "[" + i + "]", b.get(i), a.get(i), out);
+            }
+        } else {
+            out.add(new Change(path, show(path, before), show(path, after), LIVE.contains(path)));
+        }
+    }
+
+    /** A CD's medium is live when the drive stays a CD at the same position. */
+    private static Change cdMediumIsLive(Change change, RunnerConfig before, RunnerConfig after) {
+        String key = change.key();
+        if (!key.startsWith("vm.drives[") || !key.endsWith("].file")) {
+            return change;
+        }
+        int index = Integer.parseInt(key.substring("vm.drives[".length(), key.indexOf(']')));
+        boolean cd = before.vm().drives().get(index).isCd() && after.vm().drives().get(index).isCd();
+        return new Change(key, change.before(), change.after(), cd);
+    }
+
+    private static Object value(RecordComponent component, Object record) {
+        try {
+            return component.getAccessor().invoke(record);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Failed to read " + component.getName() + ": " + e, e);
+        }
+    }
+
+    private static String join(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    private static String show(String path, Object value) {
+        if (value == null) {
+            return "(none)";
+        }
+        if (SIZES.contains(path) && value instanceof Long bytes) {
+            return Sizes.format(bytes);
+        }
+        if (value instanceof Map<?, ?> || value instanceof List<?>) {
+            return "(changed)";
+        }
+        return String.valueOf(value);
+    }
+}
