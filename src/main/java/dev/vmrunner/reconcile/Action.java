@@ -31,18 +31,10 @@ public sealed interface Action {
     }
 
     /** Put a medium into a CD drive (replacing what is there). */
-    record ChangeMedium(int index, String qdevId, String file) implements Action {
-        @Override
-        public String key() {
-            return "vm.drives[cd" + index + "].file";
-        }
+    record ChangeMedium(String key, String qdevId, String file) implements Action {
     }
 
     /** Take the medium out of a CD drive. */
-    record EjectMedium(int index, String qdevId) implements Action {
-        @Override
-        public String key() {
-            return "vm.drives[cd" + index + "].file";
-        }
+    record EjectMedium(String key, String qdevId) implements Action {
     }
 }

@@ -12,21 +12,32 @@ import java.util.List;
  * @param currentCpus vCPUs that should be present
  * @param cdMedia per {@code ide-cd} drive, in order (ids cd0, cd1, ...): the medium's file,
  *     or null for an empty drive
+ * @param cdPositions per {@code ide-cd} drive, its position in {@code vm.drives}
  */
-public record Desired(long currentRam, int currentCpus, List<String> cdMedia) {
+public record Desired(long currentRam, int currentCpus, List<String> cdMedia,
+        List<Integer> cdPositions) {
 
     public Desired {
         cdMedia = java.util.Collections.unmodifiableList(new ArrayList<>(cdMedia));
+        cdPositions = List.copyOf(cdPositions);
     }
 
     public static Desired of(RunnerConfig config) {
         List<String> media = new ArrayList<>();
-        for (Drive drive : config.vm().drives()) {
-            if (drive.isCd()) {
-                media.add(drive.file());
+        List<Integer> positions = new ArrayList<>();
+        List<Drive> drives = config.vm().drives();
+        for (int i = 0; i < drives.size(); i++) {
+            if (drives.get(i).isCd()) {
+                media.add(drives.get(i).file());
+                positions.add(i);
             }
         }
-        return new Desired(config.vm().currentRam(), config.vm().currentCpus(), media);
+        return new Desired(config.vm().currentRam(), config.vm().currentCpus(), media, positions);
+    }
+
+    /** The configuration key of the n-th CD drive's medium. */
+    public String cdKey(int index) {
+        return "vm.drives[" + cdPositions.get(index) + "].file";
     }
 
     /** The QEMU device id of the n-th CD drive, as the standard template names it. */

@@ -36,7 +36,8 @@ public final class Reconciler {
             if (Objects.equals(want, cd.file())) {
                 continue;
             }
-            actions.add(want == null ? new EjectMedium(i, id) : new ChangeMedium(i, id, want));
+            String key = desired.cdKey(i);
+            actions.add(want == null ? new EjectMedium(key, id) : new ChangeMedium(key, id, want));
         }
         return actions;
     }

@@ -26,6 +26,10 @@ sealed interface Event {
     record QmpClosed(Throwable cause) implements Event {
     }
 
+    /** The configuration file has new content. */
+    record ConfigFileChanged(byte[] content) implements Event {
+    }
+
     /** The continuation of an asynchronous call, to be run on the loop thread. */
     record Continuation(Runnable action) implements Event {
     }

@@ -2,6 +2,9 @@ package dev.vmrunner.supervisor;
 
 import java.time.Duration;
 import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -40,6 +43,17 @@ final class Loop {
     /** Posts an event; callable from any thread. */
     void post(Event event) {
         queue.add(event);
+    }
+
+    /** Runs the completion of an asynchronous call on the loop thread. */
+    <T> void whenDone(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+        future.whenComplete((result, error) -> post(new Event.Continuation(
+            () -> then.accept(result, unwrap(error)))));
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null
+            ? error.getCause() : error;
     }
 
     /** Runs the action on the loop thread after the delay. Call from the loop thread only. */

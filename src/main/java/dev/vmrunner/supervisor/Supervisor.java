@@ -25,8 +25,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -56,6 +54,7 @@ public final class Supervisor {
     private ExitCode outcome;
     private boolean guestPoweredOff;
     private Loop.Timer qmpCloseWait;
+    private final LiveConfig live;
     private boolean qemuExitHandled;
 
     public Supervisor(RunnerConfig config, Commands commands, ChildProcess.Starter starter,
@@ -65,6 +64,16 @@ public final class Supervisor {
         this.starter = starter;
         this.timeouts = timeouts;
         this.runtimeDir = new RuntimeDir(config.runtimeDir());
+        this.live = new LiveConfig(loop, config, System.getenv(), timeout -> {
+            if (ladder != null) {
+                ladder.setTimeout(timeout);
+            }
+        });
+    }
+
+    /** The configuration file has new content. Callable from any thread. */
+    public void configFileChanged(byte[] content) {
+        loop.post(new Event.ConfigFileChanged(content));
     }
 
     /** Asks for a graceful stop, as SIGTERM does. Callable from any thread. */
@@ -197,7 +206,7 @@ public final class Supervisor {
             continueVm();
             return;
         }
-        onLoop(qmp.setSpicePassword(ticket), (ok, error) -> {
+        loop.whenDone(qmp.setSpicePassword(ticket), (ok, error) -> {
             if (error != null) {
                 failStart("Failed to set the SPICE password: " + error.getMessage());
             } else {
@@ -212,11 +221,12 @@ public final class Supervisor {
             return;
         }
         moveTo(State.BOOTING);
-        onLoop(qmp.cont(), (ok, error) -> {
+        loop.whenDone(qmp.cont(), (ok, error) -> {
             if (error != null) {
                 failStart("Failed to start the vCPUs (QMP cont): " + error.getMessage());
             } else if (state == State.BOOTING) {
                 moveTo(State.RUNNING);
+                live.onRunning(qmp);
                 LOG.info(() -> "VM " + config.vm().name() + " is running (QEMU pid " + qemu.pid()
                     + ", " + Duration.ofNanos(System.nanoTime() - startNanos).toMillis()
                     + " ms after start)");
@@ -250,6 +260,8 @@ public final class Supervisor {
                 onQemuExited(qemu.exitCode());
             }
             maybeStopped();
+        } else if (event instanceof Event.ConfigFileChanged f) {
+            live.onFileChanged(f.content(), state == State.TERMINATING || state == State.STOPPED);
         } else if (event instanceof Continuation c) {
             c.action().run();
         }
@@ -265,8 +277,9 @@ public final class Supervisor {
             }
             case BOOTING, RUNNING -> {
                 moveTo(State.TERMINATING);
+                live.onTerminating();
                 ladder = new PowerdownLadder(loop, new QemuRungs(),
-                    Duration.ofSeconds(config.vm().powerdownTimeout()),
+                    Duration.ofSeconds(live.current().vm().powerdownTimeout()),
                     timeouts.powerdownRepress(), timeouts.killGrace());
                 ladder.start();
             }
@@ -283,6 +296,7 @@ public final class Supervisor {
     }
 
     private void onQmpEvent(QmpEvent event) {
+        live.onQmpEvent(event);
         if ("SHUTDOWN".equals(event.name())) {
             JsonObject data = event.data();
             boolean guest = data != null && data.has("guest") && data.get("guest").getAsBoolean();
@@ -437,17 +451,6 @@ public final class Supervisor {
         LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
     }
 
-    /** Runs the completion of an asynchronous call on the loop thread. */
-    private <T> void onLoop(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
-        future.whenComplete((result, error) -> loop.post(new Continuation(
-            () -> then.accept(result, unwrap(error)))));
-    }
-
-    private static Throwable unwrap(Throwable error) {
-        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-            ? error.getCause() : error;
-    }
-
     private static String describeExit(ChildProcess child, int code) {
         return code > 128 ? child.name() + " was killed by signal " + (code - 128)
             : child.name() + " exited with code " + code;
@@ -463,7 +466,7 @@ public final class Supervisor {
         @Override
         public void pressPowerButton() {
             if (qmp != null && connection.isOpen()) {
-                onLoop(qmp.systemPowerdown(), (ok, error) -> {
+                loop.whenDone(qmp.systemPowerdown(), (ok, error) -> {
                     if (error != null) {
                         LOG.warning(() -> "Failed to press the power button: " + error.getMessage());
                     }

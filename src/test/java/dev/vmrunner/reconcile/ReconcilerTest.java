@@ -18,7 +18,11 @@ class ReconcilerTest {
     static final long M = 1 << 20;
 
     static Desired desired(long ram, int cpus, String... media) {
-        return new Desired(ram, cpus, Arrays.asList(media));
+        List<Integer> positions = new java.util.ArrayList<>();
+        for (int i = 0; i < media.length; i++) {
+            positions.add(i + 1); // drive 0 is a disk
+        }
+        return new Desired(ram, cpus, Arrays.asList(media), positions);
     }
 
     @Test
@@ -53,8 +57,9 @@ class ReconcilerTest {
             "cd0", new Cd("/old.iso", false, true),
             "cd1", new Cd("/x.iso", false, false),
             "cd2", new Cd(null, true, false)));
-        assertEquals(List.of(new ChangeMedium(0, "cd0", "/new.iso"), new EjectMedium(1, "cd1"),
-            new ChangeMedium(2, "cd2", "/y.iso")),
+        assertEquals(List.of(new ChangeMedium("vm.drives[1].file", "cd0", "/new.iso"),
+            new EjectMedium("vm.drives[2].file", "cd1"),
+            new ChangeMedium("vm.drives[3].file", "cd2", "/y.iso")),
             Reconciler.diff(desired(M, 1, "/new.iso", null, "/y.iso"), observed));
     }
 

@@ -1,0 +1,136 @@
+package dev.vmrunner.supervisor;
+
+import dev.vmrunner.qmp.HotpluggableCpu;
+import dev.vmrunner.qmp.Qmp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * vCPU hot-plug and unplug. A plug is {@code device_add} into a free slot of
+ * {@code query-hotpluggable-cpus}; an unplug is {@code device_del} of a hot-plugged vCPU,
+ * confirmed by {@code query-cpus-fast} because QEMU 7.2 sends no {@code DEVICE_DELETED} for
+ * the CPU itself (qemu-facts.md). A guest that does not release the vCPU is reported, not
+ * retried. The vCPUs QEMU was started with cannot be unplugged.
+ */
+final class CpuPlugging {
+
+    private static final Duration UNPLUG_WAIT = Duration.ofSeconds(5);
+    private static final Duration POLL = Duration.ofMillis(50);
+    private static final String KEY = "vm.currentCpus";
+
+    private final Loop loop;
+    private final LiveConfig.Reporter reporter;
+    /**
+     * Slots emptied by an unplug in this QEMU run. QEMU 7.2 corrupts its heap and aborts when
+     * a vCPU is plugged into such a slot again, so they stay empty until the next start.
+     */
+    private final Set<String> unpluggedSlots = new HashSet<>();
+
+    CpuPlugging(Loop loop, LiveConfig.Reporter reporter) {
+        this.loop = loop;
+        this.reporter = reporter;
+    }
+
+    void add(Qmp qmp, int present, int target) {
+        loop.whenDone(qmp.queryHotpluggableCpus(), (slots, error) -> {
+            if (error != null) {
+                reporter.report(KEY, "rejected: " + error.getMessage());
+                return;
+            }
+            List<HotpluggableCpu> free = new ArrayList<>();
+            int reused = 0;
+            for (HotpluggableCpu slot : slots) {
+                if (!slot.isFree()) {
+                    continue;
+                }
+                if (unpluggedSlots.contains(slot.props().toString())) {
+                    reused++;
+                } else {
+                    free.add(slot);
+                }
+            }
+            int wanted = target - present;
+            List<HotpluggableCpu> chosen = free.subList(0, Math.min(wanted, free.size()));
+            String shortfall = chosen.size() == wanted ? null
+                : reused > 0 ? "only " + (present + chosen.size()) + " vCPUs: a slot emptied by an"
+                    + " unplug cannot be used again before the next start (QEMU aborts)"
+                : "only " + (present + chosen.size()) + " vCPUs: no free slot (vm.maximumCpus)";
+            plug(qmp, chosen, 0, present, shortfall);
+        });
+    }
+
+    private void plug(Qmp qmp, List<HotpluggableCpu> slots, int next, int present,
+            String shortfall) {
+        if (next == slots.size()) {
+            reporter.report(KEY, shortfall == null ? "applied (" + present + " vCPUs)"
+                : "rejected in part: " + shortfall);
+            return;
+        }
+        HotpluggableCpu slot = slots.get(next);
+        loop.whenDone(qmp.addCpu(slot, "vcpu" + slotName(slot)), (ok, error) -> {
+            if (error != null) {
+                reporter.report(KEY, "rejected: " + error.getMessage());
+            } else {
+                plug(qmp, slots, next + 1, present + 1, shortfall);
+            }
+        });
+    }
+
+    void remove(Qmp qmp, int present, int target) {
+        loop.whenDone(qmp.queryHotpluggableCpus(), (slots, error) -> {
+            if (error != null) {
+                reporter.report(KEY, "rejected: " + error.getMessage());
+                return;
+            }
+            List<HotpluggableCpu> plugged = new ArrayList<>();
+            for (HotpluggableCpu slot : slots) {
+                if (slot.qomPath() != null && slot.qomPath().startsWith("/machine/peripheral/")) {
+                    plugged.add(0, slot); // the last plugged goes first
+                }
+            }
+            int count = Math.min(present - target, plugged.size());
+            for (HotpluggableCpu slot : plugged.subList(0, count)) {
+                String id = slot.qomPath().substring("/machine/peripheral/".length());
+                unpluggedSlots.add(slot.props().toString());
+                loop.whenDone(qmp.deleteDevice(id), (ok, e) -> {
+                    if (e != null) {
+                        reporter.report(KEY, "rejected: " + e.getMessage());
+                    }
+                });
+            }
+            int expected = present - count;
+            awaitCount(qmp, expected, System.nanoTime() + UNPLUG_WAIT.toNanos(),
+                count < present - target ? "rejected in part: only hot-plugged vCPUs can be"
+                    + " removed, " + expected + " remain" : null);
+        });
+    }
+
+    private void awaitCount(Qmp qmp, int expected, long deadline, String shortfall) {
+        loop.whenDone(qmp.queryCpusFast(), (cpus, error) -> {
+            if (error != null) {
+                reporter.report(KEY, "rejected: " + error.getMessage());
+            } else if (cpus.size() <= expected) {
+                reporter.report(KEY, shortfall != null ? shortfall
+                    : "applied (" + cpus.size() + " vCPUs)");
+            } else if (System.nanoTime() - deadline > 0) {
+                reporter.report(KEY, "rejected: the guest did not release the vCPU within "
+                    + UNPLUG_WAIT.toSeconds() + " s (" + cpus.size() + " vCPUs remain)");
+            } else {
+                loop.schedule(POLL, () -> awaitCount(qmp, expected, deadline, shortfall));
+            }
+        });
+    }
+
+    private static String slotName(HotpluggableCpu slot) {
+        StringBuilder name = new StringBuilder();
+        for (String prop : List.of("socket-id", "die-id", "core-id", "thread-id")) {
+            if (slot.props().has(prop)) {
+                name.append('-').append(slot.props().get(prop).getAsString());
+            }
+        }
+        return name.toString();
+    }
+}

@@ -1,0 +1,193 @@
+package dev.vmrunner.supervisor;
+
+import dev.vmrunner.config.ConfigException;
+import dev.vmrunner.config.ConfigLoader;
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.Sizes;
+import dev.vmrunner.qmp.BlockInfo;
+import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.reconcile.Action;
+import dev.vmrunner.reconcile.ChangeReport;
+import dev.vmrunner.reconcile.ChangeReport.Change;
+import dev.vmrunner.reconcile.Desired;
+import dev.vmrunner.reconcile.Observed;
+import dev.vmrunner.reconcile.Reconciler;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * Applies configuration changes to the running VM, on the supervisor's loop: validate the new
+ * file (an invalid one is reported and ignored as a whole), report per key what happens, then
+ * observe QEMU, diff, act. One log line per changed key: applied, pending (why), needs a
+ * restart, or rejected.
+ */
+final class LiveConfig {
+
+    private static final Logger LOG = Logger.getLogger("vmrunner");
+
+    private final Loop loop;
+    private final Map<String, String> env;
+    private final Consumer<Duration> powerdownTimeoutChanged;
+    private final CpuPlugging cpus;
+    private final CdMedia cds;
+    private RunnerConfig current;
+    private Qmp qmp;
+    private boolean running;
+    /** Live changes whose outcome is not logged yet, by key. */
+    private final Map<String, Change> unreported = new LinkedHashMap<>();
+
+    LiveConfig(Loop loop, RunnerConfig initial, Map<String, String> env,
+            Consumer<Duration> powerdownTimeoutChanged) {
+        this.loop = loop;
+        this.current = initial;
+        this.env = env;
+        this.powerdownTimeoutChanged = powerdownTimeoutChanged;
+        this.cpus = new CpuPlugging(loop, this::report);
+        this.cds = new CdMedia(loop, this::report);
+    }
+
+    RunnerConfig current() {
+        return current;
+    }
+
+    /** The VM runs: apply what the configuration asks beyond the command line (the balloon). */
+    void onRunning(Qmp qmp) {
+        this.qmp = qmp;
+        this.running = true;
+        reconcile();
+    }
+
+    /** The VM is being stopped: only the powerdown timeout still matters. */
+    void onTerminating() {
+        running = false;
+    }
+
+    void onQmpEvent(QmpEvent event) {
+        if (qmp != null) {
+            cds.onEvent(qmp, event);
+        }
+    }
+
+    /** A new content of the configuration file. */
+    void onFileChanged(byte[] content, boolean terminating) {
+        RunnerConfig next;
+        try {
+            ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(
+                new String(content, StandardCharsets.UTF_8), current.configFile(), env);
+            loaded.warnings().forEach(LOG::warning);
+            next = loaded.config();
+        } catch (ConfigException e) {
+            LOG.warning(() -> "Ignoring the changed configuration, it is invalid (the VM keeps the"
+                + " last good configuration):\n" + e.getMessage());
+            return;
+        }
+        List<Change> changes = ChangeReport.between(current, next);
+        RunnerConfig previous = current;
+        current = next;
+        if (changes.isEmpty()) {
+            LOG.fine("Configuration file changed, but nothing that matters");
+            return;
+        }
+        for (Change change : changes) {
+            if (terminating && !change.key().equals("vm.powerdownTimeout")) {
+                LOG.info(() -> change + ": ignored, the VM is stopping");
+            } else if (!change.live()) {
+                LOG.warning(() -> change + ": needs a restart (takes effect at the next start)");
+            } else if (change.key().equals("vm.powerdownTimeout")) {
+                powerdownTimeoutChanged.accept(Duration.ofSeconds(next.vm().powerdownTimeout()));
+                LOG.info(() -> change + ": applied");
+            } else if (change.key().equals("resetCounter")) {
+                resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
+            } else if (change.key().equals("guestShutdownStops")) {
+                LOG.info(() -> change + ": applied (a guest power-off always ends the runner)");
+            } else {
+                unreported.put(change.key(), change);
+                if (!running) {
+                    LOG.info(() -> change + ": pending, applied once the VM runs");
+                }
+            }
+        }
+        if (running && !unreported.isEmpty()) {
+            reconcile();
+        }
+    }
+
+    private void resetIfIncreased(Change change, Long before, Long after) {
+        if (before != null && (after == null || after <= before)) {
+            LOG.info(() -> change + ": ignored (only an increase resets the VM)");
+        } else if (!running) {
+            LOG.info(() -> change + ": ignored, the VM is not running");
+        } else {
+            loop.whenDone(qmp.systemReset(), (ok, error) -> report(change.key(),
+                error == null ? "applied (VM reset)" : "rejected: " + error.getMessage()));
+        }
+    }
+
+    /** Observe → diff → act. */
+    private void reconcile() {
+        Desired desired = Desired.of(current);
+        CompletableFuture<Long> balloon = qmp.queryBalloon()
+            .exceptionally(error -> null); // no balloon device: nothing to do
+        CompletableFuture<Integer> present = qmp.queryCpusFast().thenApply(List::size);
+        CompletableFuture<List<BlockInfo>> blocks = qmp.queryBlock();
+        loop.whenDone(CompletableFuture.allOf(balloon, present, blocks), (ok, error) -> {
+            if (error != null) {
+                LOG.warning(() -> "Failed to query QEMU for the changes: " + error.getMessage());
+                return;
+            }
+            Map<String, Observed.Cd> drives = new HashMap<>();
+            for (BlockInfo b : blocks.join()) {
+                if (b.qdevId() != null && b.removable()) {
+                    drives.put(b.qdevId(), new Observed.Cd(b.file(),
+                        Boolean.TRUE.equals(b.trayOpen()), b.locked()));
+                }
+            }
+            Observed observed = new Observed(balloon.join(), present.join(), drives);
+            List<Action> actions = Reconciler.diff(desired, observed);
+            actions.forEach(this::act);
+            Set<String> acted = new LinkedHashSet<>();
+            actions.forEach(a -> acted.add(a.key()));
+            for (String key : List.copyOf(unreported.keySet())) {
+                if (!acted.contains(key)) {
+                    report(key, "applied (QEMU already matches)");
+                }
+            }
+        });
+    }
+
+    private void act(Action action) {
+        if (action instanceof Action.SetBalloon b) {
+            loop.whenDone(qmp.setBalloonTarget(b.bytes()), (ok, error) -> report(b.key(),
+                error == null ? "applied (balloon target " + Sizes.format(b.bytes()) + ")"
+                    : "rejected: " + error.getMessage()));
+        } else if (action instanceof Action.AddCpus a) {
+            cpus.add(qmp, a.present(), a.target());
+        } else if (action instanceof Action.RemoveCpus r) {
+            cpus.remove(qmp, r.present(), r.target());
+        } else if (action instanceof Action.ChangeMedium c) {
+            cds.change(qmp, c.key(), c.qdevId(), c.file());
+        } else if (action instanceof Action.EjectMedium e) {
+            cds.change(qmp, e.key(), e.qdevId(), null);
+        }
+    }
+
+    /** Logs the outcome for a key: one line per change, with its old and new value. */
+    private void report(String key, String outcome) {
+        Change change = unreported.remove(key);
+        LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome);
+    }
+
+    interface Reporter {
+        void report(String key, String outcome);
+    }
+}
