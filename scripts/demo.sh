@@ -14,7 +14,7 @@ guest=$(testguest/build.sh | tail -n 1)
 demo=$(mktemp -d /tmp/vmrunner-demo.XXXXXX)
 mkdir -p "$demo/templates"
 sed -e "s|@GUEST@|$guest|" -e "s|@SERIAL@|$demo/serial.log|" -e "s|@APPEND@||" \
-    -e "s|@CMDSOCK@|$demo/command.sock|" \
+    -e "s|@CMDSOCK@|$demo/command.sock|" -e "s|@TESTQMP@|$demo/observer.sock|" \
     testguest/testguest.ftl.yaml.in > "$demo/templates/demo.ftl.yaml"
 cat > "$demo/config.yaml" <<CONFIG
 "/Runner":

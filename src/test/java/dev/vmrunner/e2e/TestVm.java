@@ -2,6 +2,8 @@ package dev.vmrunner.e2e;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.QmpConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -37,8 +39,10 @@ final class TestVm implements AutoCloseable {
     final Path runtimeDir;
     final Path serial;
     final Path commandSocket;
+    final Path observerSocket;
     final Path log;
     private final List<Long> pids = new ArrayList<>();
+    private final List<QmpConnection> observers = new ArrayList<>();
     private Process runner;
 
     TestVm(Path dir) {
@@ -49,6 +53,7 @@ final class TestVm implements AutoCloseable {
         this.runtimeDir = dir.resolve("run");
         this.serial = dir.resolve("serial.log");
         this.commandSocket = dir.resolve("command.sock");
+        this.observerSocket = dir.resolve("observer.sock");
         this.log = dir.resolve("runner.log");
     }
 
@@ -74,6 +79,7 @@ final class TestVm implements AutoCloseable {
             .replace("@GUEST@", guest().toString())
             .replace("@SERIAL@", serial.toString())
             .replace("@CMDSOCK@", commandSocket.toString())
+            .replace("@TESTQMP@", observerSocket.toString())
             .replace("@APPEND@", kernelOptions);
         Files.writeString(templates.resolve("testguest.ftl.yaml"), text);
         return this;
@@ -197,6 +203,14 @@ final class TestVm implements AutoCloseable {
         guestCommand(command, Duration.ofSeconds(5));
     }
 
+    /** A QMP connection of the test's own to QEMU, to observe what the runner did. */
+    Qmp observer() throws Exception {
+        QmpConnection connection = QmpConnection.connect(observerSocket, Duration.ofSeconds(30),
+            null);
+        observers.add(connection);
+        return new Qmp(connection, Duration.ofSeconds(10));
+    }
+
     String log() throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
     }
@@ -224,6 +238,7 @@ final class TestVm implements AutoCloseable {
 
     @Override
     public void close() {
+        observers.forEach(QmpConnection::close);
         for (long pid : pids) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
