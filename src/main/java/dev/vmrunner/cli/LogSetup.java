@@ -16,6 +16,11 @@ final class LogSetup {
     private static final DateTimeFormatter TIME =
         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
+    // The JDK holds loggers weakly: a logger whose level was set but that nobody references can
+    // be collected, and its level with it. These keep ours.
+    private static final Logger RUNNER = Logger.getLogger("vmrunner");
+    private static final Logger CODE = Logger.getLogger("dev.vmrunner");
+
     private LogSetup() {
     }
 
@@ -42,8 +47,8 @@ final class LogSetup {
         root.addHandler(handler);
         root.setLevel(Level.INFO);
         // Only our own loggers go below INFO; libraries stay quiet.
-        Logger.getLogger("vmrunner").setLevel(level);
-        Logger.getLogger("dev.vmrunner").setLevel(level);
+        RUNNER.setLevel(level);
+        CODE.setLevel(level);
     }
 
     private static final class OneLine extends Formatter {

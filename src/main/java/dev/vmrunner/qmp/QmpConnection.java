@@ -37,6 +37,7 @@ public final class QmpConnection implements AutoCloseable {
     /** query-block on a VM with many disks is a few hundred KiB; anything near this is not QMP. */
     private static final int MAX_MESSAGE_BYTES = 16 << 20;
     private static final long MAX_CONNECT_PAUSE_MILLIS = 50;
+    private static final long FINE_POLL_MILLIS = 200;
 
     /** Receives what QEMU sends unasked. Both methods run on the connection's reader thread. */
     public interface Listener {
@@ -93,7 +94,7 @@ public final class QmpConnection implements AutoCloseable {
     private static SocketChannel openWithRetry(Path socket, Duration timeout, long deadline)
             throws QmpException, InterruptedException {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socket);
-        long pauseMillis = 2;
+        long started = System.nanoTime();
         while (true) {
             if (Thread.interrupted()) {
                 throw new InterruptedException("Interrupted while connecting to QMP socket " + socket);
@@ -109,8 +110,11 @@ public final class QmpConnection implements AutoCloseable {
                     throw new QmpException(Kind.CONNECT, "Failed to connect to QMP socket " + socket
                             + ": " + e.getMessage() + " (still after " + timeout.toMillis() + " ms)", e);
                 }
+                // QEMU usually listens within tens of ms: poll finely at first, then back off.
+                long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                long pauseMillis = waitedMillis < FINE_POLL_MILLIS ? 1
+                    : Math.min(waitedMillis / 10, MAX_CONNECT_PAUSE_MILLIS);
                 Thread.sleep(Math.min(pauseMillis, TimeUnit.NANOSECONDS.toMillis(leftNanos) + 1));
-                pauseMillis = Math.min(pauseMillis * 2, MAX_CONNECT_PAUSE_MILLIS);
             } catch (IOException e) {
                 throw new QmpException(Kind.CONNECT, "Failed to connect to QMP socket " + socket + ": " + e, e);
             }
