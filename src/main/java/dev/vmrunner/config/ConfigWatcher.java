@@ -1,0 +1,274 @@
+package dev.vmrunner.config;
+
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Watches the configuration file and reports each new content, however the file is replaced:
+ * written in place, renamed over (also vim's rename-away-and-write), deleted and recreated,
+ * a symbolic link into another directory, or a Kubernetes ConfigMap volume (links into a
+ * {@code ..data} link that the kubelet swaps by {@code rename(2)}).
+ *
+ * <p>One daemon thread blocks in {@link WatchService#take()} (inotify on Linux); there is no
+ * polling. It watches the real directory of the file and of every link on the way to it
+ * ({@link WatchTargets}), and only events for those entries (or an overflow) count. After such
+ * an event it waits until no event has come for {@code settle} (at most ten times as long
+ * under a constant stream of events), then reads the file and compares bytes: timestamps
+ * alone never trigger a callback. Events that come during the read or the callback are
+ * queued by the {@code WatchService} and cause another read, so the last write is always
+ * delivered. A file missing or unreadable in the middle of a replacement is skipped (logged
+ * at FINE) until the next event.
+ *
+ * <p>An in-place write that pauses longer than {@code settle} between its parts can be
+ * delivered in parts: first the partial content, then the whole. The consumer validates.
+ */
+public final class ConfigWatcher implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ConfigWatcher.class.getName());
+    private static final int MAX_SETTLE_ROUNDS = 10;
+    private static final long JOIN_MILLIS = 5_000;
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final Path file;
+    private final Consumer<byte[]> onChange;
+    private final long settleNanos;
+    private final WatchService service;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    // Written by start() before the thread starts, then by the watcher thread only.
+    private final Map<Path, WatchKey> keys = new HashMap<>();
+    private Map<Path, Set<String>> targets = Map.of();
+    private byte[] last;
+    private byte[] atStart;
+
+    private ConfigWatcher(Path file, byte[] initialContent, Consumer<byte[]> onChange,
+            Duration settle) throws IOException {
+        this.file = file;
+        this.onChange = onChange;
+        this.settleNanos = settle.toNanos();
+        this.last = initialContent == null ? null : initialContent.clone();
+        this.service = FileSystems.getDefault().newWatchService();
+        this.thread = new Thread(this::run, "config-watcher-" + THREADS.incrementAndGet());
+        thread.setDaemon(true);
+    }
+
+    /**
+     * Watches {@code file}; calls {@code onChange} with the new content (bytes as read)
+     * whenever it differs from the last content seen. Callbacks come from the watcher's
+     * thread, one at a time, in order.
+     *
+     * @param initialContent the content the caller already has; {@code null} to read it now
+     *        (a file missing now makes its first content a change)
+     * @param settle how long events must pause before the file is read, e.g. 20 ms
+     * @throws IOException if the file's directory cannot be watched
+     */
+    public static ConfigWatcher start(Path file, byte[] initialContent, Consumer<byte[]> onChange,
+            Duration settle) throws IOException {
+        Objects.requireNonNull(onChange, "onChange");
+        if (settle.isNegative()) {
+            throw new IllegalArgumentException("settle must not be negative: " + settle);
+        }
+        ConfigWatcher watcher = new ConfigWatcher(file.toAbsolutePath(), initialContent,
+                onChange, settle);
+        try {
+            watcher.watchDirectory();
+            watcher.rewatch(true);
+            watcher.readAtStart(initialContent == null);
+        } catch (IOException | RuntimeException e) {
+            watcher.service.close();
+            throw e;
+        }
+        watcher.thread.start();
+        return watcher;
+    }
+
+    /** Stops watching; no callback starts after this returns. A second call does nothing. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            service.close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "Failed to close the watch service for " + file, e);
+        }
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(JOIN_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                LOG.warning("Config watcher for " + file + " did not stop within "
+                        + JOIN_MILLIS + " ms: a change handler is still running");
+            }
+        }
+    }
+
+    /** The watcher's thread, for tests. */
+    Thread thread() {
+        return thread;
+    }
+
+    /** The file's own directory must be watchable; the other directories are best effort. */
+    private void watchDirectory() throws IOException {
+        Path dir = file.getParent();
+        try {
+            register(dir.toRealPath());
+        } catch (IOException e) {
+            throw new IOException("Failed to watch config directory " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * Reads the file once now that it is watched, on the caller's thread so that a write
+     * after start() returns is always seen as an event, never half-read here.
+     */
+    private void readAtStart(boolean initial) {
+        if (initial) {
+            last = read();
+        } else {
+            atStart = read(); // the caller's content may be stale; the thread reports this
+        }
+    }
+
+    private void run() {
+        try {
+            deliver(atStart);
+            atStart = null;
+            while (!closed) {
+                if (relevant(service.take())) {
+                    settle();
+                    refresh();
+                }
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            if (!closed) {
+                LOG.log(Level.WARNING, "Config watcher for " + file + " stopped", e);
+            }
+        }
+    }
+
+    /** Waits until events pause for {@code settle}, bounded under a constant stream. */
+    private void settle() throws InterruptedException {
+        long deadline = System.nanoTime() + MAX_SETTLE_ROUNDS * settleNanos;
+        for (;;) {
+            long wait = Math.min(settleNanos, deadline - System.nanoTime());
+            if (wait <= 0) {
+                return;
+            }
+            WatchKey key = service.poll(wait, TimeUnit.NANOSECONDS);
+            if (key == null) {
+                return;
+            }
+            relevant(key);
+        }
+    }
+
+    /** Takes the key's events and re-arms it; true if one of them may change the content. */
+    private boolean relevant(WatchKey key) {
+        Set<String> names = targets.get((Path) key.watchable());
+        boolean relevant = names == null;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            relevant |= event.kind() == OVERFLOW || names != null
+                    && names.contains(String.valueOf(event.context()));
+        }
+        if (!key.reset()) {
+            keys.values().remove(key);
+            relevant = true; // a watched directory went away: links may point elsewhere now
+        }
+        return relevant;
+    }
+
+    /** Watches where the file now resolves, then reads it and reports a new content. */
+    private void refresh() {
+        rewatch(false);
+        deliver(read());
+    }
+
+    /** Reports {@code content} if it is new. */
+    private void deliver(byte[] content) {
+        if (content == null || Arrays.equals(content, last)) {
+            return;
+        }
+        last = content;
+        if (closed) {
+            return;
+        }
+        try {
+            onChange.accept(content.clone());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Config change handler failed for " + file, e);
+        }
+    }
+
+    /**
+     * Registers the directories the file now resolves through and drops the others. Called
+     * before each read, so a later change is either in a watched directory or changes a link
+     * in one.
+     */
+    private void rewatch(boolean strict) {
+        Map<Path, Set<String>> wanted = WatchTargets.of(file);
+        for (Path dir : wanted.keySet()) {
+            if (!keys.containsKey(dir)) {
+                try {
+                    register(dir);
+                } catch (IOException e) {
+                    // Typically a kubelet timestamp directory deleted right after we saw it.
+                    LOG.log(strict && !(e instanceof NoSuchFileException) ? Level.WARNING
+                            : Level.FINE, "Failed to watch directory " + dir + " for " + file, e);
+                }
+            }
+        }
+        for (Iterator<Map.Entry<Path, WatchKey>> it = keys.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<Path, WatchKey> entry = it.next();
+            if (!wanted.containsKey(entry.getKey())) {
+                entry.getValue().cancel();
+                it.remove();
+            }
+        }
+        if (keys.isEmpty()) {
+            LOG.warning("No directory of " + file + " can be watched any more; changes to it"
+                    + " are no longer seen");
+        }
+        targets = wanted;
+    }
+
+    private void register(Path dir) throws IOException {
+        keys.put(dir, dir.register(service, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY));
+    }
+
+    private byte[] read() {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            LOG.fine(() -> "Config file " + file + " is missing; waiting for it to appear");
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "Failed to read config file " + file + "; waiting for a change", e);
+        }
+        return null;
+    }
+}
