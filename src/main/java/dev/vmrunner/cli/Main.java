@@ -2,6 +2,7 @@ package dev.vmrunner.cli;
 
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
+import dev.vmrunner.config.ConfigWatcher;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
@@ -10,6 +11,9 @@ import dev.vmrunner.launch.Renderer;
 import dev.vmrunner.supervisor.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -36,6 +40,8 @@ import picocli.CommandLine.Mixin;
 public final class Main implements Callable<Integer> {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
+    /** Writes closer together than this are read as one change. */
+    private static final Duration SETTLE = Duration.ofMillis(20);
 
     @Mixin
     CommonOptions options;
@@ -54,9 +60,12 @@ public final class Main implements Callable<Integer> {
         LogSetup.configure(options.logLevel());
         RunnerConfig config;
         Preparation.Prepared prepared;
+        byte[] content;
         try {
-            config = loadConfig(options);
-            prepared = Preparation.forRun(config, options.templatesDir(), new Renderer(options.templatesDir()));
+            content = ConfigLoader.readFile(options.config);
+            config = parseConfig(options, content);
+            prepared = Preparation.forRun(config, options.templatesDir(),
+                new Renderer(options.templatesDir()));
         } catch (ConfigException | LaunchException e) {
             return reportInvalid(e);
         }
@@ -65,11 +74,35 @@ public final class Main implements Callable<Integer> {
         Supervisor supervisor = new Supervisor(config, prepared.commands(),
             OsProcess.starter(config.runtimeDir()), Timeouts.DEFAULT);
         Signals.route(supervisor::signal);
-        return supervisor.run().code();
+        ConfigWatcher watcher = watch(options.config, content, supervisor);
+        try {
+            return supervisor.run().code();
+        } finally {
+            if (watcher != null) {
+                watcher.close();
+            }
+        }
+    }
+
+    /** Changes of the file reach the VM; without a watch the VM still runs, unchanged. */
+    private static ConfigWatcher watch(Path file, byte[] content, Supervisor supervisor) {
+        try {
+            return ConfigWatcher.start(file, content, supervisor::configFileChanged, SETTLE);
+        } catch (IOException e) {
+            LOG.warning(() -> "Failed to watch " + file + " for changes: " + e.getMessage()
+                + "; changes will take effect at the next start");
+            return null;
+        }
     }
 
     static RunnerConfig loadConfig(CommonOptions options) throws ConfigException {
-        ConfigLoader.Loaded loaded = ConfigLoader.loadWithWarnings(options.config, System.getenv());
+        return parseConfig(options, ConfigLoader.readFile(options.config));
+    }
+
+    private static RunnerConfig parseConfig(CommonOptions options, byte[] content)
+            throws ConfigException {
+        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(content, options.config,
+            System.getenv());
         for (String warning : loaded.warnings()) {
             LOG.warning(warning);
         }

@@ -2,7 +2,9 @@ package dev.vmrunner.config;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -76,15 +78,28 @@ public final class ConfigLoader {
      */
     public static Loaded loadWithWarnings(Path file, Map<String, String> env)
             throws ConfigException {
-        String yaml;
+        return parseWithWarnings(readFile(file), file, env);
+    }
+
+    /** Reads the file's bytes, e.g. to compare a later content with. */
+    public static byte[] readFile(Path file) throws ConfigException {
         try {
-            yaml = Files.readString(file);
-        } catch (CharacterCodingException e) {
-            throw new ConfigException("Cannot read configuration file " + file
-                    + ": it is not UTF-8 text", e);
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigException("Cannot read configuration file " + file + ": "
                     + describe(e), e);
+        }
+    }
+
+    /** Validates the content of a file, which must be UTF-8 text. */
+    public static Loaded parseWithWarnings(byte[] content, Path file, Map<String, String> env)
+            throws ConfigException {
+        String yaml;
+        try {
+            yaml = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ConfigException("Cannot read configuration file " + file
+                    + ": it is not UTF-8 text", e);
         }
         return parseWithWarnings(yaml, file, env);
     }

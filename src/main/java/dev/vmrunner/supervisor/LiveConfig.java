@@ -13,7 +13,6 @@ import dev.vmrunner.reconcile.ChangeReport.Change;
 import dev.vmrunner.reconcile.Desired;
 import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -82,8 +81,8 @@ final class LiveConfig {
     void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;
         try {
-            ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(
-                new String(content, StandardCharsets.UTF_8), current.configFile(), env);
+            ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(content,
+                current.configFile(), env);
             loaded.warnings().forEach(LOG::warning);
             next = loaded.config();
         } catch (ConfigException e) {
