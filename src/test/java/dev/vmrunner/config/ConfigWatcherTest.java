@@ -22,6 +22,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -118,6 +120,16 @@ class ConfigWatcherTest {
         // The second update checks that the watcher followed ..data to the new directory.
         ConfigMapVolume.publish(volume, "config.yaml", "a: 3\n");
         expectOne("a: 3\n");
+    }
+
+    @Test
+    void configMapVolumeIsWatchedAtDataLinkAndTimestampDirectory() throws Exception {
+        Path volume = tmp.resolve("vmrunner");
+        ConfigMapVolume.publish(volume, "config.yaml", "a: 1\n");
+        Path real = volume.toRealPath();
+        Path stamped = real.resolve(Files.readSymbolicLink(volume.resolve("..data")));
+        assertEquals(Map.of(real, Set.of("config.yaml", "..data"), stamped, Set.of("config.yaml")),
+                WatchTargets.of(volume.resolve("config.yaml")));
     }
 
     @Test
