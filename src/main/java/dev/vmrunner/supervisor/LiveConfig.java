@@ -97,6 +97,8 @@ final class LiveConfig {
             LOG.fine("Configuration file changed, but nothing that matters");
             return;
         }
+        LOG.info(() -> "Configuration file changed: " + changes.size()
+            + (changes.size() == 1 ? " key differs" : " keys differ"));
         for (Change change : changes) {
             if (terminating && !change.key().equals("vm.powerdownTimeout")) {
                 LOG.info(() -> change + ": ignored, the VM is stopping");
@@ -106,6 +108,7 @@ final class LiveConfig {
                 powerdownTimeoutChanged.accept(Duration.ofSeconds(next.vm().powerdownTimeout()));
                 LOG.info(() -> change + ": applied");
             } else if (change.key().equals("resetCounter")) {
+                unreported.put(change.key(), change);
                 resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
             } else if (change.key().equals("guestShutdownStops")) {
                 LOG.info(() -> change + ": applied (a guest power-off always ends the runner)");
@@ -123,9 +126,9 @@ final class LiveConfig {
 
     private void resetIfIncreased(Change change, Long before, Long after) {
         if (before != null && (after == null || after <= before)) {
-            LOG.info(() -> change + ": ignored (only an increase resets the VM)");
+            report(change.key(), "ignored (only an increase resets the VM)");
         } else if (!running) {
-            LOG.info(() -> change + ": ignored, the VM is not running");
+            report(change.key(), "ignored, the VM is not running");
         } else {
             loop.whenDone(qmp.systemReset(), (ok, error) -> report(change.key(),
                 error == null ? "applied (VM reset)" : "rejected: " + error.getMessage()));

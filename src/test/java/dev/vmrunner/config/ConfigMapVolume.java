@@ -14,7 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * (pkg/volume/util/atomic_writer.go); the Java port from
  * research/kubernetes-and-containers.md §5, checked there against a real kubelet.
  */
-final class ConfigMapVolume {
+public final class ConfigMapVolume {
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyy_MM_dd_HH_mm_ss.");
 
@@ -22,7 +22,7 @@ final class ConfigMapVolume {
     }
 
     /** First call mounts, later calls update: new timestamp dir, rename over ..data, old dir removed. */
-    static void publish(Path dir, String key, String content) throws IOException {
+    public static void publish(Path dir, String key, String content) throws IOException {
         Files.createDirectories(dir);
         Path data = dir.resolve("..data");
         Path old = Files.isSymbolicLink(data) ? Files.readSymbolicLink(data) : null;

@@ -46,8 +46,13 @@ final class TestVm implements AutoCloseable {
     private Process runner;
 
     TestVm(Path dir) {
+        this(dir, dir.resolve("config.yaml"));
+    }
+
+    /** A VM whose configuration file is at {@code config} (e.g. in a ConfigMap volume). */
+    TestVm(Path dir, Path config) {
         this.dir = dir;
-        this.config = dir.resolve("config.yaml");
+        this.config = config;
         this.templates = dir.resolve("templates");
         this.dataDir = dir.resolve("data");
         this.runtimeDir = dir.resolve("run");
@@ -92,6 +97,12 @@ final class TestVm implements AutoCloseable {
 
     /** Like {@link #config}, for a VM with the given name (a YAML scalar as written). */
     TestVm configNamed(String name, String... vmExtra) throws IOException {
+        Files.writeString(config, configText(name, vmExtra));
+        return this;
+    }
+
+    /** The configuration {@link #configNamed} writes. */
+    String configText(String name, String... vmExtra) {
         StringBuilder yaml = new StringBuilder()
             .append("\"/Runner\":\n")
             .append("  dataDir: ").append(dataDir).append('\n')
@@ -102,13 +113,14 @@ final class TestVm implements AutoCloseable {
             .append("    firmware: bios\n")
             .append("    accelerator: tcg\n")
             .append("    cpuModel: max\n")
-            .append("    maximumRam: 256M\n")
             .append("    network: []\n");
+        if (java.util.Arrays.stream(vmExtra).noneMatch(l -> l.startsWith("maximumRam:"))) {
+            yaml.append("    maximumRam: 256M\n");
+        }
         for (String line : vmExtra) {
             yaml.append("    ").append(line).append('\n');
         }
-        Files.writeString(config, yaml.toString());
-        return this;
+        return yaml.toString();
     }
 
     /** Starts the runner: {@code bin/vmrunner -c config --templates-dir templates [args]}. */
