@@ -39,7 +39,12 @@ final class LiveConfig {
     private final Consumer<Duration> powerdownTimeoutChanged;
     private final CpuPlugging cpus;
     private final CdMedia cds;
+    /** The balloon is settled when QEMU reports no change for this long. */
+    private static final Duration BALLOON_SETTLE = Duration.ofSeconds(1);
+
     private RunnerConfig current;
+    private Long balloonActual;
+    private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
     /** Live changes whose outcome is not logged yet, by key. */
@@ -74,6 +79,31 @@ final class LiveConfig {
     void onQmpEvent(QmpEvent event) {
         if (qmp != null) {
             cds.onEvent(qmp, event);
+        }
+        if ("BALLOON_CHANGE".equals(event.name()) && event.data().has("actual")) {
+            balloonActual = event.data().get("actual").getAsLong();
+            if (balloonSettle != null) {
+                balloonSettle.cancel();
+                balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
+            }
+        }
+    }
+
+    /** After a new balloon target: say where the guest's memory ends up once it stops moving. */
+    private void watchBalloon() {
+        if (balloonSettle != null) {
+            balloonSettle.cancel();
+        }
+        balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
+    }
+
+    private void balloonSettled() {
+        balloonSettle = null;
+        if (balloonActual != null) {
+            long actual = balloonActual;
+            LOG.info(() -> "vm.currentRam: the balloon has settled, the guest has "
+                + Sizes.format(actual) + (actual == current.vm().currentRam() ? ""
+                    : " (asked for " + Sizes.format(current.vm().currentRam()) + ")"));
         }
     }
 
@@ -169,9 +199,13 @@ final class LiveConfig {
 
     private void act(Action action) {
         if (action instanceof Action.SetBalloon b) {
-            loop.whenDone(qmp.setBalloonTarget(b.bytes()), (ok, error) -> report(b.key(),
-                error == null ? "applied (balloon target " + Sizes.format(b.bytes()) + ")"
-                    : "rejected: " + error.getMessage()));
+            loop.whenDone(qmp.setBalloonTarget(b.bytes()), (ok, error) -> {
+                report(b.key(), error == null ? "applied (balloon target "
+                    + Sizes.format(b.bytes()) + ")" : "rejected: " + error.getMessage());
+                if (error == null) {
+                    watchBalloon();
+                }
+            });
         } else if (action instanceof Action.AddCpus a) {
             cpus.add(qmp, a.present(), a.target());
         } else if (action instanceof Action.RemoveCpus r) {

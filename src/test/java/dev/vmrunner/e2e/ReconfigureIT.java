@@ -107,6 +107,7 @@ class ReconfigureIT {
             vm.config("maximumRam: 512M", "currentRam: 256M", "maximumCpus: 2", "currentCpus: 1");
             vm.awaitLog("vm.currentRam: 512M -> 256M: applied", WAIT);
             await("balloon at 256M", () -> get(qmp.queryBalloon()), b -> b == 256 * M);
+            vm.awaitLog("vm.currentRam: the balloon has settled, the guest has 256M", WAIT);
 
             vm.config("maximumRam: 512M", "currentRam: 256M", "maximumCpus: 2", "currentCpus: 2");
             vm.awaitLog("vm.currentCpus: 1 -> 2: applied", WAIT);
