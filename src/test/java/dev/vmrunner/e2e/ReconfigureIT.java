@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.vmrunner.config.ConfigMapVolume;
 import dev.vmrunner.qmp.BlockInfo;
 import dev.vmrunner.qmp.Qmp;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -158,6 +160,28 @@ class ReconfigureIT {
             vm.config("drives:", "  - type: ide-cd");
             vm.awaitLog("applied (ejected)", WAIT);
             assertNull(cd(qmp).file());
+        }
+    }
+
+    @Test
+    void aChangeWhileStartingIsAppliedOnceTheVmRuns() throws Exception {
+        TestVm vm = new TestVm(dir).template("").config("maximumRam: 512M", "currentRam: 512M");
+        // QEMU waits for a client on the command socket before its main loop runs, so the
+        // runner stays "starting" (no QMP greeting yet) until the test connects there.
+        Path template = vm.templates.resolve("testguest.ftl.yaml");
+        Files.writeString(template, Files.readString(template)
+            .replace("command.sock,server=on,wait=off", "command.sock,server=on,wait=on"));
+        try (vm) {
+            vm.start();
+            await("QEMU waiting for a client", () -> Files.exists(vm.commandSocket), b -> b);
+            vm.config("maximumRam: 512M", "currentRam: 256M");
+            vm.awaitLog("vm.currentRam: 512M -> 256M: pending, applied once the VM runs", WAIT);
+            assertTrue(!vm.log().contains("is running"), vm.log());
+            try (SocketChannel release = SocketChannel.open(
+                UnixDomainSocketAddress.of(vm.commandSocket))) {
+                assertTrue(release.isConnected());
+                vm.awaitLog("vm.currentRam: 512M -> 256M: applied (balloon target 256M)", WAIT);
+            }
         }
     }
 
