@@ -9,6 +9,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The one loop that owns the VM's state. Any thread may {@link #post} an event; timers and
@@ -16,6 +18,8 @@ import java.util.function.Consumer;
  * due the thread blocks: no CPU is used while idle.
  */
 final class Loop {
+
+    private static final Logger LOG = Logger.getLogger("vmrunner");
 
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>(
@@ -73,7 +77,7 @@ final class Loop {
             Event event = next == null ? queue.take()
                 : queue.poll(Math.max(0, next.due - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (event != null) {
-                handler.accept(event);
+                guarded(() -> handler.accept(event), event);
             }
         }
     }
@@ -85,8 +89,20 @@ final class Loop {
         }
         timers.poll();
         if (!next.cancelled) {
-            next.action.run();
+            guarded(next.action, "a timer");
         }
         return true;
+    }
+
+    /**
+     * A bug in one handler must not end the loop: that would take QEMU down with the runner
+     * (killed, not powered down). It is logged and the VM keeps running.
+     */
+    private static void guarded(Runnable action, Object what) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "Internal error while handling " + what + ": " + e, e);
+        }
     }
 }
