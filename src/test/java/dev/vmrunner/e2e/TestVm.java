@@ -180,8 +180,16 @@ final class TestVm implements AutoCloseable {
     }
 
     /** The pid QEMU (or another child) has in the runtime directory; recorded for cleanup. */
-    long childPid(String name) throws IOException {
-        long pid = Long.parseLong(Files.readString(runtimeDir.resolve(name + ".pid")).strip());
+    long childPid(String name) throws IOException, InterruptedException {
+        Path file = runtimeDir.resolve(name + ".pid");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(file) || Files.readString(file).isBlank()) {
+            if (System.nanoTime() > deadline) {
+                fail("no " + file + " within 10 s; log:\n" + log());
+            }
+            Thread.sleep(5);
+        }
+        long pid = Long.parseLong(Files.readString(file).strip());
         pids.add(pid);
         return pid;
     }
