@@ -120,7 +120,7 @@ public final class Supervisor {
                 return;
             }
             if (setup.isPresent()) {
-                runOneShot(setup.get(), "creating the TPM state in " + config.dataDir(),
+                runOneShot(setup.get(), "to create the TPM state in " + config.dataDir(),
                     () -> startSwtpm(swtpm));
             } else {
                 startSwtpm(swtpm);
@@ -141,7 +141,7 @@ public final class Supervisor {
 
     private void startSeedImage() {
         if (commands.cloudInitImg().isPresent()) {
-            runOneShot(commands.cloudInitImg().get(), "making the cloud-init seed image",
+            runOneShot(commands.cloudInitImg().get(), "to make the cloud-init seed image",
                 this::startQemu);
             return;
         }
