@@ -197,6 +197,24 @@ class DevicesIT {
         }
     }
 
+    @Test
+    void secureBootIsEnabledForTheGuest() throws Exception {
+        try (TestVm vm = new TestVm(dir).template("")) {
+            config(vm, "secure", List.of(), "");
+            long started = System.nanoTime();
+            vm.start();
+            vm.awaitSerial("VMRUNNER-GUEST: booted", UEFI_BOOT);
+            System.out.printf("Secure Boot under TCG: %.1f s from runner start to 'booted'%n",
+                (System.nanoTime() - started) / 1e9);
+            // The kernel reads the SecureBoot variable that OVMF (SMM build, enrolled vars) set.
+            assertTrue(vm.serialText().contains("secureboot: Secure boot enabled"),
+                vm.serialText());
+            stopCleanly(vm);
+            assertEquals(Files.size(Path.of("/usr/share/OVMF/OVMF_VARS.ms.fd")),
+                Files.size(vm.dataDir.resolve("fw-vars.fd")));
+        }
+    }
+
     // ---- cloud-init -----------------------------------------------------------------------
 
     static final String CLOUD_INIT = """
