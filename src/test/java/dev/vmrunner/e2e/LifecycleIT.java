@@ -118,12 +118,7 @@ class LifecycleIT {
     void sigtermRightAfterQemuStartedStopsWithoutOrphans() throws Exception {
         try (TestVm vm = new TestVm(dir).template("").config()) {
             vm.start();
-            Path pidFile = vm.runtimeDir.resolve("qemu.pid");
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!Files.exists(pidFile) && System.nanoTime() < deadline) {
-                Thread.sleep(2);
-            }
-            long qemu = vm.childPid("qemu");
+            long qemu = vm.awaitChildPid("qemu", Duration.ofSeconds(30));
             vm.sigterm();
             int code = vm.awaitExit(Duration.ofSeconds(60));
 
