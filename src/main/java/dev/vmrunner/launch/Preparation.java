@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * From a validated configuration to the commands of the VM's processes. {@link #forRun} also
- * creates what a start needs in the data directory (uuid, NVRAM, saved template);
+ * creates what a start needs in the data directory (uuid, NVRAM, the TPM's CA configuration,
+ * cloud-init sources, saved template);
  * {@link #dryRun} writes nothing.
  */
 public final class Preparation {
@@ -27,6 +28,7 @@ public final class Preparation {
 
     public static Prepared dryRun(RunnerConfig config, Path templatesDir, Renderer renderer)
             throws LaunchException {
+        TpmSetup.standard().check(config);
         return render(config, templatesDir, renderer, dryRunUuid(config), firmware(config));
     }
 
@@ -47,6 +49,11 @@ public final class Preparation {
             if (firmware != null && !Files.exists(firmware.vars())) {
                 // The VM's NVRAM: made once from the distribution's template, never replaced.
                 AtomicFiles.copy(firmware.varsTemplate(), firmware.vars());
+            }
+            // The TPM state itself is made by swtpm_setup, which the supervisor runs first.
+            TpmSetup.standard().prepare(config);
+            if (config.cloudInit() != null) {
+                CloudInitSeed.write(config);
             }
             prepared.template().saveFor(config);
             return prepared;

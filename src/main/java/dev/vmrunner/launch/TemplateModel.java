@@ -16,6 +16,8 @@ import java.util.Map;
  * ({@code vm}, {@code dataDir}, {@code runtimeDir}, {@code firmwareRom}, {@code firmwareVars},
  * {@code hasDisplayPassword}, {@code cloudInit}) so its templates render unchanged. Absent
  * optional values are left out of the maps, so templates can test them with {@code ??}.
+ * vmrunner adds {@code cloudInitSources} and {@code cloudInitImage} (with {@code cloudInit}):
+ * names upstream templates do not use.
  */
 public final class TemplateModel {
 
@@ -47,6 +49,10 @@ public final class TemplateModel {
             putIfSet(cloudInit, "userData", config.cloudInit().userData());
             putIfSet(cloudInit, "networkConfig", config.cloudInit().networkConfig());
             model.put("cloudInit", cloudInit);
+            // Additions of vmrunner: what the seed image is made from, and where it goes.
+            model.put("cloudInitSources",
+                CloudInitSeed.sources(config).stream().map(Path::toString).toList());
+            model.put("cloudInitImage", CloudInitSeed.image(config).toString());
         }
         return model;
     }
@@ -132,6 +138,6 @@ public final class TemplateModel {
 
     static List<String> names() {
         return List.of("vm", "dataDir", "runtimeDir", "firmwareRom", "firmwareVars",
-            "hasDisplayPassword", "cloudInit");
+            "hasDisplayPassword", "cloudInit", "cloudInitSources", "cloudInitImage");
     }
 }

@@ -6,6 +6,7 @@ import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.ProcessSpec;
+import dev.vmrunner.launch.TpmSetup;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
 import dev.vmrunner.qmp.QmpEvent;
@@ -22,8 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -44,6 +48,8 @@ public final class Supervisor {
     private final RuntimeDir runtimeDir;
     private final List<ChildProcess> children = new ArrayList<>();
     private final Set<ChildProcess> exited = new HashSet<>();
+    /** Helpers that run to completion during start (swtpm_setup, the seed image). */
+    private final Map<ChildProcess, OneShot> oneShots = new HashMap<>();
     private final long startNanos = System.nanoTime();
 
     private State state = State.STARTING;
@@ -114,24 +120,52 @@ public final class Supervisor {
 
     private void startHelpers() {
         if (commands.swtpm().isPresent()) {
-            ChildProcess swtpm = startChild(commands.swtpm().get());
-            if (swtpm != null) {
-                Path socket = config.runtimeDir().resolve("swtpm-sock");
-                awaitFile(socket, System.nanoTime() + timeouts.helperStart().toNanos(),
-                    this::startSeedImage);
+            ProcessSpec swtpm = commands.swtpm().get();
+            Optional<ProcessSpec> setup;
+            try {
+                setup = TpmSetup.standard().command(config, swtpm);
+            } catch (LaunchException e) {
+                failStart(e.getMessage());
+                return;
+            }
+            if (setup.isPresent()) {
+                runOneShot(setup.get(), "to create the TPM state in " + config.dataDir(),
+                    () -> startSwtpm(swtpm));
+            } else {
+                startSwtpm(swtpm);
             }
             return;
         }
         startSeedImage();
     }
 
+    private void startSwtpm(ProcessSpec spec) {
+        ChildProcess swtpm = startChild(spec);
+        if (swtpm != null) {
+            Path socket = config.runtimeDir().resolve("swtpm-sock");
+            awaitFile(socket, System.nanoTime() + timeouts.helperStart().toNanos(),
+                this::startSeedImage);
+        }
+    }
+
     private void startSeedImage() {
         if (commands.cloudInitImg().isPresent()) {
-            startChild(commands.cloudInitImg().get());
-            // Its exit (see onChildExited) starts QEMU.
+            runOneShot(commands.cloudInitImg().get(), "to make the cloud-init seed image",
+                this::startQemu);
             return;
         }
         startQemu();
+    }
+
+    /** Starts a helper that must finish with exit code 0 before the start goes on. */
+    private void runOneShot(ProcessSpec spec, String purpose, Runnable then) {
+        if (state != State.STARTING) {
+            return;
+        }
+        ChildProcess child = startChild(spec);
+        if (child != null) {
+            oneShots.put(child, new OneShot(spec, purpose, then));
+        }
     }
 
     private void startQemu() {
@@ -324,14 +358,17 @@ public final class Supervisor {
                 onQemuExited(code);
             }
             return;
-        } else if (state == State.STARTING && commands.cloudInitImg().isPresent()
-            && child.name().equals(commands.cloudInitImg().get().name())) {
+        } else if (state == State.STARTING && oneShots.containsKey(child)) {
+            OneShot step = oneShots.get(child);
             if (code == 0) {
-                startQemu();
+                step.then().run();
             } else {
-                failStart(describeExit(child, code) + " while making the cloud-init seed image"
+                failStart("Failed " + step.purpose() + ": " + describeExit(child, code)
+                    + " (command: " + String.join(" ", step.spec().argv()) + ")"
                     + lastWords(child));
             }
+        } else if (oneShots.containsKey(child) && code == 0) {
+            LOG.fine(() -> child.name() + " finished");
         } else if (state == State.STARTING) {
             failStart(describeExit(child, code) + " during start" + lastWords(child));
         } else if (state != State.TERMINATING) {
@@ -459,6 +496,10 @@ public final class Supervisor {
     private static String lastWords(ChildProcess child) {
         List<String> lines = child.lastOutput();
         return lines.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", lines);
+    }
+
+    /** What a one-shot helper is for, and what comes after it. */
+    private record OneShot(ProcessSpec spec, String purpose, Runnable then) {
     }
 
     /** The ladder's rungs, applied to this VM's QEMU. */

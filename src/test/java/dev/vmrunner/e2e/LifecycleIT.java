@@ -96,9 +96,12 @@ class LifecycleIT {
                   "executable": [ "/usr/bin/qemu-system-x86_64" ]
                   "arguments": [ "-S" ]
                 """);
+            // The TPM state exists, so no swtpm_setup runs before the fake swtpm.
+            Files.createDirectories(vm.dataDir);
+            Files.writeString(vm.dataDir.resolve("tpm2-00.permall"), "");
             vm.start();
             vm.awaitLog("starting VM e2e", Duration.ofSeconds(30));
-            long helper = vm.childPid("swtpm");
+            long helper = vm.awaitChildPid("swtpm", Duration.ofSeconds(30));
             long signalled = System.nanoTime();
             vm.sigterm();
             int code = vm.awaitExit(Duration.ofSeconds(30));
@@ -115,12 +118,7 @@ class LifecycleIT {
     void sigtermRightAfterQemuStartedStopsWithoutOrphans() throws Exception {
         try (TestVm vm = new TestVm(dir).template("").config()) {
             vm.start();
-            Path pidFile = vm.runtimeDir.resolve("qemu.pid");
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!Files.exists(pidFile) && System.nanoTime() < deadline) {
-                Thread.sleep(2);
-            }
-            long qemu = vm.childPid("qemu");
+            long qemu = vm.awaitChildPid("qemu", Duration.ofSeconds(30));
             vm.sigterm();
             int code = vm.awaitExit(Duration.ofSeconds(60));
 

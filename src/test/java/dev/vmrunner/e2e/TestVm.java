@@ -194,6 +194,19 @@ final class TestVm implements AutoCloseable {
         return pid;
     }
 
+    /** Waits until a child's pid file is complete (OsProcess writes it in place), then reads it. */
+    long awaitChildPid(String name, Duration timeout) throws Exception {
+        Path pidFile = runtimeDir.resolve(name + ".pid");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!(Files.exists(pidFile) && Files.readString(pidFile).endsWith("\n"))) {
+            if (System.nanoTime() > deadline) {
+                fail("no pid file for " + name + " within " + timeout + "; log:\n" + log());
+            }
+            Thread.sleep(1);
+        }
+        return childPid(name);
+    }
+
     /** Runs a shell command in the guest over its command channel; returns its output. */
     String guestCommand(String command, Duration timeout) throws IOException {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(commandSocket))) {

@@ -21,7 +21,7 @@ class GoldenRenderTest {
     static final Map<String, String> ENV = Map.of("HOME", "/home/tester", "USER", "tester");
 
     @ParameterizedTest
-    @ValueSource(strings = {"minimal", "full", "cpus", "upstream-sample"})
+    @ValueSource(strings = {"minimal", "full", "cpus", "upstream-sample", "devices"})
     void rendersExactArgv(String name) throws Exception {
         RunnerConfig config = ConfigLoader.load(GOLDEN.resolve(name + ".yaml"), ENV);
         Path noTemplatesDir = Path.of("/nonexistent/templates");
