@@ -1,13 +1,10 @@
 package dev.vmrunner.config;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import dev.vmrunner.files.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.UUID;
 
@@ -57,36 +54,11 @@ public final class Uuids {
     }
 
     private static void store(Path file, String uuid) throws IOException {
-        Path dir = file.getParent();
-        Path temp = null;
         try {
-            Files.createDirectories(dir);
-            temp = Files.createTempFile(dir, FILE_NAME + ".", ".tmp");
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer data = ByteBuffer.wrap((uuid + "\n").getBytes(StandardCharsets.UTF_8));
-                while (data.hasRemaining()) {
-                    channel.write(data);
-                }
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-            temp = null;
-            syncDirectory(dir);
+            Files.createDirectories(file.getParent());
+            AtomicFiles.write(file, (uuid + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new IOException("Failed to store uuid in " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (temp != null) {
-                Files.deleteIfExists(temp);
-            }
-        }
-    }
-
-    /** Makes the rename durable; not every file system allows opening a directory, hence best effort. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            // The rename itself has happened; only its durability after a crash is uncertain.
         }
     }
 }

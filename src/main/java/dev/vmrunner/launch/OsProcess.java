@@ -1,5 +1,6 @@
 package dev.vmrunner.launch;
 
+import dev.vmrunner.files.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -80,7 +81,8 @@ public final class OsProcess implements ChildProcess {
             child.exited.complete(child);
         });
         try {
-            Files.writeString(runtimeDir.resolve(spec.name() + ".pid"), process.pid() + "\n");
+            AtomicFiles.replaceQuickly(runtimeDir.resolve(spec.name() + ".pid"),
+                (process.pid() + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             LOG.warning(() -> "Failed to write pid file for " + spec.name() + ": " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package dev.vmrunner.launch;
 
+import dev.vmrunner.files.AtomicFiles;
 import dev.vmrunner.config.RunnerConfig;
 import java.io.IOException;
 import java.io.InputStream;

@@ -76,7 +76,8 @@ final class RuntimeDir {
     }
 
     private void removeLeftovers() throws IOException {
-        List<String> ours = List.of("monitor.sock", "swtpm-sock", "org.qemu.guest_agent.0");
+        List<String> ours = List.of("monitor.sock", "swtpm-sock", "org.qemu.guest_agent.0",
+            "cloud-init.iso");
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();

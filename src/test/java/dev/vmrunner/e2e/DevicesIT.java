@@ -104,7 +104,7 @@ class DevicesIT {
         try (TestVm vm = new TestVm(dir).template("")) {
             config(vm, "bios", List.of("useTpm: true"), "");
             vm.start();
-            long swtpm = vm.awaitChildPid("swtpm", Duration.ofSeconds(30));
+            long swtpm = vm.childPid("swtpm");
             ProcessHandle.of(swtpm).orElseThrow().destroyForcibly(); // kill -9
             int code = vm.awaitExit(STOP);
 

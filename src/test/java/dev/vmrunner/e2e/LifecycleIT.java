@@ -101,7 +101,7 @@ class LifecycleIT {
             Files.writeString(vm.dataDir.resolve("tpm2-00.permall"), "");
             vm.start();
             vm.awaitLog("starting VM e2e", Duration.ofSeconds(30));
-            long helper = vm.awaitChildPid("swtpm", Duration.ofSeconds(30));
+            long helper = vm.childPid("swtpm");
             long signalled = System.nanoTime();
             vm.sigterm();
             int code = vm.awaitExit(Duration.ofSeconds(30));
@@ -118,7 +118,7 @@ class LifecycleIT {
     void sigtermRightAfterQemuStartedStopsWithoutOrphans() throws Exception {
         try (TestVm vm = new TestVm(dir).template("").config()) {
             vm.start();
-            long qemu = vm.awaitChildPid("qemu", Duration.ofSeconds(30));
+            long qemu = vm.childPid("qemu");
             vm.sigterm();
             int code = vm.awaitExit(Duration.ofSeconds(60));
 

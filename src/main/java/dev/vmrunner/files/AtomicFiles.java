@@ -1,4 +1,4 @@
-package dev.vmrunner.launch;
+package dev.vmrunner.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -19,6 +19,18 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, byte[] content) throws IOException {
+        replace(target, content, true);
+    }
+
+    /**
+     * Replaces the file at once for readers, without waiting for the disk: for files that
+     * need not survive a crash (pid files in the runtime directory).
+     */
+    public static void replaceQuickly(Path target, byte[] content) throws IOException {
+        replace(target, content, false);
+    }
+
+    private static void replace(Path target, byte[] content, boolean durable) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
@@ -28,11 +40,15 @@ public final class AtomicFiles {
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
-            syncDirectory(dir);
+            if (durable) {
+                syncDirectory(dir);
+            }
         } finally {
             Files.deleteIfExists(tmp);
         }
