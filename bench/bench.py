@@ -333,18 +333,9 @@ class Bench:
         if not os.path.exists(os.path.join(REPO, "target", "vmrunner.jar")) and \
                 not os.path.exists(os.path.join(REPO, "lib", "vmrunner.jar")):
             raise SystemExit("bench: no target/vmrunner.jar; run 'mvn -q package -DskipTests' first")
-        out = run_tool([os.path.join(REPO, "testguest", "build.sh")], "testguest/build.sh")
-        guest = out.strip().splitlines()[-1].strip()
-        for f in ("vmlinuz", "initrd.img"):
-            if not os.path.isfile(os.path.join(guest, f)):
-                raise SystemExit(f"bench: test guest has no {f} in {guest}")
-        os.makedirs(self.templates)
-        with open(os.path.join(REPO, "testguest", "testguest.ftl.yaml.in")) as f:
-            text = f.read()
-        text = text.replace("@GUEST@", guest).replace("@SERIAL@", self.serial) \
-            .replace("@APPEND@", "")
-        with open(os.path.join(self.templates, "bench.ftl.yaml"), "w") as f:
-            f.write(text)
+        write_guest_template(os.path.join(self.templates, "bench.ftl.yaml"), self.serial,
+                             os.path.join(self.work, "command.sock"),
+                             os.path.join(self.work, "observer.sock"))
         with open(self.config, "w") as f:
             f.write(f'''"/Runner":
   dataDir: {self.data}
@@ -380,28 +371,19 @@ class Bench:
         self.qemu_argv = sections["qemu"]
 
     def machine(self):
-        lines = []
-        lines.append(f"nproc:        {len(os.sched_getaffinity(0))}")
-        lines.append("cpu:          " + first_match("/proc/cpuinfo", r"model name\s*:\s*(.*)"))
-        lines.append(f"kernel:       {os.uname().release}")
-        lines.append("qemu:         " + first_line(run_tool([self.qemu_argv[0], "--version"], "qemu")))
-        java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") \
-            else "java"
-        lines.append("java:         " + first_line(run_tool([java, "-version"], "java -version",
-                                                            stderr=True)))
-        lines.append("JVM options:  " + " ".join(launcher_jvm_options()) + "   (bin/vmrunner)")
-        lines.append("VMRUNNER_JAVA_OPTS: " + (os.environ.get("VMRUNNER_JAVA_OPTS") or "(unset)"))
-        return lines
+        return machine_lines(self.qemu_argv[0])
 
     # -- per-run cleanliness --
 
     def clean(self):
         for path in (self.runtime, self.data):
             shutil.rmtree(path, ignore_errors=True)
-        try:
-            os.remove(self.serial)
-        except FileNotFoundError:
-            pass
+        for path in (self.serial, os.path.join(self.work, "command.sock"),
+                     os.path.join(self.work, "observer.sock")):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
 
     def wait_serial(self, text, timeout, alive):
         """Waits until the serial log holds text; alive() False ends the wait early."""
@@ -572,6 +554,29 @@ class Bench:
 
 # ---- helpers -------------------------------------------------------------------------------
 
+def write_guest_template(path, serial, cmdsock, testqmp, append=""):
+    """Builds (or reuses) the test guest and writes testguest/testguest.ftl.yaml.in to path
+    with every @...@ placeholder filled in; returns the guest's directory."""
+    out = run_tool([os.path.join(REPO, "testguest", "build.sh")], "testguest/build.sh")
+    guest = out.strip().splitlines()[-1].strip()
+    for f in ("vmlinuz", "initrd.img"):
+        if not os.path.isfile(os.path.join(guest, f)):
+            raise SystemExit(f"bench: test guest has no {f} in {guest}")
+    with open(os.path.join(REPO, "testguest", "testguest.ftl.yaml.in")) as f:
+        text = f.read()
+    for key, value in (("@GUEST@", guest), ("@SERIAL@", serial), ("@APPEND@", append),
+                       ("@CMDSOCK@", cmdsock), ("@TESTQMP@", testqmp)):
+        text = text.replace(key, value)
+    left = sorted(set(re.findall(r"@[A-Z]+@", text)))
+    if left:
+        raise SystemExit(f"bench: the test-guest template has placeholders this script does "
+                         f"not fill in: {', '.join(left)}")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return guest
+
+
 def run_tool(argv, what, env=None, stderr=False):
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
@@ -615,6 +620,38 @@ def first_match(path, regex):
             return m.group(1).strip() if m else "?"
     except OSError:
         return "?"
+
+
+def machine_lines(qemu):
+    """The header: machine, QEMU, java, the launcher's JVM options and its AppCDS archive."""
+    lines = []
+    lines.append(f"nproc:        {len(os.sched_getaffinity(0))}")
+    lines.append("cpu:          " + first_match("/proc/cpuinfo", r"model name\s*:\s*(.*)"))
+    lines.append(f"kernel:       {os.uname().release}")
+    lines.append("qemu:         " + first_line(run_tool([qemu, "--version"], "qemu")))
+    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") \
+        else shutil.which("java") or "java"
+    lines.append("java:         " + first_line(run_tool([java, "-version"], "java -version",
+                                                        stderr=True)))
+    lines.append("JVM options:  " + " ".join(launcher_jvm_options()) + "   (bin/vmrunner)")
+    lines.append("AppCDS:       " + appcds_state(java))
+    lines.append("VMRUNNER_JAVA_OPTS: " + (os.environ.get("VMRUNNER_JAVA_OPTS") or "(unset)"))
+    return lines
+
+
+def appcds_state(java):
+    """Whether bin/vmrunner will pass -XX:SharedArchiveFile (same test as the launcher)."""
+    lib = os.path.join(REPO, "lib") if os.path.isfile(os.path.join(REPO, "lib", "vmrunner.jar")) \
+        else os.path.join(REPO, "target")
+    jsa, stamp = os.path.join(lib, "vmrunner.jsa"), os.path.join(lib, "vmrunner.jsa.stamp")
+    if not os.path.isfile(jsa) or not os.path.isfile(stamp):
+        return f"no archive in {lib} (launcher runs without it)"
+    cp = f"{lib}/*" if lib.endswith("/lib") else f"{lib}/vmrunner.jar:{lib}/lib/*"
+    with open(stamp) as f:
+        recorded = f.readline().rstrip("\n")
+    if recorded != f"{os.path.realpath(java)} {cp}":
+        return f"{jsa} present but its stamp does not match this java/class path (not used)"
+    return f"{jsa} ({os.path.getsize(jsa) / 2**20:.1f} MiB, stamp matches: used)"
 
 
 def launcher_jvm_options():
