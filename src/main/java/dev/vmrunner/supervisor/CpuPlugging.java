@@ -17,7 +17,9 @@ import java.util.Set;
  */
 final class CpuPlugging {
 
-    private static final Duration UNPLUG_WAIT = Duration.ofSeconds(5);
+    private static final Duration UNPLUG_WAIT = Duration.ofSeconds(10);
+    private static final List<String> TOPOLOGY = List.of("socket-id", "die-id", "core-id",
+        "thread-id");
     private static final Duration POLL = Duration.ofMillis(50);
     private static final String KEY = "vm.currentCpus";
 
@@ -52,6 +54,8 @@ final class CpuPlugging {
                     free.add(slot);
                 }
             }
+            // QEMU lists the highest slot first; fill from the lowest, as a machine would.
+            free.sort(CpuPlugging::byTopology);
             int wanted = target - present;
             List<HotpluggableCpu> chosen = free.subList(0, Math.min(wanted, free.size()));
             String shortfall = chosen.size() == wanted ? null
@@ -65,7 +69,7 @@ final class CpuPlugging {
     private void plug(Qmp qmp, List<HotpluggableCpu> slots, int next, int present,
             String shortfall) {
         if (next == slots.size()) {
-            reporter.report(KEY, shortfall == null ? "applied (" + present + " vCPUs)"
+            reporter.report(KEY, shortfall == null ? "applied (" + vcpus(present) + ")"
                 : "rejected in part: " + shortfall);
             return;
         }
@@ -88,9 +92,10 @@ final class CpuPlugging {
             List<HotpluggableCpu> plugged = new ArrayList<>();
             for (HotpluggableCpu slot : slots) {
                 if (slot.qomPath() != null && slot.qomPath().startsWith("/machine/peripheral/")) {
-                    plugged.add(0, slot); // the last plugged goes first
+                    plugged.add(slot);
                 }
             }
+            plugged.sort((a, b) -> byTopology(b, a)); // highest slot, the last plugged, first
             int count = Math.min(present - target, plugged.size());
             for (HotpluggableCpu slot : plugged.subList(0, count)) {
                 String id = slot.qomPath().substring("/machine/peripheral/".length());
@@ -114,19 +119,37 @@ final class CpuPlugging {
                 reporter.report(KEY, "rejected: " + error.getMessage());
             } else if (cpus.size() <= expected) {
                 reporter.report(KEY, shortfall != null ? shortfall
-                    : "applied (" + cpus.size() + " vCPUs)");
+                    : "applied (" + vcpus(cpus.size()) + ")");
             } else if (System.nanoTime() - deadline > 0) {
                 reporter.report(KEY, "rejected: the guest did not release the vCPU within "
-                    + UNPLUG_WAIT.toSeconds() + " s (" + cpus.size() + " vCPUs remain)");
+                    + UNPLUG_WAIT.toSeconds() + " s (" + vcpus(cpus.size()) + " remain)");
             } else {
                 loop.schedule(POLL, () -> awaitCount(qmp, expected, deadline, shortfall));
             }
         });
     }
 
+    private static String vcpus(int count) {
+        return count == 1 ? "1 vCPU" : count + " vCPUs";
+    }
+
+    private static int byTopology(HotpluggableCpu a, HotpluggableCpu b) {
+        for (String prop : TOPOLOGY) {
+            int order = Integer.compare(id(a, prop), id(b, prop));
+            if (order != 0) {
+                return order;
+            }
+        }
+        return 0;
+    }
+
+    private static int id(HotpluggableCpu slot, String prop) {
+        return slot.props().has(prop) ? slot.props().get(prop).getAsInt() : 0;
+    }
+
     private static String slotName(HotpluggableCpu slot) {
         StringBuilder name = new StringBuilder();
-        for (String prop : List.of("socket-id", "die-id", "core-id", "thread-id")) {
+        for (String prop : TOPOLOGY) {
             if (slot.props().has(prop)) {
                 name.append('-').append(slot.props().get(prop).getAsString());
             }

@@ -39,11 +39,13 @@ final class LiveConfig {
     private final Consumer<Duration> powerdownTimeoutChanged;
     private final CpuPlugging cpus;
     private final CdMedia cds;
-    /** The balloon is settled when QEMU reports no change for this long. */
-    private static final Duration BALLOON_SETTLE = Duration.ofSeconds(1);
+    /**
+     * The balloon is settled when QEMU reports no change for this long. QEMU sends at most one
+     * BALLOON_CHANGE per second, so this must be well above a second.
+     */
+    private static final Duration BALLOON_SETTLE = Duration.ofMillis(2500);
 
     private RunnerConfig current;
-    private Long balloonActual;
     private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
@@ -80,8 +82,7 @@ final class LiveConfig {
         if (qmp != null) {
             cds.onEvent(qmp, event);
         }
-        if ("BALLOON_CHANGE".equals(event.name()) && event.data().has("actual")) {
-            balloonActual = event.data().get("actual").getAsLong();
+        if ("BALLOON_CHANGE".equals(event.name())) {
             if (balloonSettle != null) {
                 balloonSettle.cancel();
                 balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
@@ -99,12 +100,15 @@ final class LiveConfig {
 
     private void balloonSettled() {
         balloonSettle = null;
-        if (balloonActual != null) {
-            long actual = balloonActual;
-            LOG.info(() -> "vm.currentRam: the balloon has settled, the guest has "
-                + Sizes.format(actual) + (actual == current.vm().currentRam() ? ""
-                    : " (asked for " + Sizes.format(current.vm().currentRam()) + ")"));
-        }
+        // The last event may be a second old: ask QEMU for the current size.
+        loop.whenDone(qmp.queryBalloon(), (actual, error) -> {
+            if (error == null) {
+                long wanted = current.vm().currentRam();
+                LOG.info(() -> "vm.currentRam: the balloon has settled, the guest has "
+                    + Sizes.format(actual) + (actual == wanted ? ""
+                        : " (asked for " + Sizes.format(wanted) + ")"));
+            }
+        });
     }
 
     /** A new content of the configuration file. */
