@@ -4,9 +4,6 @@ import com.google.gson.JsonObject;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
-import dev.vmrunner.launch.LaunchException;
-import dev.vmrunner.launch.ProcessSpec;
-import dev.vmrunner.launch.TpmSetup;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
 import dev.vmrunner.qmp.QmpEvent;
@@ -19,16 +16,8 @@ import dev.vmrunner.supervisor.Event.QmpEventArrived;
 import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -42,14 +31,11 @@ public final class Supervisor {
 
     private final RunnerConfig config;
     private final Commands commands;
-    private final ChildProcess.Starter starter;
     private final Timeouts timeouts;
     private final Loop loop = new Loop();
     private final RuntimeDir runtimeDir;
-    private final List<ChildProcess> children = new ArrayList<>();
-    private final Set<ChildProcess> exited = new HashSet<>();
+    private final Children children;
     /** Helpers that run to completion during start (swtpm_setup, the seed image). */
-    private final Map<ChildProcess, OneShot> oneShots = new HashMap<>();
     private final long startNanos = System.nanoTime();
 
     private State state = State.STARTING;
@@ -67,7 +53,7 @@ public final class Supervisor {
             Timeouts timeouts) {
         this.config = config;
         this.commands = commands;
-        this.starter = starter;
+        this.children = new Children(loop, starter, timeouts.killGrace());
         this.timeouts = timeouts;
         this.runtimeDir = new RuntimeDir(config.runtimeDir());
         this.live = new LiveConfig(loop, config, System.getenv(), timeout -> {
@@ -97,7 +83,23 @@ public final class Supervisor {
             return ExitCode.START_FAILURE;
         }
         try {
-            startHelpers();
+            new StartSequence(config, commands, timeouts.helperStart(), loop, children,
+                new StartSequence.Host() {
+                    @Override
+                    public boolean starting() {
+                        return state == State.STARTING;
+                    }
+
+                    @Override
+                    public void failStart(String message) {
+                        Supervisor.this.failStart(message);
+                    }
+
+                    @Override
+                    public void qemuStarted(ChildProcess qemu) {
+                        Supervisor.this.qemuStarted(qemu);
+                    }
+                }).begin();
             loop.run(this::handle, () -> state == State.STOPPED);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -106,7 +108,7 @@ public final class Supervisor {
             LOG.log(Level.SEVERE, "Internal error: " + e, e);
             decide(ExitCode.INTERNAL);
         } finally {
-            killLeftovers();
+            children.killLeftovers();
             if (connection != null) {
                 connection.close();
             }
@@ -118,64 +120,9 @@ public final class Supervisor {
 
     // ---- start sequence ----------------------------------------------------------------
 
-    private void startHelpers() {
-        if (commands.swtpm().isPresent()) {
-            ProcessSpec swtpm = commands.swtpm().get();
-            Optional<ProcessSpec> setup;
-            try {
-                setup = TpmSetup.standard().command(config, swtpm);
-            } catch (LaunchException e) {
-                failStart(e.getMessage());
-                return;
-            }
-            if (setup.isPresent()) {
-                runOneShot(setup.get(), "to create the TPM state in " + config.dataDir(),
-                    () -> startSwtpm(swtpm));
-            } else {
-                startSwtpm(swtpm);
-            }
-            return;
-        }
-        startSeedImage();
-    }
-
-    private void startSwtpm(ProcessSpec spec) {
-        ChildProcess swtpm = startChild(spec);
-        if (swtpm != null) {
-            Path socket = config.runtimeDir().resolve("swtpm-sock");
-            awaitFile(socket, System.nanoTime() + timeouts.helperStart().toNanos(),
-                this::startSeedImage);
-        }
-    }
-
-    private void startSeedImage() {
-        if (commands.cloudInitImg().isPresent()) {
-            runOneShot(commands.cloudInitImg().get(), "to make the cloud-init seed image",
-                this::startQemu);
-            return;
-        }
-        startQemu();
-    }
-
-    /** Starts a helper that must finish with exit code 0 before the start goes on. */
-    private void runOneShot(ProcessSpec spec, String purpose, Runnable then) {
-        if (state != State.STARTING) {
-            return;
-        }
-        ChildProcess child = startChild(spec);
-        if (child != null) {
-            oneShots.put(child, new OneShot(spec, purpose, then));
-        }
-    }
-
-    private void startQemu() {
-        if (state != State.STARTING) {
-            return;
-        }
-        qemu = startChild(commands.qemu());
-        if (qemu == null) {
-            return;
-        }
+    /** QEMU runs (paused): connect to its monitor, off the loop. */
+    private void qemuStarted(ChildProcess started) {
+        qemu = started;
         Path socket = config.runtimeDir().resolve("monitor.sock");
         Thread connector = new Thread(() -> connectQmp(socket), "qmp-connect");
         connector.setDaemon(true);
@@ -199,33 +146,6 @@ public final class Supervisor {
             loop.post(new QmpReady(c));
         } catch (Exception e) {
             loop.post(new QmpConnectFailed(e));
-        }
-    }
-
-    private ChildProcess startChild(ProcessSpec spec) {
-        try {
-            ChildProcess child = starter.start(spec);
-            children.add(child);
-            child.onExit().thenRun(() -> loop.post(new ChildExited(child)));
-            return child;
-        } catch (LaunchException e) {
-            failStart(e.getMessage());
-            return null;
-        }
-    }
-
-    /** Polls for a file (swtpm's socket) on the loop; the helper's exit ends the wait too. */
-    private void awaitFile(Path file, long deadlineNanos, Runnable then) {
-        if (state != State.STARTING) {
-            return;
-        }
-        if (Files.exists(file)) {
-            then.run();
-        } else if (System.nanoTime() - deadlineNanos > 0) {
-            failStart("swtpm did not create its socket " + file + " within "
-                + timeouts.helperStart().toSeconds() + " s");
-        } else {
-            loop.schedule(Duration.ofMillis(5), () -> awaitFile(file, deadlineNanos, then));
         }
     }
 
@@ -290,7 +210,7 @@ public final class Supervisor {
             onQmpEvent(a.event());
         } else if (event instanceof QmpClosed) {
             LOG.fine("QMP connection closed");
-            if (exited.contains(qemu)) {
+            if (qemu != null && children.hasExited(qemu)) {
                 onQemuExited(qemu.exitCode());
             }
             maybeStopped();
@@ -347,7 +267,7 @@ public final class Supervisor {
     }
 
     private void onChildExited(ChildProcess child) {
-        exited.add(child);
+        children.exited(child);
         int code = child.exitCode();
         if (child == qemu) {
             // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be
@@ -358,21 +278,21 @@ public final class Supervisor {
                 onQemuExited(code);
             }
             return;
-        } else if (state == State.STARTING && oneShots.containsKey(child)) {
-            OneShot step = oneShots.get(child);
+        } else if (state == State.STARTING && children.oneShot(child) != null) {
+            Children.OneShot step = children.oneShot(child);
             if (code == 0) {
                 step.then().run();
             } else {
-                failStart("Failed " + step.purpose() + ": " + describeExit(child, code)
+                failStart("Failed " + step.purpose() + ": " + Children.describeExit(child, code)
                     + " (command: " + String.join(" ", step.spec().argv()) + ")"
-                    + lastWords(child));
+                    + Children.lastWords(child));
             }
-        } else if (oneShots.containsKey(child) && code == 0) {
+        } else if (children.oneShot(child) != null && code == 0) {
             LOG.fine(() -> child.name() + " finished");
         } else if (state == State.STARTING) {
-            failStart(describeExit(child, code) + " during start" + lastWords(child));
+            failStart(Children.describeExit(child, code) + " during start" + Children.lastWords(child));
         } else if (state != State.TERMINATING) {
-            LOG.warning(() -> describeExit(child, code) + " while the VM runs" + lastWords(child));
+            LOG.warning(() -> Children.describeExit(child, code) + " while the VM runs" + Children.lastWords(child));
         }
         maybeStopped();
     }
@@ -389,14 +309,14 @@ public final class Supervisor {
             decide(ExitCode.POWERDOWN_TIMEOUT);
         } else if (outcome != null) {
             // A stop during start, or a failed start: already decided and reported.
-            LOG.fine(() -> describeExit(qemu, code));
+            LOG.fine(() -> Children.describeExit(qemu, code));
         } else if (state == State.STARTING) {
-            failStart(describeExit(qemu, code) + " during start" + lastWords(qemu));
+            failStart(Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
         } else if (guestPoweredOff && code == 0) {
             LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
             decide(ExitCode.CLEAN);
         } else {
-            LOG.severe(() -> describeExit(qemu, code) + " unexpectedly" + lastWords(qemu));
+            LOG.severe(() -> Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));
             decide(ExitCode.QEMU_FAILED);
         }
         if (state != State.TERMINATING) {
@@ -418,35 +338,14 @@ public final class Supervisor {
         if (state != State.TERMINATING) {
             moveTo(State.TERMINATING);
         }
-        for (ChildProcess child : children) {
-            if (child.isAlive()) {
-                child.terminate();
-            }
-        }
-        loop.schedule(timeouts.killGrace(), this::killLeftovers);
+        children.terminateAll();
         maybeStopped();
     }
 
     /** swtpm ends by itself when QEMU is gone (--terminate); else it is asked to. */
     private void stopHelpers() {
-        loop.schedule(timeouts.helperStop(), () -> {
-            for (ChildProcess child : children) {
-                if (child != qemu && child.isAlive()) {
-                    child.terminate();
-                }
-            }
-            loop.schedule(timeouts.killGrace(), this::killLeftovers);
-        });
+        children.terminateAllAfter(timeouts.helperStop());
         maybeStopped();
-    }
-
-    private void killLeftovers() {
-        for (ChildProcess child : children) {
-            if (child.isAlive()) {
-                LOG.warning(() -> "Killing " + child.name() + " (pid " + child.pid() + ")");
-                child.kill();
-            }
-        }
     }
 
     /**
@@ -454,7 +353,7 @@ public final class Supervisor {
      * be in flight after its exit, so the connection gets a moment to close first.
      */
     private void maybeStopped() {
-        if (state != State.TERMINATING || !exited.containsAll(children)
+        if (state != State.TERMINATING || !children.allExited()
             || qemu != null && !qemuExitHandled) {
             return;
         }
@@ -486,20 +385,6 @@ public final class Supervisor {
         State previous = state;
         state = state.moveTo(next);
         LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
-    }
-
-    private static String describeExit(ChildProcess child, int code) {
-        return code > 128 ? child.name() + " was killed by signal " + (code - 128)
-            : child.name() + " exited with code " + code;
-    }
-
-    private static String lastWords(ChildProcess child) {
-        List<String> lines = child.lastOutput();
-        return lines.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", lines);
-    }
-
-    /** What a one-shot helper is for, and what comes after it. */
-    private record OneShot(ProcessSpec spec, String purpose, Runnable then) {
     }
 
     /** The ladder's rungs, applied to this VM's QEMU. */

@@ -1,0 +1,102 @@
+package dev.vmrunner.supervisor;
+
+import dev.vmrunner.launch.ChildProcess;
+import dev.vmrunner.launch.LaunchException;
+import dev.vmrunner.launch.ProcessSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * The VM's child processes: started, their exits turned into events, stopped with SIGTERM and
+ * then SIGKILL. Used on the supervisor's loop thread only.
+ */
+final class Children {
+
+    private static final Logger LOG = Logger.getLogger("vmrunner");
+
+    /** A helper that must finish with exit code 0 before the start goes on. */
+    record OneShot(ProcessSpec spec, String purpose, Runnable then) {
+    }
+
+    private final Loop loop;
+    private final ChildProcess.Starter starter;
+    private final Duration killGrace;
+    private final List<ChildProcess> all = new ArrayList<>();
+    private final Set<ChildProcess> exited = new HashSet<>();
+    private final Map<ChildProcess, OneShot> oneShots = new HashMap<>();
+
+    Children(Loop loop, ChildProcess.Starter starter, Duration killGrace) {
+        this.loop = loop;
+        this.starter = starter;
+        this.killGrace = killGrace;
+    }
+
+    /** Starts a child; its exit arrives on the loop as {@link Event.ChildExited}. */
+    ChildProcess start(ProcessSpec spec) throws LaunchException {
+        ChildProcess child = starter.start(spec);
+        all.add(child);
+        child.onExit().thenRun(() -> loop.post(new Event.ChildExited(child)));
+        return child;
+    }
+
+    void startOneShot(ProcessSpec spec, String purpose, Runnable then) throws LaunchException {
+        oneShots.put(start(spec), new OneShot(spec, purpose, then));
+    }
+
+    /** The one-shot a child was started as, or null. */
+    OneShot oneShot(ChildProcess child) {
+        return oneShots.get(child);
+    }
+
+    void exited(ChildProcess child) {
+        exited.add(child);
+    }
+
+    boolean hasExited(ChildProcess child) {
+        return exited.contains(child);
+    }
+
+    boolean allExited() {
+        return exited.containsAll(all);
+    }
+
+    /** SIGTERM to every child now, SIGKILL to those left after the grace period. */
+    void terminateAll() {
+        for (ChildProcess child : all) {
+            if (child.isAlive()) {
+                child.terminate();
+            }
+        }
+        loop.schedule(killGrace, this::killLeftovers);
+    }
+
+    /** Like {@link #terminateAll}, after a delay, for helpers that usually end by themselves. */
+    void terminateAllAfter(Duration delay) {
+        loop.schedule(delay, this::terminateAll);
+    }
+
+    void killLeftovers() {
+        for (ChildProcess child : all) {
+            if (child.isAlive()) {
+                LOG.warning(() -> "Killing " + child.name() + " (pid " + child.pid() + ")");
+                child.kill();
+            }
+        }
+    }
+
+    static String describeExit(ChildProcess child, int code) {
+        return code > 128 ? child.name() + " was killed by signal " + (code - 128)
+            : child.name() + " exited with code " + code;
+    }
+
+    static String lastWords(ChildProcess child) {
+        List<String> lines = child.lastOutput();
+        return lines.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", lines);
+    }
+}
