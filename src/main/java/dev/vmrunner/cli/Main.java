@@ -14,55 +14,58 @@ import dev.vmrunner.supervisor.Timeouts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.logging.Logger;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import org.apache.commons.cli.ParseException;
 
 /** The {@code vmrunner} command: runs a VM, or renders or checks its configuration. */
-@Command(name = "vmrunner", mixinStandardHelpOptions = true, versionProvider = Version.class,
-    description = "Starts, supervises and reconfigures one QEMU virtual machine.",
-    subcommands = {RenderCommand.class, CheckCommand.class},
-    footerHeading = "%nExit codes:%n",
-    footer = {
-        "  0  the guest powered off cleanly (by itself or on SIGTERM/SIGINT),",
-        "     or the VM was stopped before it ran; render/check: all is well",
-        "  2  bad command line, configuration or template; nothing was started",
-        "  3  a process failed to start or died while the VM was starting",
-        "  4  the guest did not power off within vm.powerdownTimeout; QEMU was terminated",
-        "  5  QEMU crashed, was killed or exited with an error while the VM ran",
-        "  1  internal error of the runner",
-        "",
-        "SIGTERM/SIGINT press the guest's power button and wait up to vm.powerdownTimeout",
-        "(from the first signal) before QEMU is terminated. Further signals press the",
-        "button again; they never shorten the wait."})
-public final class Main implements Callable<Integer> {
+public final class Main {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
     /** Writes closer together than this are read as one change. */
     private static final Duration SETTLE = Duration.ofMillis(20);
 
-    @Mixin
-    CommonOptions options;
+    private Main() {
+    }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(run(args));
     }
 
-    static CommandLine commandLine() {
-        // picocli's own codes match ours: 2 for a bad command line, 1 for an exception.
-        return new CommandLine(new Main());
+    static int run(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        Cli.Parsed parsed;
+        try {
+            parsed = Cli.parse(args);
+        } catch (ParseException e) {
+            System.err.println("vmrunner: " + e.getMessage());
+            System.err.println("Try 'vmrunner --help' for more information.");
+            return ExitCode.CONFIG.code();
+        }
+        if (parsed.help()) {
+            Cli.printHelp(parsed.command(), out);
+            return 0;
+        }
+        if (parsed.version()) {
+            out.println("vmrunner " + Version.text());
+            out.println("Java " + Runtime.version());
+            return 0;
+        }
+        return switch (parsed.command()) {
+            case RUN -> runVm(parsed.options());
+            case RENDER -> RenderCommand.run(parsed.options(), parsed.raw(), out);
+            case CHECK -> CheckCommand.run(parsed.options(), out);
+        };
     }
 
-    @Override
-    public Integer call() {
+    private static int runVm(CommonOptions options) {
         LogSetup.configure(options.logLevel());
         RunnerConfig config;
         Preparation.Prepared prepared;
         byte[] content;
         try {
-            content = ConfigLoader.readFile(options.config);
+            content = ConfigLoader.readFile(options.config());
             config = parseConfig(options, content);
             prepared = Preparation.forRun(config, options.templatesDir(),
                 new Renderer(options.templatesDir()));
@@ -74,7 +77,7 @@ public final class Main implements Callable<Integer> {
         Supervisor supervisor = new Supervisor(config, prepared.commands(),
             OsProcess.starter(config.runtimeDir()), Timeouts.DEFAULT);
         Signals.route(supervisor::signal);
-        ConfigWatcher watcher = watch(options.config, content, supervisor);
+        ConfigWatcher watcher = watch(options.config(), content, supervisor);
         try {
             return supervisor.run().code();
         } finally {
@@ -96,12 +99,12 @@ public final class Main implements Callable<Integer> {
     }
 
     static RunnerConfig loadConfig(CommonOptions options) throws ConfigException {
-        return parseConfig(options, ConfigLoader.readFile(options.config));
+        return parseConfig(options, ConfigLoader.readFile(options.config()));
     }
 
     private static RunnerConfig parseConfig(CommonOptions options, byte[] content)
             throws ConfigException {
-        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(content, options.config,
+        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(content, options.config(),
             System.getenv());
         for (String warning : loaded.warnings()) {
             LOG.warning(warning);

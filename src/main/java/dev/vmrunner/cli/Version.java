@@ -3,10 +3,12 @@ package dev.vmrunner.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
-import picocli.CommandLine.IVersionProvider;
 
 /** The version Maven wrote into the jar. */
-final class Version implements IVersionProvider {
+final class Version {
+
+    private Version() {
+    }
 
     static String text() {
         Properties props = new Properties();
@@ -18,10 +20,5 @@ final class Version implements IVersionProvider {
             // Unknown version; say so.
         }
         return props.getProperty("version", "unknown");
-    }
-
-    @Override
-    public String[] getVersion() {
-        return new String[] {"vmrunner " + text(), "Java " + Runtime.version()};
     }
 }
