@@ -3,7 +3,8 @@
 # deploy/container/podman.sh, so that it works on hosts like our CI).
 #
 # Usage: deploy/container/build-image.sh [--tag IMAGE] [--base IMAGE]
-#   --tag   the image to build (default localhost/vmrunner:latest)
+#   --tag   the image to build (default localhost/vmrunner:latest, also tagged with the
+#           project's version, which is the Helm chart's default tag)
 #   --base  the base image (FROM); default: a Debian 12 minbase made locally with mmdebstrap
 #           from the host's apt mirror (no container registry needed). Its tarball is cached in
 #           $VMRUNNER_CACHE/base (default ~/.cache/vmrunner/base), keyed by the day and the
@@ -16,10 +17,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 podman=$top/deploy/container/podman.sh
 cache=${VMRUNNER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmrunner}
 tag=localhost/vmrunner:latest
+version=$(sed -n 's|^  <version>\(.*\)</version>|\1|p' "$top/pom.xml" | head -n 1)
+also=localhost/vmrunner:$version
 base=""
 while [ $# -gt 0 ]; do
     case $1 in
-    --tag) tag=$2; shift 2 ;;
+    --tag) tag=$2; also=""; shift 2 ;;
     --base) base=$2; shift 2 ;;
     *) echo "build-image.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -82,6 +85,7 @@ note "building $tag on $base"
 t0=$SECONDS
 "$podman" build --quiet --network=host --build-arg "BASE=$base" -t "$tag" \
     -f "$top/deploy/container/Containerfile" "$ctx" >&2
+[ -z "$also" ] || "$podman" tag "$tag" "$also"
 "$podman" image prune -f >/dev/null   # the previous build's layers, now untagged
 size=$("$podman" image inspect --format '{{.Size}}' "$tag")
 note "built $tag in $((SECONDS - t0)) s, $((size / 1000000)) MB"

@@ -122,7 +122,7 @@ class ContainerIT {
             "-v", guest + ":/guest:ro",
             "-v", configDir + ":/etc/opt/vmrunner:ro",
             "-v", templates + ":/opt/vmrunner/templates:ro",
-            "-v", data + ":/var/lib/vmrunner",
+            "-v", data + ":/var/opt/vmrunner/data",
             "-v", vmDir + ":/vm",
             image);
         clients.add(client);
@@ -156,7 +156,7 @@ class ContainerIT {
 
     private String config(String currentRam) {
         return "\"/Runner\":\n"
-            + "  dataDir: /var/lib/vmrunner\n"
+            + "  dataDir: /var/opt/vmrunner/data\n"
             + "  runtimeDir: /run/vmrunner\n"
             + "  template: testguest.ftl.yaml\n"
             + "  vm:\n"
