@@ -30,7 +30,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Fixed paths in the container. */}}
 {{- define "vmrunner.dataDir" -}}/var/opt/vmrunner/data{{- end -}}
-{{- define "vmrunner.runtimeDir" -}}/run/vmrunner{{- end -}}
+{{- /* runtimeDir is below the emptyDir at /run/vmrunner, not the mount point itself: the
+       runner creates it (mode 0700) and removes it on exit. */ -}}
+{{- define "vmrunner.runtimeDir" -}}/run/vmrunner/runtime{{- end -}}
 {{- define "vmrunner.diskPath" -}}
 {{- if eq (default "Block" .volumeMode) "Block" -}}
 /dev/vmrunner/{{ .name }}

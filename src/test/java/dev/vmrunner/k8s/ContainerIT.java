@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The container image, built from the real Containerfile (deploy/container/build-image.sh,
  * on a Debian base made locally with mmdebstrap), run with podman the way a pod runs it: the
  * configuration is a ConfigMap-style directory mounted at /etc/opt/vmrunner, templates at
- * /opt/vmrunner/templates, the data directory on a volume. The runner boots the test guest
+ * /opt/vmrunner/templates, the data directory on a volume, the runtime directory below a
+ * tmpfs (the chart's layout). The runner boots the test guest
  * (TCG), applies a ConfigMap update live, and stops the guest gracefully on
  * {@code podman stop}. Everything a test starts is removed in {@link #cleanUp}, also when the
  * test fails.
@@ -124,6 +125,7 @@ class ContainerIT {
             "-v", templates + ":/opt/vmrunner/templates:ro",
             "-v", data + ":/var/opt/vmrunner/data",
             "-v", vmDir + ":/vm",
+            "--tmpfs", "/run/vmrunner",
             image);
         clients.add(client);
         awaitText(serial, "VMRUNNER-GUEST: booted", BOOT, client, log);
@@ -157,7 +159,7 @@ class ContainerIT {
     private String config(String currentRam) {
         return "\"/Runner\":\n"
             + "  dataDir: /var/opt/vmrunner/data\n"
-            + "  runtimeDir: /run/vmrunner\n"
+            + "  runtimeDir: /run/vmrunner/runtime\n"
             + "  template: testguest.ftl.yaml\n"
             + "  vm:\n"
             + "    name: container-it\n"
