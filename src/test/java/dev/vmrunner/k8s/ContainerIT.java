@@ -55,6 +55,13 @@ class ContainerIT {
             fail("podman is not installed; run scripts/install-deps.sh "
                 + "(or skip with -Dvmrunner.skipContainerTests=true)");
         }
+        // Containers of an earlier run that was killed before it could clean up.
+        for (String old : Podman.ok(WAIT, "ps", "-a", "--filter", "name=^vmrunner-it-",
+                "--format", "{{.Names}}").strip().split("\n")) {
+            if (!old.isBlank()) {
+                Podman.removeQuietly(old.strip());
+            }
+        }
         long start = System.nanoTime();
         image = Podman.buildImage();
         System.out.printf("image %s ready after %.1f s%n", image,
