@@ -66,6 +66,8 @@ cleanup() {
         "$helm" uninstall tg -n $NS --wait --timeout 60s >/dev/null 2>&1
         deploy/k8s/cluster.sh down "$C"
     fi
+    # containerd's images and etcd take ~900 MB; the logs in $S/work stay for a look.
+    grep -q " $C" /proc/self/mounts || rm -rf "$C" "$S/work/vmrunner.tar"
     say "cluster stopped"
     exit $rc
 }
