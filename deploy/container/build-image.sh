@@ -1,0 +1,92 @@
+#!/bin/bash
+# Builds the vmrunner image from deploy/container/Containerfile with podman (through
+# deploy/container/podman.sh, so that it works on hosts like our CI).
+#
+# Usage: deploy/container/build-image.sh [--tag IMAGE] [--base IMAGE]
+#   --tag   the image to build (default localhost/vmrunner:latest, also tagged with the
+#           project's version, which is the Helm chart's default tag)
+#   --base  the base image (FROM); default: a Debian 12 minbase made locally with mmdebstrap
+#           from the host's apt mirror (no container registry needed). Its tarball is cached in
+#           $VMRUNNER_CACHE/base (default ~/.cache/vmrunner/base), keyed by the day and the
+#           mmdebstrap options, and imported once as localhost/vmrunner-base:<key>.
+# Needs 'mvn package' first (target/vmrunner.jar, target/lib). The last line of stdout is the
+# image name; progress goes to stderr. Layers are cached: with an unchanged base only the
+# jars are copied again and the class data sharing archive is made again.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+podman=$top/deploy/container/podman.sh
+cache=${VMRUNNER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmrunner}
+tag=localhost/vmrunner:latest
+version=$(sed -n 's|^  <version>\(.*\)</version>|\1|p' "$top/pom.xml" | head -n 1)
+also=localhost/vmrunner:$version
+base=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --tag) tag=$2; also=""; shift 2 ;;
+    --base) base=$2; shift 2 ;;
+    *) echo "build-image.sh: unknown argument: $1" >&2; exit 2 ;;
+    esac
+done
+note() { echo "build-image.sh: $*" >&2; }
+die() { note "error: $*"; exit 1; }
+[ -f "$top/target/vmrunner.jar" ] && [ -d "$top/target/lib" ] || die "run 'mvn package' first"
+command -v podman >/dev/null || die "podman is not installed (scripts/install-deps.sh installs it)"
+
+mkdir -p "$cache/base"
+exec 9>"$cache/base/.lock"
+flock 9   # one build at a time: they share the base and podman's storage
+
+# ---- the base image -------------------------------------------------------------------------
+if [ -z "$base" ]; then
+    command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed"
+    mirror=${VMRUNNER_DEBIAN_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
+    mirror=${mirror:-http://deb.debian.org/debian}
+    security=${VMRUNNER_DEBIAN_SECURITY_MIRROR:-$mirror-security}
+    # Like debian:bookworm-slim: no documentation, manual pages or translations.
+    opts=(--variant=minbase --aptopt='APT::Install-Recommends "false"'
+          --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+          --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
+          --dpkgopt='path-exclude=/usr/share/info/*'
+          bookworm)
+    sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main"
+             "deb $security bookworm-security main")
+    key=$(date -u +%Y%m%d)-$(printf '%s\n' "${opts[@]}" "${sources[@]}" | sha256sum | cut -c1-10)
+    tar=$cache/base/debian-bookworm-minbase-$key.tar
+    base=localhost/vmrunner-base:$key
+    if ! "$podman" image exists "$base"; then
+        if [ ! -s "$tar" ]; then
+            note "making the base with mmdebstrap ($mirror)"
+            t0=$SECONDS
+            mmdebstrap --quiet --format=tar "${opts[@]}" "$tar.part" "${sources[@]}" >&2 \
+                || { rm -f "$tar.part"; die "mmdebstrap failed"; }
+            mv "$tar.part" "$tar"
+            note "base made in $((SECONDS - t0)) s ($(du -m "$tar" | cut -f1) MiB)"
+        fi
+        "$podman" import --quiet "$tar" "$base" >/dev/null
+        note "imported $base"
+    fi
+    # Older bases (other days): their tarballs and images, and the layers built on them.
+    find "$cache/base" -maxdepth 1 -name 'debian-bookworm-minbase-*.tar' ! -name "${tar##*/}" -delete
+    "$podman" images --format '{{.Repository}}:{{.Tag}}' \
+        | { grep '^localhost/vmrunner-base:' || true; } | { grep -vxF "$base" || true; } \
+        | while read -r old; do "$podman" rmi "$old" >/dev/null 2>&1 || true; done
+fi
+
+# ---- the build context: jars, launcher, templates --------------------------------------------
+ctx=$top/target/container
+rm -rf "$ctx"
+mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates"
+cp "$top/target/vmrunner.jar" "$top"/target/lib/*.jar "$ctx/lib/"
+cp "$top/bin/vmrunner" "$ctx/bin/"
+cp "$top"/src/main/resources/templates/*.ftl.yaml "$ctx/templates/"
+cp "$top/deploy/container/cds-training.yaml" "$ctx/"
+
+note "building $tag on $base"
+t0=$SECONDS
+"$podman" build --quiet --network=host --build-arg "BASE=$base" -t "$tag" \
+    -f "$top/deploy/container/Containerfile" "$ctx" >&2
+[ -z "$also" ] || "$podman" tag "$tag" "$also"
+"$podman" image prune -f >/dev/null   # the previous build's layers, now untagged
+size=$("$podman" image inspect --format '{{.Size}}' "$tag")
+note "built $tag in $((SECONDS - t0)) s, $((size / 1000000)) MB"
+echo "$tag"

