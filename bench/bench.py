@@ -212,9 +212,12 @@ class LineLog:
         t = threading.Thread(target=self._read, args=(stream,), daemon=True)
         t.start()
 
+    # When a line arrived; a subclass may use wall-clock time to compare with log stamps.
+    clock = staticmethod(time.monotonic)
+
     def _read(self, stream):
         for raw in iter(stream.readline, b""):
-            now = time.monotonic()
+            now = self.clock()
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if self.copy_to:
                 self.copy_to.write(line + "\n")

@@ -63,19 +63,7 @@ def log_time(line):
 class WallLineLog(LineLog):
     """bench.LineLog with wall-clock arrival times (time.time()), to compare with log stamps."""
 
-    def _read(self, stream):
-        for raw in iter(stream.readline, b""):
-            now = time.time()
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if self.copy_to:
-                self.copy_to.write(line + "\n")
-                self.copy_to.flush()
-            with self.cond:
-                self.lines.append((now, line))
-                self.cond.notify_all()
-        with self.cond:
-            self.eof = True
-            self.cond.notify_all()
+    clock = staticmethod(time.time)
 
     def wait_after(self, mark, regex, timeout, what):
         """The first line from index mark on that matches: (arrival, line, match)."""

@@ -11,10 +11,11 @@ final class Directories {
     static final String APP = "vmrunner";
     /**
      * The longest runtime directory that leaves room for the sockets of the runner/template
-     * contract: Linux's {@code sun_path} holds 107 bytes plus NUL, and the longest contract
-     * socket name is {@code /monitor.sock} (13 bytes).
+     * contract: Linux's {@code sun_path} holds 107 bytes plus NUL, and the longest socket
+     * name the standard and the upstream templates put there is the guest agent's
+     * {@code /org.qemu.guest_agent.0} (23 bytes).
      */
-    static final int MAX_RUNTIME_DIR_BYTES = 107 - "/monitor.sock".length();
+    static final int MAX_RUNTIME_DIR_BYTES = 107 - "/org.qemu.guest_agent.0".length();
 
     private Directories() {
     }

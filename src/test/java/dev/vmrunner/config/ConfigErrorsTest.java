@@ -301,14 +301,14 @@ class ConfigErrorsTest {
     void runtimeDirectoryMustLeaveRoomForSockets() {
         String longName = "n".repeat(64);
         assertEquals("line 3: vm.name: the runtime directory /run/user/1000/a-rather-long-prefix"
-                + "/vmrunner/" + longName + " is too long for the Unix sockets in it (at most 94"
+                + "/vmrunner/" + longName + " is too long for the Unix sockets in it (at most 84"
                 + " bytes)", assertThrows(ConfigException.class, () -> ConfigLoader.parse(
                         vm("name: " + longName), CONFIG,
                         java.util.Map.of("XDG_RUNTIME_DIR", "/run/user/1000/a-rather-long-prefix")))
                         .getMessage());
         String longDir = "/run/" + "d".repeat(90);
         assertEquals("line 2: runtimeDir: the runtime directory " + longDir + " is too long for"
-                + " the Unix sockets in it (at most 94 bytes)",
+                + " the Unix sockets in it (at most 84 bytes)",
                 problem("\"/Runner\":\n  runtimeDir: " + longDir + "\n  vm:\n    name: t\n"));
     }
 
