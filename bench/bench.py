@@ -765,6 +765,20 @@ def report(runs, args, header):
     return "\n".join(out)
 
 
+
+def prepare(session, name):
+    """Cleans up at exit (also on SIGTERM/SIGHUP, unwinding through finally blocks), sets the
+    session up and returns its machine description, or None when the setup failed."""
+    atexit.register(session.cleanup)
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        session.setup()
+        return session.machine()
+    except Failure as e:
+        print(f"{name}: setup failed: {e}", file=sys.stderr)
+        return None
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="measured runs (default 5)")
@@ -776,15 +790,8 @@ def main():
         ap.error("--runs must be at least 1")
 
     bench = Bench(args)
-    atexit.register(bench.cleanup)
-    # SIGTERM/SIGHUP of the script: unwind through finally blocks and atexit.
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, lambda signum, frame: sys.exit(128 + signum))
-    try:
-        bench.setup()
-        header = bench.machine()
-    except Failure as e:
-        print(f"bench: setup failed: {e}", file=sys.stderr)
+    header = prepare(bench, "bench")
+    if header is None:
         return 2
     started = time.monotonic()
     runs = []

@@ -29,7 +29,6 @@ handling. Every wait has a timeout; every process is killed by recorded pid at e
 """
 
 import argparse
-import atexit
 import calendar
 import os
 import re
@@ -41,7 +40,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import (RUNNER, T_BOOT, T_QMP, T_RUNNING, T_STOP, UUID, Failure, LineLog,  # noqa: E402
+from bench import (RUNNER, T_BOOT, T_QMP, T_RUNNING, T_STOP, UUID, Failure, LineLog, prepare,  # noqa: E402
                    Processes, Qmp, fmt, kill_if, loadavg, machine_lines, qemu_pids, run_tool,
                    stats, stray_pids, wait_gone, write_guest_template)
 
@@ -476,14 +475,8 @@ def main():
         ap.error("--mem-changes must be >= 0 and --max-cpus >= 2")
 
     rc = Reconfig(args)
-    atexit.register(rc.cleanup)
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, lambda signum, frame: sys.exit(128 + signum))
-    try:
-        rc.setup()
-        header = rc.machine()
-    except Failure as e:
-        print(f"reconfig: setup failed: {e}", file=sys.stderr)
+    header = prepare(rc, "reconfig")
+    if header is None:
         return 2
     header.append(f"1-min load average at the start: {loadavg():.2f}; "
                   f"QEMUs of others running then: {len(qemu_pids())}")
