@@ -20,6 +20,7 @@ final class CheckCommand {
             RunnerConfig config = Main.loadConfig(options);
             Preparation.Prepared prepared = Preparation.dryRun(config, options.templatesDir(),
                 new Renderer(options.templatesDir()));
+            Main.warnAbout(prepared);
             if (!options.quiet()) {
                 out.println(options.config() + ": OK (VM " + config.vm().name() + ", template "
                     + prepared.template().origin() + ")");

@@ -72,6 +72,7 @@ public final class Main {
         } catch (ConfigException | LaunchException e) {
             return reportInvalid(e);
         }
+        warnAbout(prepared);
         LOG.info(() -> "vmrunner " + Version.text() + " starting VM " + config.vm().name()
             + " (template " + prepared.template().origin() + ")");
         Supervisor supervisor = new Supervisor(config, prepared.commands(),
@@ -95,6 +96,14 @@ public final class Main {
             LOG.warning(() -> "Failed to watch " + file + " for changes: " + e.getMessage()
                 + "; changes will take effect at the next start");
             return null;
+        }
+    }
+
+    /** Problems of a template that do not stop the VM from starting. */
+    static void warnAbout(Preparation.Prepared prepared) {
+        if (!prepared.commands().qemuStartsPaused()) {
+            LOG.warning(() -> "Template " + prepared.template().origin() + " does not start QEMU"
+                + " paused (-S): the guest runs before the runner has configured it");
         }
     }
 

@@ -8,6 +8,14 @@ import java.util.Optional;
 public record Commands(Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudInitImg,
         ProcessSpec qemu) {
 
+    /**
+     * Whether QEMU starts paused, as the template contract asks: otherwise the guest runs
+     * before the runner has configured it (balloon target, SPICE password).
+     */
+    public boolean qemuStartsPaused() {
+        return qemu.arguments().contains("-S");
+    }
+
     public List<ProcessSpec> inStartOrder() {
         List<ProcessSpec> all = new ArrayList<>(3);
         swtpm.ifPresent(all::add);

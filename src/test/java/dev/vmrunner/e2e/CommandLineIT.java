@@ -128,6 +128,23 @@ class CommandLineIT {
     }
 
     @Test
+    void checkWarnsAboutATemplateThatDoesNotStartQemuPaused() throws Exception {
+        Path templates = Files.createDirectories(dir.resolve("templates"));
+        Files.writeString(templates.resolve("t.ftl.yaml"), """
+            "qemu":
+              "executable": [ "/usr/bin/qemu-system-x86_64" ]
+              "arguments": [ "-nodefaults" ]
+            """);
+        Path config = config("    name: x\n    firmware: bios\n");
+        Files.writeString(config, Files.readString(config).replace("  vm:",
+            "  template: t.ftl.yaml\n  vm:"));
+        Result r = vmrunner("check", "-c", config.toString(), "--templates-dir",
+            templates.toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("does not start QEMU paused (-S)"), r.out());
+    }
+
+    @Test
     void unreadableConfigFileIsNamed() throws Exception {
         Result r = vmrunner("-c", dir.resolve("absent.yaml").toString());
         assertEquals(2, r.code(), r.out());
