@@ -8,7 +8,6 @@ import dev.vmrunner.config.Spice;
 import dev.vmrunner.config.Vm;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -134,10 +133,5 @@ public final class TemplateModel {
         if (value != null) {
             map.put(key, value);
         }
-    }
-
-    static List<String> names() {
-        return List.of("vm", "dataDir", "runtimeDir", "firmwareRom", "firmwareVars",
-            "hasDisplayPassword", "cloudInit", "cloudInitSources", "cloudInitImage");
     }
 }

@@ -83,6 +83,16 @@ class CommandLineIT {
         assertTrue(r.out().contains("OK"), r.out());
     }
 
+    /** A config naming template {@code t.ftl.yaml} in {@code dir/templates}, with this text. */
+    Path configWithTemplate(String templateText) throws IOException {
+        Path templates = Files.createDirectories(dir.resolve("templates"));
+        Files.writeString(templates.resolve("t.ftl.yaml"), templateText);
+        Path config = config("    name: x\n    firmware: bios\n");
+        Files.writeString(config, Files.readString(config).replace("  vm:",
+            "  template: t.ftl.yaml\n  vm:"));
+        return config;
+    }
+
     static Stream<Arguments> badInputs() {
         return Stream.of(
             Arguments.of("missing name", "    firmware: bios\n", "vm.name"),
@@ -112,16 +122,13 @@ class CommandLineIT {
 
     @Test
     void missingQemuBinaryIsNamed() throws Exception {
-        Path templates = Files.createDirectories(dir.resolve("templates"));
-        Files.writeString(templates.resolve("t.ftl.yaml"), """
+        Path config = configWithTemplate("""
             "qemu":
               "executable": [ "/nonexistent/qemu-system-x86_64" ]
               "arguments": [ "-S" ]
             """);
-        Path config = config("    name: x\n    firmware: bios\n");
-        Files.writeString(config, Files.readString(config).replace("  vm:",
-            "  template: t.ftl.yaml\n  vm:"));
-        Result r = vmrunner("-c", config.toString(), "--templates-dir", templates.toString());
+        Result r = vmrunner("-c", config.toString(), "--templates-dir",
+            dir.resolve("templates").toString());
         assertEquals(2, r.code(), r.out());
         assertTrue(r.out().contains("/nonexistent/qemu-system-x86_64 is not installed"), r.out());
         assertFalse(Files.exists(dir.resolve("run")), "something was started");
@@ -129,17 +136,13 @@ class CommandLineIT {
 
     @Test
     void checkWarnsAboutATemplateThatDoesNotStartQemuPaused() throws Exception {
-        Path templates = Files.createDirectories(dir.resolve("templates"));
-        Files.writeString(templates.resolve("t.ftl.yaml"), """
+        Path config = configWithTemplate("""
             "qemu":
               "executable": [ "/usr/bin/qemu-system-x86_64" ]
               "arguments": [ "-nodefaults" ]
             """);
-        Path config = config("    name: x\n    firmware: bios\n");
-        Files.writeString(config, Files.readString(config).replace("  vm:",
-            "  template: t.ftl.yaml\n  vm:"));
         Result r = vmrunner("check", "-c", config.toString(), "--templates-dir",
-            templates.toString());
+            dir.resolve("templates").toString());
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("does not start QEMU paused (-S)"), r.out());
     }
