@@ -11,19 +11,24 @@ import java.util.logging.Level;
 /** {@code vmrunner check}: validates the configuration, its template and the executables. */
 final class CheckCommand {
 
-    private CheckCommand() {
-    }
+    private CheckCommand() {}
 
     static int run(CommonOptions options, PrintWriter out) {
         LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
         try {
             RunnerConfig config = Main.loadConfig(options);
-            Preparation.Prepared prepared = Preparation.dryRun(config, options.templatesDir(),
-                new Renderer(options.templatesDir()));
+            Preparation.Prepared prepared =
+                    Preparation.dryRun(
+                            config, options.templatesDir(), new Renderer(options.templatesDir()));
             Main.warnAbout(prepared);
             if (!options.quiet()) {
-                out.println(options.config() + ": OK (VM " + config.vm().name() + ", template "
-                    + prepared.template().origin() + ")");
+                out.println(
+                        options.config()
+                                + ": OK (VM "
+                                + config.vm().name()
+                                + ", template "
+                                + prepared.template().origin()
+                                + ")");
             }
             return 0;
         } catch (ConfigException | LaunchException e) {

@@ -16,11 +16,13 @@ final class Cli {
     /** The commands; {@code run} is the default. */
     enum Command {
         RUN("Starts, supervises and reconfigures one QEMU virtual machine."),
-        RENDER("Prints the commands the VM would be started with, without starting or writing"
-            + " anything: for each process a line '# <name>' (swtpm, cloudInitImg, qemu), then"
-            + " its argv, one argument per line."),
-        CHECK("Validates the configuration, its template and the executables it needs; starts"
-            + " and writes nothing. Exit 0 when all is well, 2 with the problems otherwise.");
+        RENDER(
+                "Prints the commands the VM would be started with, without starting or writing"
+                    + " anything: for each process a line '# <name>' (swtpm, cloudInitImg, qemu),"
+                    + " then its argv, one argument per line."),
+        CHECK(
+                "Validates the configuration, its template and the executables it needs; starts and"
+                    + " writes nothing. Exit 0 when all is well, 2 with the problems otherwise.");
 
         final String description;
 
@@ -34,35 +36,44 @@ final class Cli {
     }
 
     /** A parsed command line. */
-    record Parsed(Command command, CommonOptions options, boolean raw, boolean help,
-            boolean version) {
-    }
+    record Parsed(
+            Command command, CommonOptions options, boolean raw, boolean help, boolean version) {}
 
-    static final String FOOTER = String.join("\n",
-        "",
-        "Exit codes:",
-        "  0  the guest powered off cleanly (by itself or on SIGTERM/SIGINT),",
-        "     or the VM was stopped before it ran; render/check: all is well",
-        "  2  bad command line, configuration or template; nothing was started",
-        "  3  a process failed to start or died while the VM was starting",
-        "  4  the guest did not power off within vm.powerdownTimeout; QEMU was terminated",
-        "  5  QEMU crashed, was killed or exited with an error while the VM ran",
-        "  1  internal error of the runner",
-        "",
-        "SIGTERM/SIGINT press the guest's power button and wait up to vm.powerdownTimeout",
-        "(from the first signal) before QEMU is terminated. Further signals press the",
-        "button again; they never shorten the wait.");
+    static final String FOOTER =
+            String.join(
+                    "\n",
+                    "",
+                    "Exit codes:",
+                    "  0  the guest powered off cleanly (by itself or on SIGTERM/SIGINT),",
+                    "     or the VM was stopped before it ran; render/check: all is well",
+                    "  2  bad command line, configuration or template; nothing was started",
+                    "  3  a process failed to start or died while the VM was starting",
+                    "  4  the guest did not power off within vm.powerdownTimeout; QEMU was"
+                            + " terminated",
+                    "  5  QEMU crashed, was killed or exited with an error while the VM ran",
+                    "  1  internal error of the runner",
+                    "",
+                    "SIGTERM/SIGINT press the guest's power button and wait up to"
+                            + " vm.powerdownTimeout",
+                    "(from the first signal) before QEMU is terminated. Further signals press the",
+                    "button again; they never shorten the wait.");
 
-    private Cli() {
-    }
+    private Cli() {}
 
     static Parsed parse(String[] args) throws ParseException {
         Command command = Command.RUN;
         String[] rest = args;
         if (args.length > 0 && !args[0].startsWith("-")) {
-            command = Arrays.stream(Command.values()).filter(c -> c.label().equals(args[0]))
-                .findFirst().orElseThrow(() -> new ParseException("Unknown command: " + args[0]
-                    + " (commands: run, render, check)"));
+            command =
+                    Arrays.stream(Command.values())
+                            .filter(c -> c.label().equals(args[0]))
+                            .findFirst()
+                            .orElseThrow(
+                                    () ->
+                                            new ParseException(
+                                                    "Unknown command: "
+                                                            + args[0]
+                                                            + " (commands: run, render, check)"));
             rest = Arrays.copyOfRange(args, 1, args.length);
         }
         CommandLine line = new DefaultParser().parse(options(command), rest);
@@ -70,40 +81,70 @@ final class Cli {
             throw new ParseException("Unexpected argument: " + line.getArgList().get(0));
         }
         String templates = line.getOptionValue("templates-dir");
-        CommonOptions common = new CommonOptions(
-            Path.of(line.getOptionValue("config", CommonOptions.DEFAULT_CONFIG)),
-            templates == null ? null : Path.of(templates),
-            line.hasOption("verbose"), line.hasOption("quiet"));
-        return new Parsed(command, common, line.hasOption("raw"), line.hasOption("help"),
-            line.hasOption("version"));
+        CommonOptions common =
+                new CommonOptions(
+                        Path.of(line.getOptionValue("config", CommonOptions.DEFAULT_CONFIG)),
+                        templates == null ? null : Path.of(templates),
+                        line.hasOption("verbose"),
+                        line.hasOption("quiet"));
+        return new Parsed(
+                command,
+                common,
+                line.hasOption("raw"),
+                line.hasOption("help"),
+                line.hasOption("version"));
     }
 
     static void printHelp(Command command, PrintWriter out) {
         HelpFormatter help = new HelpFormatter();
         help.setOptionComparator(null);
-        String syntax = command == Command.RUN ? "vmrunner [run|render|check] [options]"
-            : "vmrunner " + command.label() + " [options]";
-        help.printHelp(out, 88, syntax, command.description + "\n\n", options(command), 2, 4,
-            command == Command.RUN ? FOOTER : "", false);
+        String syntax =
+                command == Command.RUN
+                        ? "vmrunner [run|render|check] [options]"
+                        : "vmrunner " + command.label() + " [options]";
+        help.printHelp(
+                out,
+                88,
+                syntax,
+                command.description + "\n\n",
+                options(command),
+                2,
+                4,
+                command == Command.RUN ? FOOTER : "",
+                false);
         out.flush();
     }
 
     private static Options options(Command command) {
-        Options options = new Options()
-            .addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
-                .desc("Configuration file (default: " + CommonOptions.DEFAULT_CONFIG + ").")
-                .build())
-            .addOption(Option.builder().longOpt("templates-dir").hasArg().argName("DIR")
-                .desc("Where the configuration's template is looked up (default:"
-                    + " $VMRUNNER_TEMPLATES, else /opt/vmrunner/templates; the standard template"
-                    + " is built in).").build());
+        Options options =
+                new Options()
+                        .addOption(
+                                Option.builder("c")
+                                        .longOpt("config")
+                                        .hasArg()
+                                        .argName("FILE")
+                                        .desc(
+                                                "Configuration file (default: "
+                                                        + CommonOptions.DEFAULT_CONFIG
+                                                        + ").")
+                                        .build())
+                        .addOption(
+                                Option.builder()
+                                        .longOpt("templates-dir")
+                                        .hasArg()
+                                        .argName("DIR")
+                                        .desc(
+                                                "Where the configuration's template is looked up"
+                                                        + " (default: $VMRUNNER_TEMPLATES, else"
+                                                        + " /opt/vmrunner/templates; the standard"
+                                                        + " template is built in).")
+                                        .build());
         if (command == Command.RENDER) {
             options.addOption(null, "raw", false, "Print the template's YAML output instead.");
         }
-        return options
-            .addOption("v", "verbose", false, "Log debug details, QMP traffic included.")
-            .addOption("q", "quiet", false, "Log warnings and errors only.")
-            .addOption("h", "help", false, "Show this help and exit.")
-            .addOption("V", "version", false, "Print version information and exit.");
+        return options.addOption("v", "verbose", false, "Log debug details, QMP traffic included.")
+                .addOption("q", "quiet", false, "Log warnings and errors only.")
+                .addOption("h", "help", false, "Show this help and exit.")
+                .addOption("V", "version", false, "Print version information and exit.");
     }
 }

@@ -14,15 +14,14 @@ import java.util.logging.StreamHandler;
 final class LogSetup {
 
     private static final DateTimeFormatter TIME =
-        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
     // The JDK holds loggers weakly: a logger whose level was set but that nobody references can
     // be collected, and its level with it. These keep ours.
     private static final Logger RUNNER = Logger.getLogger("vmrunner");
     private static final Logger CODE = Logger.getLogger("dev.vmrunner");
 
-    private LogSetup() {
-    }
+    private LogSetup() {}
 
     static void configure(Level level) {
         Logger root = Logger.getLogger("");
@@ -31,18 +30,19 @@ final class LogSetup {
         }
         // A StreamHandler on System.err that flushes every record (ConsoleHandler cannot be
         // pointed elsewhere without closing System.err).
-        Handler handler = new StreamHandler(System.err, new OneLine()) {
-            @Override
-            public synchronized void publish(LogRecord record) {
-                super.publish(record);
-                flush();
-            }
+        Handler handler =
+                new StreamHandler(System.err, new OneLine()) {
+                    @Override
+                    public synchronized void publish(LogRecord record) {
+                        super.publish(record);
+                        flush();
+                    }
 
-            @Override
-            public synchronized void close() {
-                flush();
-            }
-        };
+                    @Override
+                    public synchronized void close() {
+                        flush();
+                    }
+                };
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(Level.INFO);
@@ -54,9 +54,14 @@ final class LogSetup {
     private static final class OneLine extends Formatter {
         @Override
         public String format(LogRecord r) {
-            StringBuilder line = new StringBuilder(128)
-                .append(TIME.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
-                .append(label(r.getLevel())).append(' ').append(formatMessage(r)).append('\n');
+            StringBuilder line =
+                    new StringBuilder(128)
+                            .append(TIME.format(Instant.ofEpochMilli(r.getMillis())))
+                            .append(' ')
+                            .append(label(r.getLevel()))
+                            .append(' ')
+                            .append(formatMessage(r))
+                            .append('\n');
             if (r.getThrown() != null && r.getLevel().intValue() < Level.INFO.intValue()) {
                 line.append(r.getThrown()).append('\n');
             }

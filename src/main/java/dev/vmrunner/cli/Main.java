@@ -12,10 +12,10 @@ import dev.vmrunner.supervisor.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.logging.Logger;
 import org.apache.commons.cli.ParseException;
 
@@ -23,11 +23,11 @@ import org.apache.commons.cli.ParseException;
 public final class Main {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
+
     /** Writes closer together than this are read as one change. */
     private static final Duration SETTLE = Duration.ofMillis(20);
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -67,16 +67,28 @@ public final class Main {
         try {
             content = ConfigLoader.readFile(options.config());
             config = parseConfig(options, content);
-            prepared = Preparation.forRun(config, options.templatesDir(),
-                new Renderer(options.templatesDir()));
+            prepared =
+                    Preparation.forRun(
+                            config, options.templatesDir(), new Renderer(options.templatesDir()));
         } catch (ConfigException | LaunchException e) {
             return reportInvalid(e);
         }
         warnAbout(prepared);
-        LOG.info(() -> "vmrunner " + Version.text() + " starting VM " + config.vm().name()
-            + " (template " + prepared.template().origin() + ")");
-        Supervisor supervisor = new Supervisor(config, prepared.commands(),
-            OsProcess.starter(config.runtimeDir()), Timeouts.DEFAULT);
+        LOG.info(
+                () ->
+                        "vmrunner "
+                                + Version.text()
+                                + " starting VM "
+                                + config.vm().name()
+                                + " (template "
+                                + prepared.template().origin()
+                                + ")");
+        Supervisor supervisor =
+                new Supervisor(
+                        config,
+                        prepared.commands(),
+                        OsProcess.starter(config.runtimeDir()),
+                        Timeouts.DEFAULT);
         Signals.route(supervisor::signal);
         ConfigWatcher watcher = watch(options.config(), content, supervisor);
         try {
@@ -93,8 +105,13 @@ public final class Main {
         try {
             return ConfigWatcher.start(file, content, supervisor::configFileChanged, SETTLE);
         } catch (IOException e) {
-            LOG.warning(() -> "Failed to watch " + file + " for changes: " + e.getMessage()
-                + "; changes will take effect at the next start");
+            LOG.warning(
+                    () ->
+                            "Failed to watch "
+                                    + file
+                                    + " for changes: "
+                                    + e.getMessage()
+                                    + "; changes will take effect at the next start");
             return null;
         }
     }
@@ -102,8 +119,12 @@ public final class Main {
     /** Problems of a template that do not stop the VM from starting. */
     static void warnAbout(Preparation.Prepared prepared) {
         if (!prepared.commands().qemuStartsPaused()) {
-            LOG.warning(() -> "Template " + prepared.template().origin() + " does not start QEMU"
-                + " paused (-S): the guest runs before the runner has configured it");
+            LOG.warning(
+                    () ->
+                            "Template "
+                                    + prepared.template().origin()
+                                    + " does not start QEMU paused (-S): the guest runs before the"
+                                    + " runner has configured it");
         }
     }
 
@@ -113,8 +134,8 @@ public final class Main {
 
     private static RunnerConfig parseConfig(CommonOptions options, byte[] content)
             throws ConfigException {
-        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(content, options.config(),
-            System.getenv());
+        ConfigLoader.Loaded loaded =
+                ConfigLoader.parseWithWarnings(content, options.config(), System.getenv());
         for (String warning : loaded.warnings()) {
             LOG.warning(warning);
         }

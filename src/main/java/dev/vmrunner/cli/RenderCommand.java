@@ -8,19 +8,24 @@ import dev.vmrunner.launch.Renderer;
 import java.io.PrintWriter;
 import java.util.logging.Level;
 
-/** {@code vmrunner render}: the commands the VM would be started with; starts and writes nothing. */
+/**
+ * {@code vmrunner render}: the commands the VM would be started with; starts and writes nothing.
+ */
 final class RenderCommand {
 
-    private RenderCommand() {
-    }
+    private RenderCommand() {}
 
     static int run(CommonOptions options, boolean raw, PrintWriter out) {
         LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
         try {
             RunnerConfig config = Main.loadConfig(options);
             Renderer renderer = new Renderer(options.templatesDir());
-            out.print(raw ? Preparation.dryRunYaml(config, options.templatesDir(), renderer)
-                : Preparation.dryRun(config, options.templatesDir(), renderer).commands().listing());
+            out.print(
+                    raw
+                            ? Preparation.dryRunYaml(config, options.templatesDir(), renderer)
+                            : Preparation.dryRun(config, options.templatesDir(), renderer)
+                                    .commands()
+                                    .listing());
             out.flush();
             return 0;
         } catch (ConfigException | LaunchException e) {

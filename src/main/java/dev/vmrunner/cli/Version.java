@@ -7,12 +7,12 @@ import java.util.Properties;
 /** The version Maven wrote into the jar. */
 final class Version {
 
-    private Version() {
-    }
+    private Version() {}
 
     static String text() {
         Properties props = new Properties();
-        try (InputStream in = Version.class.getResourceAsStream("/dev/vmrunner/version.properties")) {
+        try (InputStream in =
+                Version.class.getResourceAsStream("/dev/vmrunner/version.properties")) {
             if (in != null) {
                 props.load(in);
             }

@@ -4,41 +4,64 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Syntax checks for values that end up in QEMU option strings or file names. Each returns
- * {@code null} if the value is fine, else what is wrong with it. They are deliberately
- * narrow: a value that passes cannot add QEMU options, whatever the template does with it.
- * (An enum rather than method references: no lambda classes to spin up at start-up.)
+ * Syntax checks for values that end up in QEMU option strings or file names. Each returns {@code
+ * null} if the value is fine, else what is wrong with it. They are deliberately narrow: a value
+ * that passes cannot add QEMU options, whatever the template does with it. (An enum rather than
+ * method references: no lambda classes to spin up at start-up.)
  */
 enum Check {
-    NAME, UUID, MAC, BRIDGE, CIDR, CPU_MODEL, DEVICE, RTC_BASE, PATH;
+    NAME,
+    UUID,
+    MAC,
+    BRIDGE,
+    CIDR,
+    CPU_MODEL,
+    DEVICE,
+    RTC_BASE,
+    PATH;
 
-    /** vm.name is a directory name and part of QEMU's {@code -name}; 64 is far above typical names. */
+    /**
+     * vm.name is a directory name and part of QEMU's {@code -name}; 64 is far above typical names.
+     */
     static final int MAX_NAME_LENGTH = 64;
+
     /** Linux IFNAMSIZ (16) minus the terminating NUL. */
     static final int MAX_BRIDGE_LENGTH = 15;
 
-    private static final Pattern UUID_SYNTAX = Pattern.compile(
-            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern UUID_SYNTAX =
+            Pattern.compile(
+                    "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern MAC_SYNTAX = Pattern.compile("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
     private static final Pattern CIDR_SYNTAX =
-            Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})/([0-9]{1,2})");
+            Pattern.compile(
+                    "([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})/([0-9]{1,2})");
     private static final Pattern CPU_MODEL_SYNTAX = Pattern.compile("[A-Za-z0-9_.\\-+=,]+");
     private static final Pattern DEVICE_SYNTAX = Pattern.compile("[A-Za-z0-9_\\-]+");
-    private static final Pattern DATE_TIME = Pattern.compile(
-            "([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}):([0-9]{2}))?");
+    private static final Pattern DATE_TIME =
+            Pattern.compile(
+                    "([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}):([0-9]{2}))?");
 
     /** What is wrong with {@code value}, or {@code null} if it is fine. */
     String apply(String value) {
         switch (this) {
-            case NAME: return name(value);
-            case UUID: return uuid(value);
-            case MAC: return mac(value);
-            case BRIDGE: return bridge(value);
-            case CIDR: return cidr(value);
-            case CPU_MODEL: return cpuModel(value);
-            case DEVICE: return device(value);
-            case RTC_BASE: return rtcBase(value);
-            default: return path(value);
+            case NAME:
+                return name(value);
+            case UUID:
+                return uuid(value);
+            case MAC:
+                return mac(value);
+            case BRIDGE:
+                return bridge(value);
+            case CIDR:
+                return cidr(value);
+            case CPU_MODEL:
+                return cpuModel(value);
+            case DEVICE:
+                return device(value);
+            case RTC_BASE:
+                return rtcBase(value);
+            default:
+                return path(value);
         }
     }
 
@@ -62,7 +85,8 @@ enum Check {
     }
 
     static String uuid(String uuid) {
-        return UUID_SYNTAX.matcher(uuid).matches() ? null
+        return UUID_SYNTAX.matcher(uuid).matches()
+                ? null
                 : "'" + uuid + "' is not a UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
     }
 
@@ -79,7 +103,10 @@ enum Check {
     /** A Linux network interface name, as the kernel's {@code dev_valid_name} accepts it. */
     static String bridge(String bridge) {
         if (bridge.isEmpty() || bridge.length() > MAX_BRIDGE_LENGTH) {
-            return "'" + bridge + "' is not an interface name (1 to " + MAX_BRIDGE_LENGTH
+            return "'"
+                    + bridge
+                    + "' is not an interface name (1 to "
+                    + MAX_BRIDGE_LENGTH
                     + " characters)";
         }
         if (bridge.equals(".") || bridge.equals("..")) {
@@ -87,9 +114,15 @@ enum Check {
         }
         for (int i = 0; i < bridge.length(); i++) {
             char c = bridge.charAt(i);
-            if (c == '/' || c == ',' || c == '=' || c == ':' || Character.isWhitespace(c)
+            if (c == '/'
+                    || c == ','
+                    || c == '='
+                    || c == ':'
+                    || Character.isWhitespace(c)
                     || Character.isISOControl(c)) {
-                return "'" + bridge + "' is not an interface name (no '/', ',', '=', ':',"
+                return "'"
+                        + bridge
+                        + "' is not an interface name (no '/', ',', '=', ':',"
                         + " spaces or control characters)";
             }
         }
@@ -109,12 +142,14 @@ enum Check {
     }
 
     static String cpuModel(String model) {
-        return CPU_MODEL_SYNTAX.matcher(model).matches() ? null : "'" + model
-                + "' is not a CPU model (letters, digits and _ . - + = , only)";
+        return CPU_MODEL_SYNTAX.matcher(model).matches()
+                ? null
+                : "'" + model + "' is not a CPU model (letters, digits and _ . - + = , only)";
     }
 
     static String device(String device) {
-        return DEVICE_SYNTAX.matcher(device).matches() ? null
+        return DEVICE_SYNTAX.matcher(device).matches()
+                ? null
                 : "'" + device + "' is not a device model (letters, digits, - and _ only)";
     }
 
@@ -126,7 +161,9 @@ enum Check {
         if (matcher.matches()) {
             return validDate(matcher) ? null : "'" + base + "' is not a valid date";
         }
-        return "'" + base + "' is not allowed (utc, localtime, or a date such as 2006-06-17"
+        return "'"
+                + base
+                + "' is not allowed (utc, localtime, or a date such as 2006-06-17"
                 + " or 2006-06-17T16:01:21)";
     }
 
@@ -143,8 +180,10 @@ enum Check {
         if (day > days[month - 1]) {
             return false;
         }
-        return date.group(4) == null || Integer.parseInt(date.group(4)) < 24
-                && Integer.parseInt(date.group(5)) < 60 && Integer.parseInt(date.group(6)) < 60;
+        return date.group(4) == null
+                || Integer.parseInt(date.group(4)) < 24
+                        && Integer.parseInt(date.group(5)) < 60
+                        && Integer.parseInt(date.group(6)) < 60;
     }
 
     /** A file path: anything but NUL and line breaks (commas are escaped by the template layer). */

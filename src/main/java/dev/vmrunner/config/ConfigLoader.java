@@ -22,27 +22,28 @@ import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
- * Loads a configuration file in the layout of a JGrapes {@code YamlConfigurationStore}:
- * the runner's configuration is the value of the top-level key {@code /Runner}; other
- * top-level keys configure other components and are ignored.
+ * Loads a configuration file in the layout of a JGrapes {@code YamlConfigurationStore}: the
+ * runner's configuration is the value of the top-level key {@code /Runner}; other top-level keys
+ * configure other components and are ignored.
  *
- * <p>The file is only composed into YAML nodes, never constructed into Java objects, so no
- * YAML tag can instantiate a class; every line number in messages comes from the nodes.
- * Loading is pure apart from reading the file and checking whether a raw drive's
- * {@code resource} is a regular file; no directory is created.
+ * <p>The file is only composed into YAML nodes, never constructed into Java objects, so no YAML tag
+ * can instantiate a class; every line number in messages comes from the nodes. Loading is pure
+ * apart from reading the file and checking whether a raw drive's {@code resource} is a regular
+ * file; no directory is created.
  *
  * <p>Decisions:
+ *
  * <ul>
- * <li>Numbers and booleans may be quoted ({@code "900"}, {@code "true"}); their text is
- *     checked strictly (decimal integers; {@code true}/{@code false} only).</li>
- * <li>A key with no value ({@code key:} or {@code ~}) counts as absent, except
- *     {@code vm.network}, where it means "no interfaces".</li>
- * <li>Relative {@code dataDir} and {@code runtimeDir} are resolved against the directory of
- *     the configuration file. {@code template} is left to the template loader; drive paths
- *     are left to QEMU.</li>
- * <li>Unknown keys within {@code /Runner} are warnings; keys starting with {@code /}
- *     (JGrapes sub-components) are ignored silently. Duplicate keys are errors.</li>
- * <li>Values are not expanded ({@code $HOME} in a value stays as it is).</li>
+ *   <li>Numbers and booleans may be quoted ({@code "900"}, {@code "true"}); their text is checked
+ *       strictly (decimal integers; {@code true}/{@code false} only).
+ *   <li>A key with no value ({@code key:} or {@code ~}) counts as absent, except {@code
+ *       vm.network}, where it means "no interfaces".
+ *   <li>Relative {@code dataDir} and {@code runtimeDir} are resolved against the directory of the
+ *       configuration file. {@code template} is left to the template loader; drive paths are left
+ *       to QEMU.
+ *   <li>Unknown keys within {@code /Runner} are warnings; keys starting with {@code /} (JGrapes
+ *       sub-components) are ignored silently. Duplicate keys are errors.
+ *   <li>Values are not expanded ({@code $HOME} in a value stays as it is).
  * </ul>
  */
 public final class ConfigLoader {
@@ -56,8 +57,7 @@ public final class ConfigLoader {
         }
     }
 
-    private ConfigLoader() {
-    }
+    private ConfigLoader() {}
 
     /** Loads and validates {@code file}; see {@link #loadWithWarnings}. */
     public static RunnerConfig load(Path file, Map<String, String> env) throws ConfigException {
@@ -86,8 +86,8 @@ public final class ConfigLoader {
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new ConfigException("Cannot read configuration file " + file + ": "
-                    + describe(e), e);
+            throw new ConfigException(
+                    "Cannot read configuration file " + file + ": " + describe(e), e);
         }
     }
 
@@ -98,8 +98,8 @@ public final class ConfigLoader {
         try {
             yaml = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
         } catch (CharacterCodingException e) {
-            throw new ConfigException("Cannot read configuration file " + file
-                    + ": it is not UTF-8 text", e);
+            throw new ConfigException(
+                    "Cannot read configuration file " + file + ": it is not UTF-8 text", e);
         }
         return parseWithWarnings(yaml, file, env);
     }
@@ -107,9 +107,9 @@ public final class ConfigLoader {
     /**
      * Validates {@code yaml}.
      *
-     * @param file the file it came from (becomes {@link RunnerConfig#configFile()}, and the
-     *             base of relative directories), or {@code null}
-     * @param env  the environment, for the default directories
+     * @param file the file it came from (becomes {@link RunnerConfig#configFile()}, and the base of
+     *     relative directories), or {@code null}
+     * @param env the environment, for the default directories
      * @throws ConfigException listing every problem, each with its line and key
      */
     public static Loaded parseWithWarnings(String yaml, Path file, Map<String, String> env)
@@ -117,20 +117,31 @@ public final class ConfigLoader {
         Node root = compose(yaml);
         Problems problems = new Problems();
         if (root == null || Section.isNull(root)) {
-            throw new ConfigException(List.of(
-                    "The configuration is empty; expected the top-level key " + RUNNER_KEY));
+            throw new ConfigException(
+                    List.of(
+                            "The configuration is empty; expected the top-level key "
+                                    + RUNNER_KEY));
         }
         if (!(root instanceof MappingNode top)) {
-            problems.error(root, "", "expected a mapping with the top-level key " + RUNNER_KEY
-                    + ", got " + Section.describe(root));
+            problems.error(
+                    root,
+                    "",
+                    "expected a mapping with the top-level key "
+                            + RUNNER_KEY
+                            + ", got "
+                            + Section.describe(root));
             throw new ConfigException(problems.errors());
         }
         NodeTuple entry = runnerEntry(top, problems);
         Node runnerNode = entry == null ? null : entry.getValueNode();
         Section runner = null;
         if (entry == null) {
-            problems.error(top, RUNNER_KEY, "missing: the runner's configuration must be below"
-                    + " the top-level key " + RUNNER_KEY);
+            problems.error(
+                    top,
+                    RUNNER_KEY,
+                    "missing: the runner's configuration must be below"
+                            + " the top-level key "
+                            + RUNNER_KEY);
         } else if (Section.isNull(runnerNode)) {
             problems.error(entry.getKeyNode(), RUNNER_KEY, "has no value (vm.name is required)");
         } else if (runnerNode instanceof MappingNode) {
@@ -147,16 +158,20 @@ public final class ConfigLoader {
     }
 
     /**
-     * The {@code /Runner} entry of the top level. The other top-level entries belong to
-     * other components; they are not looked at, not even for duplicates.
+     * The {@code /Runner} entry of the top level. The other top-level entries belong to other
+     * components; they are not looked at, not even for duplicates.
      */
     private static NodeTuple runnerEntry(MappingNode top, Problems problems) {
         NodeTuple found = null;
         for (NodeTuple tuple : top.getValue()) {
             if (RUNNER_KEY.equals(Section.text(tuple.getKeyNode()))) {
                 if (found != null) {
-                    problems.error(tuple.getKeyNode(), RUNNER_KEY, "duplicate key (first at line "
-                            + Problems.line(found.getKeyNode()) + ")");
+                    problems.error(
+                            tuple.getKeyNode(),
+                            RUNNER_KEY,
+                            "duplicate key (first at line "
+                                    + Problems.line(found.getKeyNode())
+                                    + ")");
                 } else {
                     found = tuple;
                 }
@@ -169,15 +184,22 @@ public final class ConfigLoader {
     private static Node compose(String yaml) throws ConfigException {
         LoaderOptions options = new LoaderOptions();
         try {
-            Composer composer = new Composer(
-                    new ParserImpl(new StreamReader(new StringReader(yaml)), options),
-                    new Resolver(), options);
+            Composer composer =
+                    new Composer(
+                            new ParserImpl(new StreamReader(new StringReader(yaml)), options),
+                            new Resolver(),
+                            options);
             return composer.getSingleNode();
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
             String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
-            String where = mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column "
-                    + (mark.getColumn() + 1);
+            String where =
+                    mark == null
+                            ? ""
+                            : " at line "
+                                    + (mark.getLine() + 1)
+                                    + ", column "
+                                    + (mark.getColumn() + 1);
             throw new ConfigException("Malformed YAML" + where + ": " + problem, e);
         } catch (YAMLException e) {
             throw new ConfigException("Malformed YAML: " + e.getMessage(), e);

@@ -29,22 +29,21 @@ import java.util.logging.Logger;
 
 /**
  * Watches the configuration file and reports each new content, however the file is replaced:
- * written in place, renamed over (also vim's rename-away-and-write), deleted and recreated,
- * a symbolic link into another directory, or a Kubernetes ConfigMap volume (links into a
- * {@code ..data} link that the kubelet swaps by {@code rename(2)}).
+ * written in place, renamed over (also vim's rename-away-and-write), deleted and recreated, a
+ * symbolic link into another directory, or a Kubernetes ConfigMap volume (links into a {@code
+ * ..data} link that the kubelet swaps by {@code rename(2)}).
  *
  * <p>One daemon thread blocks in {@link WatchService#take()} (inotify on Linux); there is no
- * polling. It watches the real directory of the file and of every link on the way to it
- * ({@link WatchTargets}), and only events for those entries (or an overflow) count. After such
- * an event it waits until no event has come for {@code settle} (at most ten times as long
- * under a constant stream of events), then reads the file and compares bytes: timestamps
- * alone never trigger a callback. Events that come during the read or the callback are
- * queued by the {@code WatchService} and cause another read, so the last write is always
- * delivered. A file missing or unreadable in the middle of a replacement is skipped (logged
- * at FINE) until the next event.
+ * polling. It watches the real directory of the file and of every link on the way to it ({@link
+ * WatchTargets}), and only events for those entries (or an overflow) count. After such an event it
+ * waits until no event has come for {@code settle} (at most ten times as long under a constant
+ * stream of events), then reads the file and compares bytes: timestamps alone never trigger a
+ * callback. Events that come during the read or the callback are queued by the {@code WatchService}
+ * and cause another read, so the last write is always delivered. A file missing or unreadable in
+ * the middle of a replacement is skipped (logged at FINE) until the next event.
  *
- * <p>An in-place write that pauses longer than {@code settle} between its parts can be
- * delivered in parts: first the partial content, then the whole. The consumer validates.
+ * <p>An in-place write that pauses longer than {@code settle} between its parts can be delivered in
+ * parts: first the partial content, then the whole. The consumer validates.
  */
 public final class ConfigWatcher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ConfigWatcher.class.getName());
@@ -65,8 +64,9 @@ public final class ConfigWatcher implements AutoCloseable {
     private byte[] last;
     private byte[] atStart;
 
-    private ConfigWatcher(Path file, byte[] initialContent, Consumer<byte[]> onChange,
-            Duration settle) throws IOException {
+    private ConfigWatcher(
+            Path file, byte[] initialContent, Consumer<byte[]> onChange, Duration settle)
+            throws IOException {
         this.file = file;
         this.onChange = onChange;
         this.settleNanos = settle.toNanos();
@@ -77,23 +77,24 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     /**
-     * Watches {@code file}; calls {@code onChange} with the new content (bytes as read)
-     * whenever it differs from the last content seen. Callbacks come from the watcher's
-     * thread, one at a time, in order.
+     * Watches {@code file}; calls {@code onChange} with the new content (bytes as read) whenever it
+     * differs from the last content seen. Callbacks come from the watcher's thread, one at a time,
+     * in order.
      *
-     * @param initialContent the content the caller already has; {@code null} to read it now
-     *        (a file missing now makes its first content a change)
+     * @param initialContent the content the caller already has; {@code null} to read it now (a file
+     *     missing now makes its first content a change)
      * @param settle how long events must pause before the file is read, e.g. 20 ms
      * @throws IOException if the file's directory cannot be watched
      */
-    public static ConfigWatcher start(Path file, byte[] initialContent, Consumer<byte[]> onChange,
-            Duration settle) throws IOException {
+    public static ConfigWatcher start(
+            Path file, byte[] initialContent, Consumer<byte[]> onChange, Duration settle)
+            throws IOException {
         Objects.requireNonNull(onChange, "onChange");
         if (settle.isNegative()) {
             throw new IllegalArgumentException("settle must not be negative: " + settle);
         }
-        ConfigWatcher watcher = new ConfigWatcher(file.toAbsolutePath(), initialContent,
-                onChange, settle);
+        ConfigWatcher watcher =
+                new ConfigWatcher(file.toAbsolutePath(), initialContent, onChange, settle);
         try {
             watcher.watchDirectory();
             watcher.rewatch(true);
@@ -122,8 +123,12 @@ public final class ConfigWatcher implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             if (thread.isAlive()) {
-                LOG.warning("Config watcher for " + file + " did not stop within "
-                        + JOIN_MILLIS + " ms: a change handler is still running");
+                LOG.warning(
+                        "Config watcher for "
+                                + file
+                                + " did not stop within "
+                                + JOIN_MILLIS
+                                + " ms: a change handler is still running");
             }
         }
     }
@@ -144,8 +149,8 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     /**
-     * Reads the file once now that it is watched, on the caller's thread so that a write
-     * after start() returns is always seen as an event, never half-read here.
+     * Reads the file once now that it is watched, on the caller's thread so that a write after
+     * start() returns is always seen as an event, never half-read here.
      */
     private void readAtStart(boolean initial) {
         if (initial) {
@@ -175,7 +180,7 @@ public final class ConfigWatcher implements AutoCloseable {
     /** Waits until events pause for {@code settle}, bounded under a constant stream. */
     private void settle() throws InterruptedException {
         long deadline = System.nanoTime() + MAX_SETTLE_ROUNDS * settleNanos;
-        for (;;) {
+        for (; ; ) {
             long wait = Math.min(settleNanos, deadline - System.nanoTime());
             if (wait <= 0) {
                 return;
@@ -193,8 +198,9 @@ public final class ConfigWatcher implements AutoCloseable {
         Set<String> names = targets.get((Path) key.watchable());
         boolean relevant = names == null;
         for (WatchEvent<?> event : key.pollEvents()) {
-            relevant |= event.kind() == OVERFLOW || names != null
-                    && names.contains(String.valueOf(event.context()));
+            relevant |=
+                    event.kind() == OVERFLOW
+                            || names != null && names.contains(String.valueOf(event.context()));
         }
         if (!key.reset()) {
             keys.values().remove(key);
@@ -226,9 +232,8 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     /**
-     * Registers the directories the file now resolves through and drops the others. Called
-     * before each read, so a later change is either in a watched directory or changes a link
-     * in one.
+     * Registers the directories the file now resolves through and drops the others. Called before
+     * each read, so a later change is either in a watched directory or changes a link in one.
      */
     private void rewatch(boolean strict) {
         Map<Path, Set<String>> wanted = WatchTargets.of(file);
@@ -238,12 +243,16 @@ public final class ConfigWatcher implements AutoCloseable {
                     register(dir);
                 } catch (IOException e) {
                     // Typically a kubelet timestamp directory deleted right after we saw it.
-                    LOG.log(strict && !(e instanceof NoSuchFileException) ? Level.WARNING
-                            : Level.FINE, "Failed to watch directory " + dir + " for " + file, e);
+                    LOG.log(
+                            strict && !(e instanceof NoSuchFileException)
+                                    ? Level.WARNING
+                                    : Level.FINE,
+                            "Failed to watch directory " + dir + " for " + file,
+                            e);
                 }
             }
         }
-        for (Iterator<Map.Entry<Path, WatchKey>> it = keys.entrySet().iterator(); it.hasNext();) {
+        for (Iterator<Map.Entry<Path, WatchKey>> it = keys.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Path, WatchKey> entry = it.next();
             if (!wanted.containsKey(entry.getKey())) {
                 entry.getValue().cancel();
@@ -251,8 +260,11 @@ public final class ConfigWatcher implements AutoCloseable {
             }
         }
         if (keys.isEmpty()) {
-            LOG.warning("No directory of " + file + " can be watched any more; changes to it"
-                    + " are no longer seen");
+            LOG.warning(
+                    "No directory of "
+                            + file
+                            + " can be watched any more; changes to it"
+                            + " are no longer seen");
         }
         targets = wanted;
     }

@@ -10,16 +10,16 @@ import org.yaml.snakeyaml.nodes.Node;
 final class DeviceReader {
     static final List<String> NETWORK_TYPES = List.of(Network.TAP, Network.USER);
     static final List<String> DRIVE_TYPES = List.of(Drive.IDE_CD, Drive.RAW);
+
     /** virtio-gpu supports at most 16 scanouts (VIRTIO_GPU_MAX_SCANOUTS). */
     static final int MAX_OUTPUTS = 16;
 
-    private DeviceReader() {
-    }
+    private DeviceReader() {}
 
     /**
-     * The interfaces. Without a {@code network} key the VM gets one tap interface on the
-     * default bridge; an empty list, or the key without a value (as the upstream operator
-     * writes it for a VM without networks), means no interfaces.
+     * The interfaces. Without a {@code network} key the VM gets one tap interface on the default
+     * bridge; an empty list, or the key without a value (as the upstream operator writes it for a
+     * VM without networks), means no interfaces.
      */
     static List<Network> networks(Section vm) {
         if (!vm.has("network")) {
@@ -38,8 +38,9 @@ final class DeviceReader {
 
     private static Network network(Section item) {
         String type = VmReader.choice(item, "type", NETWORK_TYPES, Network.TAP);
-        String device = VmReader.orDefault(VmReader.checked(item, "device", Check.DEVICE),
-                Network.DEFAULT_DEVICE);
+        String device =
+                VmReader.orDefault(
+                        VmReader.checked(item, "device", Check.DEVICE), Network.DEFAULT_DEVICE);
         String mac = VmReader.checked(item, "mac", Check.MAC);
         String bridge = onlyFor(item, "bridge", Network.TAP, type, Check.BRIDGE);
         String net = onlyFor(item, "net", Network.USER, type, Check.CIDR);
@@ -48,23 +49,26 @@ final class DeviceReader {
     }
 
     /** A key that applies to one type only; given for another type it is ignored with a warning. */
-    private static String onlyFor(Section item, String key, String forType, String type,
-            Check check) {
+    private static String onlyFor(
+            Section item, String key, String forType, String type, Check check) {
         if (forType.equals(type)) {
             return VmReader.checked(item, key, check);
         }
         if (item.value(key) != null) {
-            item.problems().warning(item.keyNode(key), item.pathOf(key),
-                    "applies to type " + forType + " only, ignored");
+            item.problems()
+                    .warning(
+                            item.keyNode(key),
+                            item.pathOf(key),
+                            "applies to type " + forType + " only, ignored");
         }
         return null;
     }
 
     /**
-     * The drives. {@code type} defaults to {@code raw} (as in the upstream template). A raw
-     * drive's {@code resource} is resolved here: a regular file becomes {@code file},
-     * anything else (a block device, or a path that does not exist yet) {@code device}.
-     * Relative paths are left as they are; QEMU resolves them against its working directory.
+     * The drives. {@code type} defaults to {@code raw} (as in the upstream template). A raw drive's
+     * {@code resource} is resolved here: a regular file becomes {@code file}, anything else (a
+     * block device, or a path that does not exist yet) {@code device}. Relative paths are left as
+     * they are; QEMU resolves them against its working directory.
      */
     static List<Drive> drives(Section vm) {
         List<Drive> result = new ArrayList<>();
@@ -93,8 +97,11 @@ final class DeviceReader {
     private static Drive cd(Section item, Integer bootindex) {
         for (String key : List.of("device", "resource")) {
             if (item.value(key) != null) {
-                item.problems().error(item.keyNode(key), item.pathOf(key),
-                        "not supported for type ide-cd (use file)");
+                item.problems()
+                        .error(
+                                item.keyNode(key),
+                                item.pathOf(key),
+                                "not supported for type ide-cd (use file)");
             }
         }
         // An empty file name is an empty drive, as the upstream operator writes it.
@@ -116,8 +123,13 @@ final class DeviceReader {
             given += item.value(key) != null ? 1 : 0;
         }
         if (given != 1) {
-            item.problems().error(item.line(), item.path(), "a raw drive needs exactly one of"
-                    + " file, device or resource" + (given == 0 ? "" : ", got " + given));
+            item.problems()
+                    .error(
+                            item.line(),
+                            item.path(),
+                            "a raw drive needs exactly one of"
+                                    + " file, device or resource"
+                                    + (given == 0 ? "" : ", got " + given));
             return null;
         }
         if (resource != null) {
@@ -134,8 +146,8 @@ final class DeviceReader {
     }
 
     /**
-     * The display. The upstream runner's older layout had {@code spice} directly in
-     * {@code vm}; it is accepted as {@code vm.display.spice}.
+     * The display. The upstream runner's older layout had {@code spice} directly in {@code vm}; it
+     * is accepted as {@code vm.display.spice}.
      */
     static Display display(Section vm) {
         Section display = vm.section("display");
@@ -148,8 +160,11 @@ final class DeviceReader {
             display.string("loggedInUser"); // upstream: for its console; not used by vmrunner
             Section nested = display.section("spice");
             if (nested != null && legacySpice != null) {
-                vm.problems().error(vm.keyNode("spice"), vm.pathOf("spice"),
-                        "give either vm.spice or vm.display.spice, not both");
+                vm.problems()
+                        .error(
+                                vm.keyNode("spice"),
+                                vm.pathOf("spice"),
+                                "give either vm.spice or vm.display.spice, not both");
             }
             spice = nested != null ? nested : legacySpice;
             display.warnUnused();
@@ -163,17 +178,17 @@ final class DeviceReader {
     private static Spice spice(Section spice) {
         int port = spice.integer("port", 1, 65535, Spice.DEFAULT_PORT);
         String ticket = VmReader.checked(spice, "ticket", Check.PATH);
-        boolean streamingVideo = streamingVideo(spice, spice.alias("streamingVideo",
-                "streaming-video"));
-        int usbRedirects = spice.integer("usbRedirects", 0, Integer.MAX_VALUE,
-                Spice.DEFAULT_USB_REDIRECTS);
+        boolean streamingVideo =
+                streamingVideo(spice, spice.alias("streamingVideo", "streaming-video"));
+        int usbRedirects =
+                spice.integer("usbRedirects", 0, Integer.MAX_VALUE, Spice.DEFAULT_USB_REDIRECTS);
         spice.warnUnused();
         return new Spice(port, ticket, streamingVideo, usbRedirects);
     }
 
     /**
-     * {@code true}/{@code false}, or QEMU's {@code streaming-video} values as the upstream
-     * operator writes them: {@code off} is false, {@code all} and {@code filter} are true.
+     * {@code true}/{@code false}, or QEMU's {@code streaming-video} values as the upstream operator
+     * writes them: {@code off} is false, {@code all} and {@code filter} are true.
      */
     private static boolean streamingVideo(Section spice, String key) {
         Node value = spice.value(key);
@@ -182,9 +197,13 @@ final class DeviceReader {
         }
         String text = Section.text(value);
         switch (text == null ? "" : text) {
-            case "off": return false;
-            case "all": case "filter": return true;
-            default: return spice.bool(key, false);
+            case "off":
+                return false;
+            case "all":
+            case "filter":
+                return true;
+            default:
+                return spice.bool(key, false);
         }
     }
 

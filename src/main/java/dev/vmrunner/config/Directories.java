@@ -4,26 +4,26 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Default and configured locations of the per-VM directories. Pure: computes paths, never
- * touches the file system.
+ * Default and configured locations of the per-VM directories. Pure: computes paths, never touches
+ * the file system.
  */
 final class Directories {
     static final String APP = "vmrunner";
+
     /**
      * The longest runtime directory that leaves room for the sockets of the runner/template
-     * contract: Linux's {@code sun_path} holds 107 bytes plus NUL, and the longest socket
-     * name the standard and the upstream templates put there is the guest agent's
-     * {@code /org.qemu.guest_agent.0} (23 bytes).
+     * contract: Linux's {@code sun_path} holds 107 bytes plus NUL, and the longest socket name the
+     * standard and the upstream templates put there is the guest agent's {@code
+     * /org.qemu.guest_agent.0} (23 bytes).
      */
     static final int MAX_RUNTIME_DIR_BYTES = 107 - "/org.qemu.guest_agent.0".length();
 
-    private Directories() {
-    }
+    private Directories() {}
 
     /**
-     * {@code $XDG_DATA_HOME/vmrunner/<name>}, else {@code $HOME/.local/share/vmrunner/<name>},
-     * else {@code <current directory>/<name>}. As the XDG base directory specification says,
-     * empty and relative values of the variables are ignored.
+     * {@code $XDG_DATA_HOME/vmrunner/<name>}, else {@code $HOME/.local/share/vmrunner/<name>}, else
+     * {@code <current directory>/<name>}. As the XDG base directory specification says, empty and
+     * relative values of the variables are ignored.
      */
     static Path defaultDataDir(Map<String, String> env, String name) {
         String xdg = absolute(env.get("XDG_DATA_HOME"));
@@ -38,8 +38,8 @@ final class Directories {
     }
 
     /**
-     * {@code $XDG_RUNTIME_DIR/vmrunner/<name>}, else {@code /tmp/$USER/vmrunner/<name>},
-     * else {@code /tmp/vmrunner/<name>}.
+     * {@code $XDG_RUNTIME_DIR/vmrunner/<name>}, else {@code /tmp/$USER/vmrunner/<name>}, else
+     * {@code /tmp/vmrunner/<name>}.
      */
     static Path defaultRuntimeDir(Map<String, String> env, String name) {
         String xdg = absolute(env.get("XDG_RUNTIME_DIR"));

@@ -2,9 +2,15 @@ package dev.vmrunner.config;
 
 import java.util.Optional;
 
-/** How the VM boots: legacy BIOS or UEFI (OVMF), optionally with secure boot and 4 MiB flash images. */
+/**
+ * How the VM boots: legacy BIOS or UEFI (OVMF), optionally with secure boot and 4 MiB flash images.
+ */
 public enum Firmware {
-    BIOS("bios"), UEFI("uefi"), UEFI_4M("uefi-4m"), SECURE("secure"), SECURE_4M("secure-4m");
+    BIOS("bios"),
+    UEFI("uefi"),
+    UEFI_4M("uefi-4m"),
+    SECURE("secure"),
+    SECURE_4M("secure-4m");
 
     private final String configName;
 

@@ -15,11 +15,10 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Converts YAML nodes to plain, deeply unmodifiable Java values, for data that the runner
- * passes on without interpreting it (cloud-init). Only the standard YAML tags are accepted;
- * nothing but maps, lists, strings, numbers, booleans and {@code null} is ever created.
- * Timestamps and binary scalars stay strings (their text), so that they are written out
- * again unchanged.
+ * Converts YAML nodes to plain, deeply unmodifiable Java values, for data that the runner passes on
+ * without interpreting it (cloud-init). Only the standard YAML tags are accepted; nothing but maps,
+ * lists, strings, numbers, booleans and {@code null} is ever created. Timestamps and binary scalars
+ * stay strings (their text), so that they are written out again unchanged.
  */
 final class PlainValues {
     private static final Pattern DECIMAL = Pattern.compile("[-+]?(0|[1-9][0-9_]*)");
@@ -27,12 +26,11 @@ final class PlainValues {
     private static final Pattern OCTAL = Pattern.compile("[-+]?0o?[0-7_]+");
     private static final Pattern BINARY = Pattern.compile("[-+]?0b[01_]+");
 
-    private PlainValues() {
-    }
+    private PlainValues() {}
 
     /**
-     * Converts {@code node}; reports unsupported tags and duplicate keys to {@code problems}
-     * under {@code path} and returns {@code null} for them.
+     * Converts {@code node}; reports unsupported tags and duplicate keys to {@code problems} under
+     * {@code path} and returns {@code null} for them.
      */
     static Object convert(Node node, String path, Problems problems) {
         if (node instanceof MappingNode mapping) {
@@ -54,8 +52,8 @@ final class PlainValues {
         return convertScalar((ScalarNode) node, path, problems);
     }
 
-    private static Map<String, Object> convertMapping(MappingNode mapping, String path,
-            Problems problems) {
+    private static Map<String, Object> convertMapping(
+            MappingNode mapping, String path, Problems problems) {
         if (!mapping.getTag().equals(Tag.MAP)) {
             problems.error(mapping, path, "unsupported YAML tag " + mapping.getTag());
             return null;
@@ -102,7 +100,10 @@ final class PlainValues {
 
     private static Boolean bool(String text) {
         switch (text.toLowerCase()) {
-            case "true": case "yes": case "y": case "on":
+            case "true":
+            case "yes":
+            case "y":
+            case "on":
                 return Boolean.TRUE;
             default:
                 return Boolean.FALSE;
@@ -139,9 +140,13 @@ final class PlainValues {
     private static Object floating(String text) {
         String value = text.replace("_", "");
         switch (value.toLowerCase()) {
-            case ".inf": case "+.inf": return Double.POSITIVE_INFINITY;
-            case "-.inf": return Double.NEGATIVE_INFINITY;
-            case ".nan": return Double.NaN;
+            case ".inf":
+            case "+.inf":
+                return Double.POSITIVE_INFINITY;
+            case "-.inf":
+                return Double.NEGATIVE_INFINITY;
+            case ".nan":
+                return Double.NaN;
             default:
                 try {
                     return Double.valueOf(value);
@@ -151,7 +156,10 @@ final class PlainValues {
         }
     }
 
-    /** A deeply unmodifiable copy preserving order and {@code null}s; {@code null} stays {@code null}. */
+    /**
+     * A deeply unmodifiable copy preserving order and {@code null}s; {@code null} stays {@code
+     * null}.
+     */
     static Map<String, Object> freezeMap(Map<String, Object> map) {
         if (map == null) {
             return null;

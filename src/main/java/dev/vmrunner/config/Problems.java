@@ -6,19 +6,19 @@ import java.util.List;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
- * Collects errors and warnings while a configuration is read, so that all of them can be
- * reported at once. Every message reads {@code line N: key.path: what is wrong}.
+ * Collects errors and warnings while a configuration is read, so that all of them can be reported
+ * at once. Every message reads {@code line N: key.path: what is wrong}.
  */
 final class Problems {
-    private record Entry(int line, String text) {
-    }
+    private record Entry(int line, String text) {}
 
-    private static final Comparator<Entry> BY_LINE = new Comparator<>() {
-        @Override
-        public int compare(Entry a, Entry b) {
-            return Integer.compare(a.line(), b.line());
-        }
-    };
+    private static final Comparator<Entry> BY_LINE =
+            new Comparator<>() {
+                @Override
+                public int compare(Entry a, Entry b) {
+                    return Integer.compare(a.line(), b.line());
+                }
+            };
 
     private final List<Entry> errors = new ArrayList<>();
     private final List<Entry> warnings = new ArrayList<>();

@@ -6,19 +6,26 @@ import java.util.Objects;
 /**
  * The validated content of a configuration file (the {@code /Runner} section).
  *
- * @param configFile         the file it was loaded from (absolute), or {@code null}
- * @param dataDir            persistent per-VM files (absolute unless derived from a relative default)
- * @param runtimeDir         sockets, pid files, generated images
- * @param template           the configured template name or path, {@code null} for the standard one
- * @param updateTemplate     whether to re-copy the template into {@code dataDir}
- * @param cloudInit          cloud-init sources or {@code null}
+ * @param configFile the file it was loaded from (absolute), or {@code null}
+ * @param dataDir persistent per-VM files (absolute unless derived from a relative default)
+ * @param runtimeDir sockets, pid files, generated images
+ * @param template the configured template name or path, {@code null} for the standard one
+ * @param updateTemplate whether to re-copy the template into {@code dataDir}
+ * @param cloudInit cloud-init sources or {@code null}
  * @param guestShutdownStops accepted for compatibility with the upstream runner
- * @param resetCounter       the reset counter or {@code null}
- * @param vm                 the VM
+ * @param resetCounter the reset counter or {@code null}
+ * @param vm the VM
  */
-public record RunnerConfig(Path configFile, Path dataDir, Path runtimeDir, String template,
-        boolean updateTemplate, CloudInit cloudInit, boolean guestShutdownStops,
-        Long resetCounter, Vm vm) {
+public record RunnerConfig(
+        Path configFile,
+        Path dataDir,
+        Path runtimeDir,
+        String template,
+        boolean updateTemplate,
+        CloudInit cloudInit,
+        boolean guestShutdownStops,
+        Long resetCounter,
+        Vm vm) {
 
     public RunnerConfig {
         Objects.requireNonNull(dataDir, "dataDir");

@@ -8,15 +8,14 @@ import org.yaml.snakeyaml.nodes.Node;
 
 /** Reads the {@code /Runner} section. */
 final class RunnerReader {
-    private RunnerReader() {
-    }
+    private RunnerReader() {}
 
     /**
      * The configuration, or {@code null} if there are errors (they are in the problems).
      *
-     * @param runner     the {@code /Runner} mapping
-     * @param configFile the file, for {@link RunnerConfig#configFile()} and as the base of
-     *                   relative directories; may be {@code null}
+     * @param runner the {@code /Runner} mapping
+     * @param configFile the file, for {@link RunnerConfig#configFile()} and as the base of relative
+     *     directories; may be {@code null}
      */
     static RunnerConfig read(Section runner, Path configFile, Map<String, String> env) {
         Problems problems = runner.problems();
@@ -33,7 +32,9 @@ final class RunnerReader {
         if (vmSection != null) {
             vm = VmReader.read(vmSection);
         } else if (runner.value("vm") == null) {
-            problems.error(runner.keyNode("vm"), runner.pathOf("vm"),
+            problems.error(
+                    runner.keyNode("vm"),
+                    runner.pathOf("vm"),
                     "missing (required, with at least vm.name)");
         }
         // JGrapes: keys starting with "/" configure sub-components; not ours to judge.
@@ -42,21 +43,34 @@ final class RunnerReader {
         if (problems.hasErrors() || vm == null) {
             return null;
         }
-        Path runtime = runtimeDir != null ? Directories.configured(runtimeDir, base)
-                : Directories.defaultRuntimeDir(env, vm.name());
+        Path runtime =
+                runtimeDir != null
+                        ? Directories.configured(runtimeDir, base)
+                        : Directories.defaultRuntimeDir(env, vm.name());
         if (!Directories.fitsSockets(runtime)) {
             // Reported at runtimeDir, or at vm.name when the default is too long.
             Node at = runtimeDir != null ? runner.value("runtimeDir") : vmSection.value("name");
-            problems.error(at, runtimeDir != null ? "runtimeDir" : "vm.name", "the runtime directory "
-                    + runtime + " is too long for the Unix sockets in it (at most "
-                    + Directories.MAX_RUNTIME_DIR_BYTES + " bytes)");
+            problems.error(
+                    at,
+                    runtimeDir != null ? "runtimeDir" : "vm.name",
+                    "the runtime directory "
+                            + runtime
+                            + " is too long for the Unix sockets in it (at most "
+                            + Directories.MAX_RUNTIME_DIR_BYTES
+                            + " bytes)");
             return null;
         }
         return new RunnerConfig(
                 configFile == null ? null : configFile.toAbsolutePath().normalize(),
-                dataDir != null ? Directories.configured(dataDir, base)
+                dataDir != null
+                        ? Directories.configured(dataDir, base)
                         : Directories.defaultDataDir(env, vm.name()),
-                runtime, template, updateTemplate, cloudInit, guestShutdownStops, resetCounter,
+                runtime,
+                template,
+                updateTemplate,
+                cloudInit,
+                guestShutdownStops,
+                resetCounter,
                 vm);
     }
 
@@ -71,17 +85,21 @@ final class RunnerReader {
                 continue;
             }
             if (!(value instanceof MappingNode)) {
-                section.problems().error(value, section.pathOf(key),
-                        "expected a mapping, got " + Section.describe(value));
+                section.problems()
+                        .error(
+                                value,
+                                section.pathOf(key),
+                                "expected a mapping, got " + Section.describe(value));
                 continue;
             }
             @SuppressWarnings("unchecked") // a MappingNode converts to a Map or null
-            Map<String, Object> map = (Map<String, Object>) PlainValues.convert(value,
-                    section.pathOf(key), section.problems());
+            Map<String, Object> map =
+                    (Map<String, Object>)
+                            PlainValues.convert(value, section.pathOf(key), section.problems());
             parts.put(key, map);
         }
         section.warnUnused();
-        return new CloudInit(parts.get("metaData"), parts.get("userData"),
-                parts.get("networkConfig"));
+        return new CloudInit(
+                parts.get("metaData"), parts.get("userData"), parts.get("networkConfig"));
     }
 }

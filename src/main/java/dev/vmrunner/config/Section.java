@@ -17,21 +17,30 @@ import org.yaml.snakeyaml.nodes.Tag;
 /**
  * One YAML mapping of the configuration, read key by key with strict types.
  *
- * <p>Getters return {@code null} when a key is absent, has a {@code null} value, or has a
- * value of the wrong type (which is then reported to {@link Problems}). Keys that were
- * never asked for are reported as warnings by {@link #warnUnused()}.
+ * <p>Getters return {@code null} when a key is absent, has a {@code null} value, or has a value of
+ * the wrong type (which is then reported to {@link Problems}). Keys that were never asked for are
+ * reported as warnings by {@link #warnUnused()}.
  *
- * <p>Scalars are taken by their text, quoted or not: {@code "900"} is a valid integer and
- * {@code "true"} a valid boolean, because files written for the upstream runner (whose
- * binding coerced such values) quote freely. The text itself is checked strictly: integers
- * are decimal digits, booleans {@code true}/{@code false} in any case, nothing else
- * ({@code yes}, {@code on}, {@code 0x10}, {@code 1e3}).
+ * <p>Scalars are taken by their text, quoted or not: {@code "900"} is a valid integer and {@code
+ * "true"} a valid boolean, because files written for the upstream runner (whose binding coerced
+ * such values) quote freely. The text itself is checked strictly: integers are decimal digits,
+ * booleans {@code true}/{@code false} in any case, nothing else ({@code yes}, {@code on}, {@code
+ * 0x10}, {@code 1e3}).
  */
 final class Section {
     private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
+
     /** The tags of YAML's core and 1.1 types that a configuration needs; others are rejected. */
-    private static final Set<Tag> STANDARD = Set.of(Tag.STR, Tag.INT, Tag.FLOAT, Tag.BOOL,
-            Tag.NULL, Tag.TIMESTAMP, Tag.SEQ, Tag.MAP);
+    private static final Set<Tag> STANDARD =
+            Set.of(
+                    Tag.STR,
+                    Tag.INT,
+                    Tag.FLOAT,
+                    Tag.BOOL,
+                    Tag.NULL,
+                    Tag.TIMESTAMP,
+                    Tag.SEQ,
+                    Tag.MAP);
 
     private final MappingNode node;
     private final Node owner;
@@ -58,15 +67,16 @@ final class Section {
     }
 
     /**
-     * Like {@link #of(Node, String, Problems)}; {@code owner} is the key that holds the
-     * mapping, whose line is used for messages about missing keys.
+     * Like {@link #of(Node, String, Problems)}; {@code owner} is the key that holds the mapping,
+     * whose line is used for messages about missing keys.
      */
     static Section of(Node value, Node owner, String path, Problems problems) {
         if (value == null || isNull(value)) {
             return null;
         }
         if (!(value instanceof MappingNode mapping)) {
-            problems.error(value, path, "expected a mapping (key: value lines), got " + describe(value));
+            problems.error(
+                    value, path, "expected a mapping (key: value lines), got " + describe(value));
             return null;
         }
         if (!isStandard(mapping.getTag())) {
@@ -76,7 +86,9 @@ final class Section {
         return new Section(mapping, owner, path, problems);
     }
 
-    /** Records the entries, explicit keys first; keys from merge keys ({@code <<}) do not override. */
+    /**
+     * Records the entries, explicit keys first; keys from merge keys ({@code <<}) do not override.
+     */
     private void collect(MappingNode mapping, boolean explicit) {
         List<NodeTuple> merges = new ArrayList<>();
         for (NodeTuple tuple : mapping.getValue()) {
@@ -86,19 +98,25 @@ final class Section {
                 continue;
             }
             if (!(keyNode instanceof ScalarNode key)) {
-                problems.error(keyNode, path, "keys must be plain strings, got " + describe(keyNode));
+                problems.error(
+                        keyNode, path, "keys must be plain strings, got " + describe(keyNode));
                 continue;
             }
             if (!entries.containsKey(key.getValue())) {
                 entries.put(key.getValue(), tuple);
             } else if (explicit) {
-                problems.error(keyNode, pathOf(key.getValue()), "duplicate key (first at line "
-                        + Problems.line(entries.get(key.getValue()).getKeyNode()) + ")");
+                problems.error(
+                        keyNode,
+                        pathOf(key.getValue()),
+                        "duplicate key (first at line "
+                                + Problems.line(entries.get(key.getValue()).getKeyNode())
+                                + ")");
             }
         }
         for (NodeTuple merge : merges) {
             Node value = merge.getValueNode();
-            List<Node> sources = value instanceof SequenceNode seq ? seq.getValue() : List.of(value);
+            List<Node> sources =
+                    value instanceof SequenceNode seq ? seq.getValue() : List.of(value);
             for (Node source : sources) {
                 if (source instanceof MappingNode sourceMapping) {
                     collect(sourceMapping, false);
@@ -125,8 +143,8 @@ final class Section {
     }
 
     /**
-     * The line for messages about the mapping as a whole, such as a missing key: the line
-     * of the key that holds it, else where the mapping starts (for a list item, its "-").
+     * The line for messages about the mapping as a whole, such as a missing key: the line of the
+     * key that holds it, else where the mapping starts (for a list item, its "-").
      */
     int line() {
         return Problems.line(owner != null ? owner : node);
@@ -168,7 +186,9 @@ final class Section {
             used.add(name);
             if (entries.containsKey(name)) {
                 if (found != null) {
-                    problems.error(keyNode(name), pathOf(name),
+                    problems.error(
+                            keyNode(name),
+                            pathOf(name),
                             "give either " + found + " or " + name + ", not both");
                 } else {
                     found = name;
@@ -222,14 +242,22 @@ final class Section {
         try {
             number = Long.parseLong(text);
         } catch (NumberFormatException e) { // more digits than a long holds
-            problems.error(value, pathOf(key), text.startsWith("-") ? range(min, max) + ", got "
-                    + text : text + " is too large");
+            problems.error(
+                    value,
+                    pathOf(key),
+                    text.startsWith("-")
+                            ? range(min, max) + ", got " + text
+                            : text + " is too large");
             return null;
         }
         if (number < min || number > max) {
             boolean unbounded = max == Long.MAX_VALUE || max == Integer.MAX_VALUE;
-            problems.error(value, pathOf(key), number > max && unbounded ? text + " is too large"
-                    : range(min, max) + ", got " + text);
+            problems.error(
+                    value,
+                    pathOf(key),
+                    number > max && unbounded
+                            ? text + " is too large"
+                            : range(min, max) + ", got " + text);
             return null;
         }
         return number;
@@ -254,7 +282,8 @@ final class Section {
         }
         String text = text(value);
         if (text == null) {
-            problems.error(value, pathOf(key), "expected a size such as 1G, got " + describe(value));
+            problems.error(
+                    value, pathOf(key), "expected a size such as 1G, got " + describe(value));
             return null;
         }
         try {
@@ -268,8 +297,8 @@ final class Section {
     /** A nested mapping, or {@code null}. */
     Section section(String key) {
         Node value = value(key);
-        return of(value, value == null ? null : entries.get(key).getKeyNode(), pathOf(key),
-                problems);
+        return of(
+                value, value == null ? null : entries.get(key).getKeyNode(), pathOf(key), problems);
     }
 
     /** A sequence's items, or {@code null} if absent, null or not a sequence (reported). */
@@ -279,8 +308,10 @@ final class Section {
             return null;
         }
         if (!(value instanceof SequenceNode sequence) || !isStandard(value.getTag())) {
-            problems.error(value, pathOf(key), "expected a list (lines starting with -), got "
-                    + describe(value));
+            problems.error(
+                    value,
+                    pathOf(key),
+                    "expected a list (lines starting with -), got " + describe(value));
             return null;
         }
         return sequence.getValue();
@@ -291,9 +322,11 @@ final class Section {
         for (Map.Entry<String, NodeTuple> entry : entries.entrySet()) {
             if (!used.contains(entry.getKey())) {
                 String similar = similarKey(entry.getKey());
-                problems.warning(entry.getValue().getKeyNode(), pathOf(entry.getKey()),
-                        "unknown key, ignored" + (similar == null ? ""
-                                : " (did you mean " + similar + "?)"));
+                problems.warning(
+                        entry.getValue().getKeyNode(),
+                        pathOf(entry.getKey()),
+                        "unknown key, ignored"
+                                + (similar == null ? "" : " (did you mean " + similar + "?)"));
             }
         }
     }
@@ -355,7 +388,8 @@ final class Section {
     /** A scalar's text, or {@code null} for collections and unsupported tags. */
     static String text(Node node) {
         return node instanceof ScalarNode scalar && isStandard(node.getTag())
-                ? scalar.getValue() : null;
+                ? scalar.getValue()
+                : null;
     }
 
     private static String range(long min, long max) {
@@ -365,7 +399,10 @@ final class Section {
         return "must be between " + min + " and " + max;
     }
 
-    /** A short description of a value for messages: {@code 'abc'}, {@code a list}, {@code a mapping}. */
+    /**
+     * A short description of a value for messages: {@code 'abc'}, {@code a list}, {@code a
+     * mapping}.
+     */
     static String describe(Node node) {
         if (node instanceof MappingNode) {
             return "a mapping";

@@ -1,8 +1,8 @@
 package dev.vmrunner.config;
 
+import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import dev.vmrunner.files.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,17 +13,15 @@ public final class Uuids {
     /** The file in {@code dataDir} that holds a generated uuid (same name as upstream). */
     public static final String FILE_NAME = "uuid.txt";
 
-    private Uuids() {
-    }
+    private Uuids() {}
 
     /**
      * Returns {@code vm.uuid} if set, else the uuid stored in {@code dataDir/uuid.txt}, else
-     * generates one and stores it atomically (temporary file in the same directory, fsync,
-     * rename; the data directory is created if missing).
+     * generates one and stores it atomically (temporary file in the same directory, fsync, rename;
+     * the data directory is created if missing).
      *
-     * @throws IOException if the stored file cannot be read or does not hold a uuid (a
-     *                     machine's identity is not replaced silently), or the new one
-     *                     cannot be stored
+     * @throws IOException if the stored file cannot be read or does not hold a uuid (a machine's
+     *     identity is not replaced silently), or the new one cannot be stored
      */
     public static String ensure(RunnerConfig config) throws IOException {
         if (config.vm().uuid() != null) {
@@ -47,8 +45,12 @@ public final class Uuids {
         }
         String uuid = lines.isEmpty() ? "" : lines.get(0).strip();
         if (Check.uuid(uuid) != null) {
-            throw new IOException("Failed to read uuid from " + file + ": '" + uuid
-                    + "' is not a uuid (fix or remove the file)");
+            throw new IOException(
+                    "Failed to read uuid from "
+                            + file
+                            + ": '"
+                            + uuid
+                            + "' is not a uuid (fix or remove the file)");
         }
         return uuid;
     }

@@ -6,15 +6,31 @@ import java.util.Objects;
 /**
  * The {@code vm} section with every default filled in.
  *
- * <p>{@code maximumCpus} is already raised to {@code currentCpus} where needed;
- * {@code maximumRam} and {@code currentRam} are in bytes; topology values of 0 mean
- * "not given". {@code uuid} is {@code null} unless configured (see {@link Uuids#ensure}).
+ * <p>{@code maximumCpus} is already raised to {@code currentCpus} where needed; {@code maximumRam}
+ * and {@code currentRam} are in bytes; topology values of 0 mean "not given". {@code uuid} is
+ * {@code null} unless configured (see {@link Uuids#ensure}).
  */
-public record Vm(String name, String uuid, boolean useTpm, Firmware firmware,
-        boolean bootMenu, int powerdownTimeout, long maximumRam, long currentRam,
-        String cpuModel, String accelerator, int maximumCpus, int currentCpus,
-        int sockets, int diesPerSocket, int coresPerSocket, int threadsPerCore,
-        String rtcBase, String rtcClock, List<Network> network, List<Drive> drives,
+public record Vm(
+        String name,
+        String uuid,
+        boolean useTpm,
+        Firmware firmware,
+        boolean bootMenu,
+        int powerdownTimeout,
+        long maximumRam,
+        long currentRam,
+        String cpuModel,
+        String accelerator,
+        int maximumCpus,
+        int currentCpus,
+        int sockets,
+        int diesPerSocket,
+        int coresPerSocket,
+        int threadsPerCore,
+        String rtcBase,
+        String rtcClock,
+        List<Network> network,
+        List<Drive> drives,
         Display display) {
 
     public Vm {

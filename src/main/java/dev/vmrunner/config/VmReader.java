@@ -9,8 +9,7 @@ final class VmReader {
     static final List<String> ACCELERATORS = List.of("kvm", "tcg", "none");
     static final List<String> RTC_CLOCKS = List.of("host", "rt", "vm");
 
-    private VmReader() {
-    }
+    private VmReader() {}
 
     /** The VM, or {@code null} if the section has errors (they are in the section's problems). */
     static Vm read(Section vm) {
@@ -20,8 +19,8 @@ final class VmReader {
         boolean useTpm = vm.bool("useTpm", false);
         Firmware firmware = firmware(vm);
         boolean bootMenu = vm.bool("bootMenu", false);
-        int powerdownTimeout = vm.integer("powerdownTimeout", 0, Integer.MAX_VALUE,
-                DEFAULT_POWERDOWN_TIMEOUT);
+        int powerdownTimeout =
+                vm.integer("powerdownTimeout", 0, Integer.MAX_VALUE, DEFAULT_POWERDOWN_TIMEOUT);
         long[] ram = ram(vm);
         String cpuModel = orDefault(checked(vm, "cpuModel", Check.CPU_MODEL), "host");
         String accelerator = choice(vm, "accelerator", ACCELERATORS, "kvm");
@@ -42,9 +41,28 @@ final class VmReader {
         if (problems.hasErrors() || name == null) {
             return null;
         }
-        return new Vm(name, uuid, useTpm, firmware, bootMenu, powerdownTimeout, ram[0], ram[1],
-                cpuModel, accelerator, maximumCpus, currentCpus, sockets, diesPerSocket,
-                coresPerSocket, threadsPerCore, rtcBase, rtcClock, network, drives, display);
+        return new Vm(
+                name,
+                uuid,
+                useTpm,
+                firmware,
+                bootMenu,
+                powerdownTimeout,
+                ram[0],
+                ram[1],
+                cpuModel,
+                accelerator,
+                maximumCpus,
+                currentCpus,
+                sockets,
+                diesPerSocket,
+                coresPerSocket,
+                threadsPerCore,
+                rtcBase,
+                rtcClock,
+                network,
+                drives,
+                display);
     }
 
     private static Firmware firmware(Section vm) {
@@ -64,9 +82,17 @@ final class VmReader {
         long max = maximum != null ? maximum : DEFAULT_RAM;
         boolean maximumValid = maximum != null || !maximumGiven;
         if (current != null && maximumValid && current > max) {
-            vm.problems().error(vm.value("currentRam"), vm.pathOf("currentRam"),
-                    Sizes.format(current) + " is larger than " + vm.pathOf("maximumRam") + " ("
-                            + Sizes.format(max) + (maximumGiven ? "" : ", the default") + ")");
+            vm.problems()
+                    .error(
+                            vm.value("currentRam"),
+                            vm.pathOf("currentRam"),
+                            Sizes.format(current)
+                                    + " is larger than "
+                                    + vm.pathOf("maximumRam")
+                                    + " ("
+                                    + Sizes.format(max)
+                                    + (maximumGiven ? "" : ", the default")
+                                    + ")");
         }
         return new long[] {max, current != null ? current : max};
     }
@@ -78,8 +104,8 @@ final class VmReader {
     /** A required string, checked; reports a missing value. */
     static String required(Section section, String key, Check check) {
         if (section.value(key) == null) {
-            section.problems().error(section.keyNode(key), section.pathOf(key),
-                    "missing (required)");
+            section.problems()
+                    .error(section.keyNode(key), section.pathOf(key), "missing (required)");
             return null;
         }
         return checked(section, key, check);
@@ -106,8 +132,15 @@ final class VmReader {
             return defaultValue;
         }
         if (!allowed.contains(value)) {
-            section.problems().error(section.value(key), section.pathOf(key), "'" + value
-                    + "' is not allowed (allowed: " + String.join(", ", allowed) + ")");
+            section.problems()
+                    .error(
+                            section.value(key),
+                            section.pathOf(key),
+                            "'"
+                                    + value
+                                    + "' is not allowed (allowed: "
+                                    + String.join(", ", allowed)
+                                    + ")");
             return defaultValue;
         }
         return value;

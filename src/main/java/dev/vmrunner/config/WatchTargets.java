@@ -13,25 +13,24 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The directory entries whose change can change what reading a path returns: the entry of the
- * file itself and every symbolic link met on the way to it, each in its real directory.
+ * The directory entries whose change can change what reading a path returns: the entry of the file
+ * itself and every symbolic link met on the way to it, each in its real directory.
  *
- * <p>This is what {@code realpath(3)} walks, but it records where each link lives. For a
- * Kubernetes ConfigMap volume, {@code vol/config.yaml -> ..data/config.yaml} and
- * {@code vol/..data -> ..2024_01_01_00_00_00.1} give {@code vol: [config.yaml, ..data]} and
- * {@code vol/..2024_01_01_00_00_00.1: [config.yaml]}; the kubelet's update shows up as
- * {@code ENTRY_CREATE ..data}, never as an event that names {@code config.yaml}.
+ * <p>This is what {@code realpath(3)} walks, but it records where each link lives. For a Kubernetes
+ * ConfigMap volume, {@code vol/config.yaml -> ..data/config.yaml} and {@code vol/..data ->
+ * ..2024_01_01_00_00_00.1} give {@code vol: [config.yaml, ..data]} and {@code
+ * vol/..2024_01_01_00_00_00.1: [config.yaml]}; the kubelet's update shows up as {@code ENTRY_CREATE
+ * ..data}, never as an event that names {@code config.yaml}.
  */
 final class WatchTargets {
     /** Linux gives up after 40 links ({@code ELOOP}); so do we. */
     private static final int MAX_LINKS = 40;
 
-    private WatchTargets() {
-    }
+    private WatchTargets() {}
 
     /**
-     * Resolves {@code file} (absolute) as far as it exists. A missing component ends the walk;
-     * its entry is still recorded so that its creation is seen.
+     * Resolves {@code file} (absolute) as far as it exists. A missing component ends the walk; its
+     * entry is still recorded so that its creation is seen.
      *
      * @return real directory → names of the entries in it that matter, in walk order
      */

@@ -10,21 +10,20 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Writes files of a VM's data directory so that a crash or a full disk leaves either the old
- * content or the new one, never a mixture: write a temporary file beside the target, fsync
- * it, rename it over the target, fsync the directory.
+ * content or the new one, never a mixture: write a temporary file beside the target, fsync it,
+ * rename it over the target, fsync the directory.
  */
 public final class AtomicFiles {
 
-    private AtomicFiles() {
-    }
+    private AtomicFiles() {}
 
     public static void write(Path target, byte[] content) throws IOException {
         replace(target, content, true);
     }
 
     /**
-     * Replaces the file at once for readers, without waiting for the disk: for files that
-     * need not survive a crash (pid files in the runtime directory).
+     * Replaces the file at once for readers, without waiting for the disk: for files that need not
+     * survive a crash (pid files in the runtime directory).
      */
     public static void replaceQuickly(Path target, byte[] content) throws IOException {
         replace(target, content, false);
@@ -34,8 +33,9 @@ public final class AtomicFiles {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch =
+                    FileChannel.open(
+                            tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
@@ -44,8 +44,11 @@ public final class AtomicFiles {
                     ch.force(true);
                 }
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    tmp,
+                    target,
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
             if (durable) {
                 syncDirectory(dir);
             }

@@ -1,8 +1,8 @@
 package dev.vmrunner.launch;
 
-import dev.vmrunner.files.AtomicFiles;
 import dev.vmrunner.config.CloudInit;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,28 +23,29 @@ import org.yaml.snakeyaml.representer.Represent;
 import org.yaml.snakeyaml.representer.Representer;
 
 /**
- * The cloud-init NoCloud seed: the files {@code meta-data}, {@code user-data} and optionally
- * {@code network-config}, kept as sources in {@code <dataDir>/cloud-init/}, and the ISO 9660
- * image (volume label {@code CIDATA}) that the template's {@code cloudInitImg} process makes
- * from them in the runtime directory before QEMU starts.
+ * The cloud-init NoCloud seed: the files {@code meta-data}, {@code user-data} and optionally {@code
+ * network-config}, kept as sources in {@code <dataDir>/cloud-init/}, and the ISO 9660 image (volume
+ * label {@code CIDATA}) that the template's {@code cloudInitImg} process makes from them in the
+ * runtime directory before QEMU starts.
  *
  * <p>cloud-init provisions a guest again whenever the {@code instance-id} changes. When the
- * configuration gives none, it is derived from the cloud-init data alone, so it stays the
- * same while that data is unchanged, whatever else changes in the configuration file.
+ * configuration gives none, it is derived from the cloud-init data alone, so it stays the same
+ * while that data is unchanged, whatever else changes in the configuration file.
  */
 public final class CloudInitSeed {
 
     /** Directory in the data directory that holds the source files. */
     public static final String DIR = "cloud-init";
+
     /** The image in the runtime directory. */
     public static final String IMAGE = "cloud-init.iso";
+
     static final String META_DATA = "meta-data";
     static final String USER_DATA = "user-data";
     static final String NETWORK_CONFIG = "network-config";
     static final String USER_DATA_HEADER = "#cloud-config\n";
 
-    private CloudInitSeed() {
-    }
+    private CloudInitSeed() {}
 
     /** Where the image is made. */
     public static Path image(RunnerConfig config) {
@@ -68,20 +69,23 @@ public final class CloudInitSeed {
         Path dir = config.dataDir().resolve(DIR);
         try {
             if (!Files.isDirectory(dir)) {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectory(
+                        dir,
+                        PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rwx------")));
             }
             for (Map.Entry<String, String> file : files(config.cloudInit()).entrySet()) {
-                AtomicFiles.write(dir.resolve(file.getKey()),
-                    file.getValue().getBytes(StandardCharsets.UTF_8));
+                AtomicFiles.write(
+                        dir.resolve(file.getKey()),
+                        file.getValue().getBytes(StandardCharsets.UTF_8));
             }
             if (config.cloudInit().networkConfig() == null) {
                 // No longer configured: a stale file must not look like the current one.
                 Files.deleteIfExists(dir.resolve(NETWORK_CONFIG));
             }
         } catch (IOException e) {
-            throw new LaunchException("Failed to write the cloud-init files into " + dir + ": "
-                + e.getMessage(), e);
+            throw new LaunchException(
+                    "Failed to write the cloud-init files into " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -105,8 +109,8 @@ public final class CloudInitSeed {
     }
 
     /**
-     * The instance-id used when meta-data gives none: a hash over the cloud-init data, with
-     * the keys of every mapping sorted, so that reordering keys does not change it either.
+     * The instance-id used when meta-data gives none: a hash over the cloud-init data, with the
+     * keys of every mapping sorted, so that reordering keys does not change it either.
      */
     static String instanceId(CloudInit cloudInit) {
         Map<String, Object> all = new LinkedHashMap<>();
@@ -115,8 +119,9 @@ public final class CloudInitSeed {
         all.put("networkConfig", cloudInit.networkConfig());
         String canonical = dump(sorted(all));
         try {
-            byte[] hash = MessageDigest.getInstance("SHA-256")
-                .digest(canonical.getBytes(StandardCharsets.UTF_8));
+            byte[] hash =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(canonical.getBytes(StandardCharsets.UTF_8));
             return "iid-" + HexFormat.of().formatHex(hash, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
@@ -155,9 +160,15 @@ public final class CloudInitSeed {
         BlockStrings(DumperOptions options) {
             super(options);
             Represent plain = representers.get(String.class);
-            representers.put(String.class, data -> ((String) data).indexOf('\n') >= 0
-                ? representScalar(Tag.STR, (String) data, DumperOptions.ScalarStyle.LITERAL)
-                : plain.representData(data));
+            representers.put(
+                    String.class,
+                    data ->
+                            ((String) data).indexOf('\n') >= 0
+                                    ? representScalar(
+                                            Tag.STR,
+                                            (String) data,
+                                            DumperOptions.ScalarStyle.LITERAL)
+                                    : plain.representData(data));
         }
     }
 }

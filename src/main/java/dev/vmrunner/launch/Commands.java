@@ -5,12 +5,12 @@ import java.util.List;
 import java.util.Optional;
 
 /** The processes of one VM, in start order. Absent helpers are not needed by this config. */
-public record Commands(Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudInitImg,
-        ProcessSpec qemu) {
+public record Commands(
+        Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudInitImg, ProcessSpec qemu) {
 
     /**
-     * Whether QEMU starts paused, as the template contract asks: otherwise the guest runs
-     * before the runner has configured it (balloon target, SPICE password).
+     * Whether QEMU starts paused, as the template contract asks: otherwise the guest runs before
+     * the runner has configured it (balloon target, SPICE password).
      */
     public boolean qemuStartsPaused() {
         return qemu.arguments().contains("-S");
@@ -25,15 +25,21 @@ public record Commands(Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudI
     }
 
     /**
-     * What {@code vmrunner render} prints: per process a line {@code # <name>}, its
-     * environment as {@code ## env NAME=value} lines, then its argv, one argument per line.
+     * What {@code vmrunner render} prints: per process a line {@code # <name>}, its environment as
+     * {@code ## env NAME=value} lines, then its argv, one argument per line.
      */
     public String listing() {
         StringBuilder out = new StringBuilder();
         for (ProcessSpec process : inStartOrder()) {
             out.append("# ").append(process.name()).append('\n');
-            process.environment().forEach((k, v) ->
-                out.append("## env ").append(k).append('=').append(v).append('\n'));
+            process.environment()
+                    .forEach(
+                            (k, v) ->
+                                    out.append("## env ")
+                                            .append(k)
+                                            .append('=')
+                                            .append(v)
+                                            .append('\n'));
             process.argv().forEach(arg -> out.append(arg).append('\n'));
         }
         return out.toString();

@@ -20,10 +20,9 @@ import java.util.logging.Logger;
  * A real child process. Its output (stdout and stderr merged) goes to the log line by line,
  * prefixed with its name; its pid is written to {@code <runtimeDir>/<name>.pid}.
  *
- * <p>Children run in a session of their own (via util-linux {@code setsid}, which execs in
- * place, so the pid stays that of the child): Ctrl-C in a terminal signals the whole
- * foreground process group, and QEMU would otherwise quit at once instead of letting the
- * runner power the guest down.
+ * <p>Children run in a session of their own (via util-linux {@code setsid}, which execs in place,
+ * so the pid stays that of the child): Ctrl-C in a terminal signals the whole foreground process
+ * group, and QEMU would otherwise quit at once instead of letting the runner power the guest down.
  */
 public final class OsProcess implements ChildProcess {
 
@@ -53,45 +52,63 @@ public final class OsProcess implements ChildProcess {
             command.add(SETSID.toString());
         }
         command.addAll(spec.argv());
-        ProcessBuilder builder = new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder builder =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().putAll(spec.environment());
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
-            throw new LaunchException("Failed to start " + spec.name() + " ("
-                + spec.executable() + "): " + e.getMessage(), e);
+            throw new LaunchException(
+                    "Failed to start "
+                            + spec.name()
+                            + " ("
+                            + spec.executable()
+                            + "): "
+                            + e.getMessage(),
+                    e);
         }
         OsProcess child = new OsProcess(spec.name(), process);
-        LOG.fine(() -> "Started " + spec.name() + " (pid " + process.pid() + "): "
-            + String.join(" ", spec.argv()));
+        LOG.fine(
+                () ->
+                        "Started "
+                                + spec.name()
+                                + " (pid "
+                                + process.pid()
+                                + "): "
+                                + String.join(" ", spec.argv()));
         Thread pump = new Thread(child::pumpOutput, spec.name() + "-output");
         pump.setDaemon(true);
         pump.start();
         // Report the exit once the output is drained, so that a failure message can quote
         // the process's last words; a grandchild holding the pipe open must not delay it long.
-        process.onExit().thenRun(() -> {
-            try {
-                pump.join(OUTPUT_DRAIN_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            child.exited.complete(child);
-        });
+        process.onExit()
+                .thenRun(
+                        () -> {
+                            try {
+                                pump.join(OUTPUT_DRAIN_MILLIS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            child.exited.complete(child);
+                        });
         try {
-            AtomicFiles.replaceQuickly(runtimeDir.resolve(spec.name() + ".pid"),
-                (process.pid() + "\n").getBytes(StandardCharsets.US_ASCII));
+            AtomicFiles.replaceQuickly(
+                    runtimeDir.resolve(spec.name() + ".pid"),
+                    (process.pid() + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
-            LOG.warning(() -> "Failed to write pid file for " + spec.name() + ": " + e.getMessage());
+            LOG.warning(
+                    () -> "Failed to write pid file for " + spec.name() + ": " + e.getMessage());
         }
         return child;
     }
 
     private void pumpOutput() {
-        try (BufferedReader in = new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 remember(line);

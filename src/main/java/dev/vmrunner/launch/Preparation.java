@@ -1,8 +1,8 @@
 package dev.vmrunner.launch;
 
-import dev.vmrunner.files.AtomicFiles;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Uuids;
+import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,20 +12,17 @@ import java.util.Map;
 /**
  * From a validated configuration to the commands of the VM's processes. {@link #forRun} also
  * creates what a start needs in the data directory (uuid, NVRAM, the TPM's CA configuration,
- * cloud-init sources, saved template);
- * {@link #dryRun} writes nothing.
+ * cloud-init sources, saved template); {@link #dryRun} writes nothing.
  */
 public final class Preparation {
 
     /** The uuid shown by a dry run of a VM that has not started yet. */
     static final String UUID_NOT_YET_GENERATED = "00000000-0000-0000-0000-000000000000";
 
-    private Preparation() {
-    }
+    private Preparation() {}
 
     /** A prepared VM: the commands, and the template they came from. */
-    public record Prepared(Commands commands, TemplateSource template) {
-    }
+    public record Prepared(Commands commands, TemplateSource template) {}
 
     public static Prepared dryRun(RunnerConfig config, Path templatesDir, Renderer renderer)
             throws LaunchException {
@@ -36,8 +33,9 @@ public final class Preparation {
     /** The template's raw output for a dry run, for template authors. */
     public static String dryRunYaml(RunnerConfig config, Path templatesDir, Renderer renderer)
             throws LaunchException {
-        return renderer.renderText(TemplateSource.forVm(config, templatesDir),
-            TemplateModel.of(config, dryRunUuid(config), firmware(config)));
+        return renderer.renderText(
+                TemplateSource.forVm(config, templatesDir),
+                TemplateModel.of(config, dryRunUuid(config), firmware(config)));
     }
 
     public static Prepared forRun(RunnerConfig config, Path templatesDir, Renderer renderer)
@@ -59,17 +57,23 @@ public final class Preparation {
             prepared.template().saveFor(config);
             return prepared;
         } catch (IOException e) {
-            throw new LaunchException("Failed to prepare data directory " + config.dataDir()
-                + ": " + e.getMessage(), e);
+            throw new LaunchException(
+                    "Failed to prepare data directory " + config.dataDir() + ": " + e.getMessage(),
+                    e);
         }
     }
 
-    private static Prepared render(RunnerConfig config, Path templatesDir, Renderer renderer,
-            String uuid, FirmwareFiles firmware) throws LaunchException {
+    private static Prepared render(
+            RunnerConfig config,
+            Path templatesDir,
+            Renderer renderer,
+            String uuid,
+            FirmwareFiles firmware)
+            throws LaunchException {
         TemplateSource template = TemplateSource.forVm(config, templatesDir);
         Map<String, Object> model = TemplateModel.of(config, uuid, firmware);
-        Commands commands = renderer.render(template, model, config.vm().useTpm(),
-            config.cloudInit() != null);
+        Commands commands =
+                renderer.render(template, model, config.vm().useTpm(), config.cloudInit() != null);
         return new Prepared(commands, template);
     }
 
@@ -98,8 +102,10 @@ public final class Preparation {
     private static void createPrivateDirectory(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir.toAbsolutePath().getParent());
-            Files.createDirectory(dir,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(
+                    dir,
+                    PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rwx------")));
         }
     }
 }

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /** One process to start: what the template said, with the executable chosen. */
-public record ProcessSpec(String name, Path executable, List<String> arguments,
-        Map<String, String> environment) {
+public record ProcessSpec(
+        String name, Path executable, List<String> arguments, Map<String, String> environment) {
 
     public ProcessSpec {
         arguments = List.copyOf(arguments);

@@ -2,42 +2,46 @@ package dev.vmrunner.launch;
 
 import freemarker.template.TemplateMethodModelEx;
 import freemarker.template.TemplateModelException;
-import freemarker.template.TemplateScalarModel;
 import freemarker.template.TemplateNumberModel;
+import freemarker.template.TemplateScalarModel;
 import java.util.List;
 
 /**
  * The functions templates use to place a value inside a comma-separated option list.
  *
  * <ul>
- * <li>{@code ${ qv(x) }}: a value inside a QEMU option ({@code -drive file=${ qv(path) },...}).
- *     QEMU's option parser reads {@code ,,} as a literal comma, so commas are doubled and the
- *     value cannot add options.</li>
- * <li>{@code ${ commaFree(x) }}: a value for a parser that has no escape for commas (swtpm's
- *     {@code --tpmstate dir=...}). A value containing a comma fails the rendering with a
- *     message naming it.</li>
+ *   <li>{@code ${ qv(x) }}: a value inside a QEMU option ({@code -drive file=${ qv(path) },...}).
+ *       QEMU's option parser reads {@code ,,} as a literal comma, so commas are doubled and the
+ *       value cannot add options.
+ *   <li>{@code ${ commaFree(x) }}: a value for a parser that has no escape for commas (swtpm's
+ *       {@code --tpmstate dir=...}). A value containing a comma fails the rendering with a message
+ *       naming it.
  * </ul>
+ *
  * Both reject control characters, which no option parser can take safely.
  */
 final class QemuValueFunctions {
 
-    private QemuValueFunctions() {
-    }
+    private QemuValueFunctions() {}
 
-    static final TemplateMethodModelEx QV = arguments -> {
-        String value = checked("qv", arguments);
-        return value.replace(",", ",,");
-    };
+    static final TemplateMethodModelEx QV =
+            arguments -> {
+                String value = checked("qv", arguments);
+                return value.replace(",", ",,");
+            };
 
-    static final TemplateMethodModelEx COMMA_FREE = arguments -> {
-        String value = checked("commaFree", arguments);
-        if (value.indexOf(',') >= 0) {
-            throw new TemplateModelException("Value \"" + value
-                + "\" contains a comma, which this option cannot escape;"
-                + " choose a path or name without ','");
-        }
-        return value;
-    };
+    static final TemplateMethodModelEx COMMA_FREE =
+            arguments -> {
+                String value = checked("commaFree", arguments);
+                if (value.indexOf(',') >= 0) {
+                    throw new TemplateModelException(
+                            "Value \""
+                                    + value
+                                    + "\" contains a comma, which this option cannot escape;"
+                                    + " choose a path or name without ','");
+                }
+                return value;
+            };
 
     private static String checked(String function, List<?> arguments)
             throws TemplateModelException {
@@ -51,14 +55,19 @@ final class QemuValueFunctions {
         } else if (arg instanceof TemplateNumberModel number) {
             value = number.getAsNumber().toString();
         } else {
-            throw new TemplateModelException(function + "() needs a string or number, got "
-                + (arg == null ? "nothing" : arg.getClass().getSimpleName()));
+            throw new TemplateModelException(
+                    function
+                            + "() needs a string or number, got "
+                            + (arg == null ? "nothing" : arg.getClass().getSimpleName()));
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < 0x20 || c == 0x7f) {
-                throw new TemplateModelException("Value \"" + YamlStringOutputFormat.escape(value)
-                    + "\" contains a control character and cannot be passed as an option value");
+                throw new TemplateModelException(
+                        "Value \""
+                                + YamlStringOutputFormat.escape(value)
+                                + "\" contains a control character and cannot be passed as an"
+                                + " option value");
             }
         }
         return value;

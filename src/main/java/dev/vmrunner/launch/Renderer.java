@@ -27,16 +27,16 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * Turns a template and its data model into the commands of a VM's processes. A pure function
- * of its inputs apart from looking up which candidate executable is installed.
+ * Turns a template and its data model into the commands of a VM's processes. A pure function of its
+ * inputs apart from looking up which candidate executable is installed.
  */
 public final class Renderer {
 
     private final Configuration freemarker;
 
     /**
-     * @param templatesDir where {@code <#include>}d templates are looked up; the built-in
-     *     templates are found after it
+     * @param templatesDir where {@code <#include>}d templates are looked up; the built-in templates
+     *     are found after it
      */
     public Renderer(Path templatesDir) {
         freemarker = new Configuration(Configuration.VERSION_2_3_34);
@@ -49,7 +49,8 @@ public final class Renderer {
             }
         }
         loaders.add(new ClassTemplateLoader(Renderer.class, "/templates"));
-        freemarker.setTemplateLoader(new MultiTemplateLoader(loaders.toArray(new TemplateLoader[0])));
+        freemarker.setTemplateLoader(
+                new MultiTemplateLoader(loaders.toArray(new TemplateLoader[0])));
         freemarker.setRegisteredCustomOutputFormats(List.of(YamlStringOutputFormat.INSTANCE));
         freemarker.setOutputFormat(YamlStringOutputFormat.INSTANCE);
         freemarker.setAutoEscapingPolicy(Configuration.ENABLE_IF_DEFAULT_AUTO_ESCAPING_POLICY);
@@ -68,20 +69,30 @@ public final class Renderer {
     public String renderText(TemplateSource source, Map<String, Object> model)
             throws LaunchException {
         try {
-            Template template = new Template(source.name(), new StringReader(source.text()),
-                freemarker);
+            Template template =
+                    new Template(source.name(), new StringReader(source.text()), freemarker);
             StringWriter out = new StringWriter();
             template.process(model, out);
             return out.toString();
         } catch (ParseException e) {
-            throw new LaunchException("Failed to parse template " + source.origin() + " at line "
-                + e.getLineNumber() + ": " + e.getEditorMessage(), e);
+            throw new LaunchException(
+                    "Failed to parse template "
+                            + source.origin()
+                            + " at line "
+                            + e.getLineNumber()
+                            + ": "
+                            + e.getEditorMessage(),
+                    e);
         } catch (TemplateException e) {
-            throw new LaunchException("Failed to render template " + source.origin()
-                + firstLine(e.getMessageWithoutStackTop()) + where(e), e);
+            throw new LaunchException(
+                    "Failed to render template "
+                            + source.origin()
+                            + firstLine(e.getMessageWithoutStackTop())
+                            + where(e),
+                    e);
         } catch (IOException e) {
-            throw new LaunchException("Failed to render template " + source.origin() + ": "
-                + e.getMessage(), e);
+            throw new LaunchException(
+                    "Failed to render template " + source.origin() + ": " + e.getMessage(), e);
         }
     }
 
@@ -91,8 +102,9 @@ public final class Renderer {
      * @param useTpm whether swtpm is wanted (the template may define it regardless)
      * @param cloudInit whether a cloud-init seed image is wanted
      */
-    public Commands render(TemplateSource source, Map<String, Object> model, boolean useTpm,
-            boolean cloudInit) throws LaunchException {
+    public Commands render(
+            TemplateSource source, Map<String, Object> model, boolean useTpm, boolean cloudInit)
+            throws LaunchException {
         String text = renderText(source, model);
         Map<?, ?> processes = parseYaml(source, text);
         Optional<ProcessSpec> swtpm = Optional.empty();
@@ -114,16 +126,27 @@ public final class Renderer {
             int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine();
             String[] lines = text.split("\n", -1);
             String bad = line < lines.length ? lines[line].strip() : "";
-            throw new LaunchException("Template " + source.origin()
-                + " produced invalid YAML at output line " + (line + 1) + " (" + e.getProblem()
-                + "): " + bad + " — check it with: vmrunner render --raw", e);
+            throw new LaunchException(
+                    "Template "
+                            + source.origin()
+                            + " produced invalid YAML at output line "
+                            + (line + 1)
+                            + " ("
+                            + e.getProblem()
+                            + "): "
+                            + bad
+                            + " — check it with: vmrunner render --raw",
+                    e);
         } catch (YAMLException e) {
-            throw new LaunchException("Template " + source.origin() + " produced invalid YAML: "
-                + e.getMessage(), e);
+            throw new LaunchException(
+                    "Template " + source.origin() + " produced invalid YAML: " + e.getMessage(), e);
         }
         if (!(root instanceof Map<?, ?> map)) {
-            throw new LaunchException("Template " + source.origin()
-                + " must produce a YAML mapping of process names (swtpm, cloudInitImg, qemu)");
+            throw new LaunchException(
+                    "Template "
+                            + source.origin()
+                            + " must produce a YAML mapping of process names (swtpm, cloudInitImg,"
+                            + " qemu)");
         }
         return map;
     }
@@ -131,13 +154,20 @@ public final class Renderer {
     private static ProcessSpec spec(TemplateSource source, Map<?, ?> processes, String name)
             throws LaunchException {
         if (!(processes.get(name) instanceof Map<?, ?> def)) {
-            throw new LaunchException("Template " + source.origin() + " defines no \"" + name
-                + "\" process (a mapping with executable and arguments)");
+            throw new LaunchException(
+                    "Template "
+                            + source.origin()
+                            + " defines no \""
+                            + name
+                            + "\" process (a mapping with executable and arguments)");
         }
         List<String> arguments = new ArrayList<>();
         flatten(name + ".arguments", def.get("arguments"), arguments);
-        return new ProcessSpec(name, executable(name, def.get("executable")), arguments,
-            environment(name, def.get("environment")));
+        return new ProcessSpec(
+                name,
+                executable(name, def.get("executable")),
+                arguments,
+                environment(name, def.get("environment")));
     }
 
     private static Path executable(String name, Object value) throws LaunchException {
@@ -152,9 +182,13 @@ public final class Renderer {
                 return path;
             }
         }
-        throw new LaunchException("Failed to find the " + name + " executable: "
-            + (candidates.size() == 1 ? candidates.get(0) + " is not installed"
-                : "none of " + String.join(", ", candidates) + " is installed"));
+        throw new LaunchException(
+                "Failed to find the "
+                        + name
+                        + " executable: "
+                        + (candidates.size() == 1
+                                ? candidates.get(0) + " is not installed"
+                                : "none of " + String.join(", ", candidates) + " is installed"));
     }
 
     private static void flatten(String where, Object value, List<String> into)
@@ -166,12 +200,14 @@ public final class Renderer {
             for (Object element : list) {
                 flatten(where, element, into);
             }
-        } else if (value instanceof String || value instanceof Number
-            || value instanceof Boolean) {
+        } else if (value instanceof String || value instanceof Number || value instanceof Boolean) {
             into.add(String.valueOf(value));
         } else {
-            throw new LaunchException("Template output " + where
-                + " must hold strings or lists of strings, found a mapping: " + value);
+            throw new LaunchException(
+                    "Template output "
+                            + where
+                            + " must hold strings or lists of strings, found a mapping: "
+                            + value);
         }
     }
 
@@ -190,14 +226,17 @@ public final class Renderer {
                 if (entry instanceof Map<?, ?> m && m.get("name") != null) {
                     env.put(String.valueOf(m.get("name")), String.valueOf(m.get("value")));
                 } else {
-                    throw new LaunchException("Template output " + name
-                        + ".environment entries need a name and a value, found: " + entry);
+                    throw new LaunchException(
+                            "Template output "
+                                    + name
+                                    + ".environment entries need a name and a value, found: "
+                                    + entry);
                 }
             }
             return env;
         }
-        throw new LaunchException("Template output " + name
-            + ".environment must be a list of {name, value}");
+        throw new LaunchException(
+                "Template output " + name + ".environment must be a list of {name, value}");
     }
 
     private static String firstLine(String message) {

@@ -13,15 +13,14 @@ import java.util.Map;
 /**
  * The data model handed to a template. The names are those of the upstream VM-Operator runner
  * ({@code vm}, {@code dataDir}, {@code runtimeDir}, {@code firmwareRom}, {@code firmwareVars},
- * {@code hasDisplayPassword}, {@code cloudInit}) so its templates render unchanged. Absent
- * optional values are left out of the maps, so templates can test them with {@code ??}.
- * vmrunner adds {@code cloudInitSources} and {@code cloudInitImage} (with {@code cloudInit}):
- * names upstream templates do not use.
+ * {@code hasDisplayPassword}, {@code cloudInit}) so its templates render unchanged. Absent optional
+ * values are left out of the maps, so templates can test them with {@code ??}. vmrunner adds {@code
+ * cloudInitSources} and {@code cloudInitImage} (with {@code cloudInit}): names upstream templates
+ * do not use.
  */
 public final class TemplateModel {
 
-    private TemplateModel() {
-    }
+    private TemplateModel() {}
 
     /**
      * Builds the model.
@@ -40,8 +39,9 @@ public final class TemplateModel {
             model.put("firmwareVars", firmware.vars().toString());
         }
         Display display = config.vm().display();
-        model.put("hasDisplayPassword",
-            display != null && display.spice() != null && display.spice().ticket() != null);
+        model.put(
+                "hasDisplayPassword",
+                display != null && display.spice() != null && display.spice().ticket() != null);
         if (config.cloudInit() != null) {
             Map<String, Object> cloudInit = new LinkedHashMap<>();
             putIfSet(cloudInit, "metaData", config.cloudInit().metaData());
@@ -49,8 +49,9 @@ public final class TemplateModel {
             putIfSet(cloudInit, "networkConfig", config.cloudInit().networkConfig());
             model.put("cloudInit", cloudInit);
             // Additions of vmrunner: what the seed image is made from, and where it goes.
-            model.put("cloudInitSources",
-                CloudInitSeed.sources(config).stream().map(Path::toString).toList());
+            model.put(
+                    "cloudInitSources",
+                    CloudInitSeed.sources(config).stream().map(Path::toString).toList());
             model.put("cloudInitImage", CloudInitSeed.image(config).toString());
         }
         return model;

@@ -1,7 +1,7 @@
 package dev.vmrunner.launch;
 
-import dev.vmrunner.files.AtomicFiles;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,21 +10,22 @@ import java.nio.file.Path;
 
 /**
  * Finds the template a VM uses. A VM keeps its "type": the template is copied into the data
- * directory on first start and later starts use that copy, unless {@code updateTemplate}
- * is set.
+ * directory on first start and later starts use that copy, unless {@code updateTemplate} is set.
  */
 public record TemplateSource(String name, String text, String origin) {
 
     /** The template shipped with vmrunner, used when the configuration names none. */
     public static final String STANDARD = "Standard-VM-latest.ftl.yaml";
+
     /** The VM's own copy in its data directory. */
     public static final String SAVED = "VM.ftl.yaml";
+
     /** Where templates are looked up, as upstream; {@code --templates-dir} changes it. */
     public static final Path DEFAULT_DIR = Path.of("/opt/vmrunner/templates");
 
     /**
-     * The template to render for this VM: its saved copy when there is one and
-     * {@code updateTemplate} is not set, else the configured one.
+     * The template to render for this VM: its saved copy when there is one and {@code
+     * updateTemplate} is not set, else the configured one.
      */
     public static TemplateSource forVm(RunnerConfig config, Path templatesDir)
             throws LaunchException {
@@ -44,18 +45,27 @@ public record TemplateSource(String name, String text, String origin) {
             return read(path);
         }
         if (STANDARD.equals(name)) {
-            try (InputStream in = TemplateSource.class.getResourceAsStream("/templates/" + STANDARD)) {
+            try (InputStream in =
+                    TemplateSource.class.getResourceAsStream("/templates/" + STANDARD)) {
                 if (in != null) {
-                    return new TemplateSource(STANDARD,
-                        new String(in.readAllBytes(), StandardCharsets.UTF_8), "built-in " + STANDARD);
+                    return new TemplateSource(
+                            STANDARD,
+                            new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                            "built-in " + STANDARD);
                 }
             } catch (IOException e) {
-                throw new LaunchException("Failed to read the built-in template: " + e.getMessage(), e);
+                throw new LaunchException(
+                        "Failed to read the built-in template: " + e.getMessage(), e);
             }
         }
-        throw new LaunchException("Failed to find template " + name + ": " + path
-            + " does not exist (template is resolved against the templates directory "
-            + templatesDir + "; change it with --templates-dir or VMRUNNER_TEMPLATES)");
+        throw new LaunchException(
+                "Failed to find template "
+                        + name
+                        + ": "
+                        + path
+                        + " does not exist (template is resolved against the templates directory "
+                        + templatesDir
+                        + "; change it with --templates-dir or VMRUNNER_TEMPLATES)");
     }
 
     /** Saves this template as the VM's own copy, unless it already is that copy. */
@@ -68,8 +78,8 @@ public record TemplateSource(String name, String text, String origin) {
 
     private static TemplateSource read(Path path) throws LaunchException {
         try {
-            return new TemplateSource(path.getFileName().toString(), Files.readString(path),
-                path.toString());
+            return new TemplateSource(
+                    path.getFileName().toString(), Files.readString(path), path.toString());
         } catch (IOException e) {
             throw new LaunchException("Failed to read template " + path + ": " + e.getMessage(), e);
         }

@@ -1,7 +1,7 @@
 package dev.vmrunner.launch;
 
-import dev.vmrunner.files.AtomicFiles;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,27 +13,32 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Creates a VM's TPM state the way swtpm's own tools do ({@code swtpm_setup}, as libvirt
- * runs it): an endorsement key with its certificate, a platform certificate, NVRAM locked.
- * It runs once, when the data directory has no state yet; later starts reuse the state, so
- * the guest keeps its endorsement key and whatever it stored in the TPM.
+ * Creates a VM's TPM state the way swtpm's own tools do ({@code swtpm_setup}, as libvirt runs it):
+ * an endorsement key with its certificate, a platform certificate, NVRAM locked. It runs once, when
+ * the data directory has no state yet; later starts reuse the state, so the guest keeps its
+ * endorsement key and whatever it stored in the TPM.
  *
- * <p>The certificates are signed by a local CA that lives in the data directory
- * ({@code swtpm-localca/}), described by config files the runner writes there. This works for
- * any user, root or not, and keeps everything of the VM in one directory; the system-wide CA
- * under {@code /var/lib/swtpm-localca} is writable by root and the tss user only.
+ * <p>The certificates are signed by a local CA that lives in the data directory ({@code
+ * swtpm-localca/}), described by config files the runner writes there. This works for any user,
+ * root or not, and keeps everything of the VM in one directory; the system-wide CA under {@code
+ * /var/lib/swtpm-localca} is writable by root and the tss user only.
  */
 public final class TpmSetup {
 
     /** The state file swtpm writes for a TPM 2.0 into its state directory. */
     public static final String STATE_FILE = "tpm2-00.permall";
+
     /** Name of the one-shot process, in the log and as pid file. */
     public static final String NAME = "swtpm_setup";
+
     static final String CA_DIR = "swtpm-localca";
-    static final List<String> EXECUTABLES = List.of("/usr/bin/swtpm_setup",
-        "/usr/local/bin/swtpm_setup");
-    static final List<String> LOCALCA = List.of("/usr/bin/swtpm_localca",
-        "/usr/local/bin/swtpm_localca", "/usr/share/swtpm/swtpm-localca");
+    static final List<String> EXECUTABLES =
+            List.of("/usr/bin/swtpm_setup", "/usr/local/bin/swtpm_setup");
+    static final List<String> LOCALCA =
+            List.of(
+                    "/usr/bin/swtpm_localca",
+                    "/usr/local/bin/swtpm_localca",
+                    "/usr/share/swtpm/swtpm-localca");
 
     private final List<String> executables;
     private final List<String> localca;
@@ -55,8 +60,7 @@ public final class TpmSetup {
 
     /** Whether this VM wants a TPM that has no state yet. */
     public static boolean needed(RunnerConfig config) {
-        return config.vm().useTpm()
-            && !Files.exists(config.dataDir().resolve(STATE_FILE));
+        return config.vm().useTpm() && !Files.exists(config.dataDir().resolve(STATE_FILE));
     }
 
     /** Checks that the tools are installed when they are needed; writes nothing. */
@@ -68,8 +72,8 @@ public final class TpmSetup {
     }
 
     /**
-     * Writes the local CA's config files into the data directory when the state is still
-     * to be made. The CA's key and certificates, once made, are kept.
+     * Writes the local CA's config files into the data directory when the state is still to be
+     * made. The CA's key and certificates, once made, are kept.
      */
     public void prepare(RunnerConfig config) throws LaunchException {
         if (!needed(config)) {
@@ -80,28 +84,42 @@ public final class TpmSetup {
         Path dir = config.dataDir().resolve(CA_DIR).toAbsolutePath();
         try {
             if (!Files.isDirectory(dir)) {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectory(
+                        dir,
+                        PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rwx------")));
             }
-            write(dir.resolve("swtpm_setup.conf"), List.of(
-                "# Written by vmrunner: swtpm_setup uses the VM's own local CA.",
-                "create_certs_tool = " + value(localcaTool),
-                "create_certs_tool_config = " + value(dir.resolve("swtpm-localca.conf")),
-                "create_certs_tool_options = " + value(dir.resolve("swtpm-localca.options")),
-                "active_pcr_banks = sha256"));
-            write(dir.resolve("swtpm-localca.conf"), List.of(
-                "# Written by vmrunner: the VM's local CA (made on first use).",
-                "statedir = " + value(dir),
-                "signingkey = " + value(dir.resolve("signkey.pem")),
-                "issuercert = " + value(dir.resolve("issuercert.pem")),
-                "certserial = " + value(dir.resolve("certserial"))));
-            write(dir.resolve("swtpm-localca.options"), List.of(
-                "--platform-manufacturer vmrunner",
-                "--platform-version 2.1",
-                "--platform-model QEMU"));
+            write(
+                    dir.resolve("swtpm_setup.conf"),
+                    List.of(
+                            "# Written by vmrunner: swtpm_setup uses the VM's own local CA.",
+                            "create_certs_tool = " + value(localcaTool),
+                            "create_certs_tool_config = "
+                                    + value(dir.resolve("swtpm-localca.conf")),
+                            "create_certs_tool_options = "
+                                    + value(dir.resolve("swtpm-localca.options")),
+                            "active_pcr_banks = sha256"));
+            write(
+                    dir.resolve("swtpm-localca.conf"),
+                    List.of(
+                            "# Written by vmrunner: the VM's local CA (made on first use).",
+                            "statedir = " + value(dir),
+                            "signingkey = " + value(dir.resolve("signkey.pem")),
+                            "issuercert = " + value(dir.resolve("issuercert.pem")),
+                            "certserial = " + value(dir.resolve("certserial"))));
+            write(
+                    dir.resolve("swtpm-localca.options"),
+                    List.of(
+                            "--platform-manufacturer vmrunner",
+                            "--platform-version 2.1",
+                            "--platform-model QEMU"));
         } catch (IOException e) {
-            throw new LaunchException("Failed to write the TPM's CA configuration into " + dir
-                + ": " + e.getMessage(), e);
+            throw new LaunchException(
+                    "Failed to write the TPM's CA configuration into "
+                            + dir
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -117,21 +135,32 @@ public final class TpmSetup {
         }
         Path tool = find("swtpm_setup", executables);
         Path state = config.dataDir().toAbsolutePath();
-        List<String> args = new ArrayList<>(List.of(
-            "--tpm2",
-            "--tpmstate", state.toString(),
-            "--config", state.resolve(CA_DIR).resolve("swtpm_setup.conf").toString(),
-            "--create-ek-cert", "--create-platform-cert", "--lock-nvram",
-            // Never replace a state that appeared meanwhile (another runner, a restore).
-            "--not-overwrite"));
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--tpm2",
+                                "--tpmstate",
+                                state.toString(),
+                                "--config",
+                                state.resolve(CA_DIR).resolve("swtpm_setup.conf").toString(),
+                                "--create-ek-cert",
+                                "--create-platform-cert",
+                                "--lock-nvram",
+                                // Never replace a state that appeared meanwhile (another runner, a
+                                // restore).
+                                "--not-overwrite"));
         String swtpmExe = swtpm.executable().toString();
         if (swtpmExe.indexOf(' ') < 0) {
             // swtpm_setup splits this value at spaces; else it finds "swtpm" in PATH.
             args.addAll(List.of("--tpm", swtpmExe + " socket"));
         }
         // Its temporary certificate files go to the private runtime directory, not /tmp.
-        return Optional.of(new ProcessSpec(NAME, tool, args,
-            Map.of("TMPDIR", config.runtimeDir().toAbsolutePath().toString())));
+        return Optional.of(
+                new ProcessSpec(
+                        NAME,
+                        tool,
+                        args,
+                        Map.of("TMPDIR", config.runtimeDir().toAbsolutePath().toString())));
     }
 
     private static Path find(String tool, List<String> candidates) throws LaunchException {
@@ -141,10 +170,14 @@ public final class TpmSetup {
                 return path;
             }
         }
-        throw new LaunchException("Failed to find " + tool + ", needed to create the TPM state"
-            + " of a VM with vm.useTpm: none of " + String.join(", ", candidates)
-            + " is installed (Debian/Ubuntu: apt-get install swtpm-tools; Fedora: swtpm-tools;"
-            + " Arch: swtpm)");
+        throw new LaunchException(
+                "Failed to find "
+                        + tool
+                        + ", needed to create the TPM state"
+                        + " of a VM with vm.useTpm: none of "
+                        + String.join(", ", candidates)
+                        + " is installed (Debian/Ubuntu: apt-get install swtpm-tools; Fedora:"
+                        + " swtpm-tools; Arch: swtpm)");
     }
 
     /** A path as a config-file value; the files are line based. */

@@ -6,18 +6,17 @@ import java.io.IOException;
 import java.io.Writer;
 
 /**
- * FreeMarker output format that escapes every interpolation for a double-quoted YAML
- * scalar. Templates put values inside {@code "..."}, so with this format as the default a
- * value containing quotes, backslashes or line breaks cannot end the string early or add
- * list entries: it stays one argument.
+ * FreeMarker output format that escapes every interpolation for a double-quoted YAML scalar.
+ * Templates put values inside {@code "..."}, so with this format as the default a value containing
+ * quotes, backslashes or line breaks cannot end the string early or add list entries: it stays one
+ * argument.
  */
 public final class YamlStringOutputFormat
         extends CommonMarkupOutputFormat<YamlStringOutputFormat.Markup> {
 
     public static final YamlStringOutputFormat INSTANCE = new YamlStringOutputFormat();
 
-    private YamlStringOutputFormat() {
-    }
+    private YamlStringOutputFormat() {}
 
     @Override
     public String getName() {
@@ -54,15 +53,18 @@ public final class YamlStringOutputFormat
         StringBuilder out = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            String replacement = switch (c) {
-                case '"' -> "\\\"";
-                case '\\' -> "\\\\";
-                case '\n' -> "\\n";
-                case '\r' -> "\\r";
-                case '\t' -> "\\t";
-                default -> c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029
-                    ? String.format("\\u%04x", (int) c) : null;
-            };
+            String replacement =
+                    switch (c) {
+                        case '"' -> "\\\"";
+                        case '\\' -> "\\\\";
+                        case '\n' -> "\\n";
+                        case '\r' -> "\\r";
+                        case '\t' -> "\\t";
+                        default ->
+                                c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029
+                                        ? String.format("\\u%04x", (int) c)
+                                        : null;
+                    };
             if (replacement == null) {
                 if (out != null) {
                     out.append(c);

@@ -6,10 +6,12 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.time.Instant;
 
-/** Building and reading QMP messages (QEMU's docs/interop/qmp-spec.txt), tolerant of unknown members. */
+/**
+ * Building and reading QMP messages (QEMU's docs/interop/qmp-spec.txt), tolerant of unknown
+ * members.
+ */
 final class Frames {
-    private Frames() {
-    }
+    private Frames() {}
 
     static JsonObject command(String command, JsonObject arguments, long id) {
         JsonObject message = new JsonObject();
@@ -33,7 +35,8 @@ final class Frames {
 
     static QmpEvent event(JsonObject message) {
         JsonElement data = message.get("data");
-        return new QmpEvent(string(message, "event", "?"),
+        return new QmpEvent(
+                string(message, "event", "?"),
                 data != null && data.isJsonObject() ? data.getAsJsonObject() : new JsonObject(),
                 timestamp(message.get("timestamp")));
     }
@@ -42,8 +45,11 @@ final class Frames {
     private static Instant timestamp(JsonElement element) {
         try {
             JsonObject ts = element.getAsJsonObject();
-            return Instant.ofEpochSecond(ts.get("seconds").getAsLong(), ts.get("microseconds").getAsLong() * 1000);
-        } catch (RuntimeException e) { // absent or malformed: the arrival time is the next best thing
+            return Instant.ofEpochSecond(
+                    ts.get("seconds").getAsLong(), ts.get("microseconds").getAsLong() * 1000);
+        } catch (
+                RuntimeException
+                        e) { // absent or malformed: the arrival time is the next best thing
             return Instant.now();
         }
     }
@@ -51,7 +57,8 @@ final class Frames {
     /** An {@code "error"} member as the exception its command fails with. */
     static QmpException error(String command, JsonElement error) {
         JsonObject e = error.isJsonObject() ? error.getAsJsonObject() : new JsonObject();
-        return QmpException.errorReply(command, string(e, "class", "GenericError"), string(e, "desc", error.toString()));
+        return QmpException.errorReply(
+                command, string(e, "class", "GenericError"), string(e, "desc", error.toString()));
     }
 
     private static String string(JsonObject object, String member, String fallback) {

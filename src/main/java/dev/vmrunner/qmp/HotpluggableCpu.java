@@ -5,9 +5,9 @@ import com.google.gson.JsonObject;
 /**
  * One CPU slot from {@code query-hotpluggable-cpus}.
  *
- * @param type    the CPU device type to {@code device_add}, e.g. {@code max-x86_64-cpu}
- * @param props   the slot's location ({@code socket-id}, {@code core-id}, {@code thread-id}, ...);
- *                a private copy
+ * @param type the CPU device type to {@code device_add}, e.g. {@code max-x86_64-cpu}
+ * @param props the slot's location ({@code socket-id}, {@code core-id}, {@code thread-id}, ...); a
+ *     private copy
  * @param qomPath the plugged CPU's QOM path, or null when the slot is free
  */
 public record HotpluggableCpu(String type, JsonObject props, String qomPath) {

@@ -5,7 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** Cuts a byte stream into newline-terminated UTF-8 lines; QMP puts one JSON message on each line. */
+/**
+ * Cuts a byte stream into newline-terminated UTF-8 lines; QMP puts one JSON message on each line.
+ */
 final class LineSplitter {
     /** Receives one line; may end the stream by throwing. */
     interface LineHandler {
@@ -20,7 +22,10 @@ final class LineSplitter {
         this.maxLineBytes = maxLineBytes;
     }
 
-    /** Consumes all of {@code in} and hands every completed line (without its newline) to {@code out}. */
+    /**
+     * Consumes all of {@code in} and hands every completed line (without its newline) to {@code
+     * out}.
+     */
     void feed(ByteBuffer in, LineHandler out) throws IOException {
         while (in.hasRemaining()) {
             byte b = in.get();
@@ -36,9 +41,11 @@ final class LineSplitter {
 
     private void append(byte b) throws IOException {
         if (length == line.length) {
-            // A runaway line means the peer is not speaking QMP; refuse rather than exhaust the heap.
+            // A runaway line means the peer is not speaking QMP; refuse rather than exhaust the
+            // heap.
             if (length >= maxLineBytes) {
-                throw new IOException("message longer than " + maxLineBytes + " bytes without a newline");
+                throw new IOException(
+                        "message longer than " + maxLineBytes + " bytes without a newline");
             }
             line = Arrays.copyOf(line, Math.min(maxLineBytes, length * 2));
         }

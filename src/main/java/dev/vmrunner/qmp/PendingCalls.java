@@ -9,15 +9,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Commands awaiting their reply, by id, plus the connection's open/established/closed state, kept
- * under one lock so that a command is either registered before the close drains the table or refused.
+ * under one lock so that a command is either registered before the close drains the table or
+ * refused.
  */
 final class PendingCalls {
-    record Call(String command, CompletableFuture<JsonElement> reply) {
-    }
+    record Call(String command, CompletableFuture<JsonElement> reply) {}
 
     /** What {@link #closeAll()} found. */
-    record Drained(List<Call> calls, boolean wasEstablished) {
-    }
+    record Drained(List<Call> calls, boolean wasEstablished) {}
 
     private final Map<String, Call> calls = new HashMap<>();
     private boolean established;
@@ -32,12 +31,18 @@ final class PendingCalls {
         return true;
     }
 
-    /** The call waiting for {@code id}, now no longer pending; null if none (never sent, or timed out). */
+    /**
+     * The call waiting for {@code id}, now no longer pending; null if none (never sent, or timed
+     * out).
+     */
     synchronized Call remove(String id) {
         return calls.remove(id);
     }
 
-    /** Marks negotiation done, from which point the listener is owed onDisconnect; false if already closed. */
+    /**
+     * Marks negotiation done, from which point the listener is owed onDisconnect; false if already
+     * closed.
+     */
     synchronized boolean establish() {
         if (closed) {
             return false;

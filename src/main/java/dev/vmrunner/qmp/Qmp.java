@@ -14,14 +14,16 @@ import java.util.function.Function;
 
 /**
  * Typed QMP commands, one method per command (QEMU's {@code qapi/*.json} names them). Every method
- * returns at once; the future fails with a {@link QmpException} (wrapped as usual by
- * {@code CompletableFuture}), including {@code PROTOCOL} when a reply lacks a field we need.
+ * returns at once; the future fails with a {@link QmpException} (wrapped as usual by {@code
+ * CompletableFuture}), including {@code PROTOCOL} when a reply lacks a field we need.
  */
 public final class Qmp {
     private final QmpConnection connection;
     private final Duration timeout;
 
-    /** @param defaultTimeout how long each command may wait for its reply */
+    /**
+     * @param defaultTimeout how long each command may wait for its reply
+     */
     public Qmp(QmpConnection connection, Duration defaultTimeout) {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.timeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
@@ -33,7 +35,9 @@ public final class Qmp {
 
     // ---- run state (qapi/run-state.json, qapi/misc.json) ----
 
-    /** {@code cont}: starts or resumes the vCPUs (also leaves {@code prelaunch} after {@code -S}). */
+    /**
+     * {@code cont}: starts or resumes the vCPUs (also leaves {@code prelaunch} after {@code -S}).
+     */
     public CompletableFuture<Void> cont() {
         return run("cont", null);
     }
@@ -65,21 +69,30 @@ public final class Qmp {
      * disconnect also counts as success.
      */
     public CompletableFuture<Void> quit() {
-        return connection.execute("quit", null, timeout).handle((reply, error) -> {
-            Throwable cause = unwrap(error);
-            if (cause == null || cause instanceof QmpException q && q.kind() == Kind.DISCONNECTED) {
-                return null;
-            }
-            throw new CompletionException(cause);
-        });
+        return connection
+                .execute("quit", null, timeout)
+                .handle(
+                        (reply, error) -> {
+                            Throwable cause = unwrap(error);
+                            if (cause == null
+                                    || cause instanceof QmpException q
+                                            && q.kind() == Kind.DISCONNECTED) {
+                                return null;
+                            }
+                            throw new CompletionException(cause);
+                        });
     }
 
     /** {@code query-status}. */
     public CompletableFuture<VmStatus> queryStatus() {
-        return query("query-status", null, reply -> {
-            JsonObject o = reply.getAsJsonObject();
-            return new VmStatus(o.get("status").getAsString(), o.get("running").getAsBoolean());
-        });
+        return query(
+                "query-status",
+                null,
+                reply -> {
+                    JsonObject o = reply.getAsJsonObject();
+                    return new VmStatus(
+                            o.get("status").getAsString(), o.get("running").getAsBoolean());
+                });
     }
 
     // ---- balloon (qapi/machine.json) ----
@@ -91,15 +104,25 @@ public final class Qmp {
 
     /** {@code query-balloon}: the guest's current RAM size in bytes ({@code actual}). */
     public CompletableFuture<Long> queryBalloon() {
-        return query("query-balloon", null, reply -> reply.getAsJsonObject().get("actual").getAsLong());
+        return query(
+                "query-balloon", null, reply -> reply.getAsJsonObject().get("actual").getAsLong());
     }
 
     // ---- CPUs (qapi/machine.json) ----
 
     /** {@code query-hotpluggable-cpus}: every CPU slot, free ones without a QOM path. */
     public CompletableFuture<List<HotpluggableCpu>> queryHotpluggableCpus() {
-        return query("query-hotpluggable-cpus", null, reply -> list(reply, o -> new HotpluggableCpu(
-                o.get("type").getAsString(), o.getAsJsonObject("props"), optionalString(o, "qom-path"))));
+        return query(
+                "query-hotpluggable-cpus",
+                null,
+                reply ->
+                        list(
+                                reply,
+                                o ->
+                                        new HotpluggableCpu(
+                                                o.get("type").getAsString(),
+                                                o.getAsJsonObject("props"),
+                                                optionalString(o, "qom-path"))));
     }
 
     /**
@@ -124,8 +147,16 @@ public final class Qmp {
 
     /** {@code query-cpus-fast}: the vCPUs present now. */
     public CompletableFuture<List<CpuInfo>> queryCpusFast() {
-        return query("query-cpus-fast", null, reply -> list(reply, o -> new CpuInfo(
-                o.get("cpu-index").getAsInt(), o.get("qom-path").getAsString())));
+        return query(
+                "query-cpus-fast",
+                null,
+                reply ->
+                        list(
+                                reply,
+                                o ->
+                                        new CpuInfo(
+                                                o.get("cpu-index").getAsInt(),
+                                                o.get("qom-path").getAsString())));
     }
 
     // ---- removable media (qapi/block.json) ----
@@ -138,7 +169,8 @@ public final class Qmp {
     private static BlockInfo blockInfo(JsonObject o) {
         JsonElement tray = o.get("tray_open");
         JsonObject inserted = o.has("inserted") ? o.getAsJsonObject("inserted") : null;
-        return new BlockInfo(o.has("device") ? o.get("device").getAsString() : "",
+        return new BlockInfo(
+                o.has("device") ? o.get("device").getAsString() : "",
                 optionalString(o, "qdev"),
                 o.has("removable") && o.get("removable").getAsBoolean(),
                 o.has("locked") && o.get("locked").getAsBoolean(),
@@ -171,12 +203,12 @@ public final class Qmp {
      *
      * <p>Uses {@code blockdev-change-medium} without {@code force}: it opens the tray the way a
      * non-forced {@code blockdev-open-tray} does, so if the guest holds the tray locked it fails
-     * ("Device ... is locked and force was not specified, wait for tray to open and try again")
-     * and QEMU asks the guest to eject; nothing is swapped under a mounted filesystem. Retry after
+     * ("Device ... is locked and force was not specified, wait for tray to open and try again") and
+     * QEMU asks the guest to eject; nothing is swapped under a mounted filesystem. Retry after
      * {@code DEVICE_TRAY_MOVED} reports the tray open. {@code blockdev-insert-medium} would need a
-     * {@code blockdev-add}ed node and a matching {@code blockdev-del} later, for no gain here.
-     * The format is given explicitly because QEMU refuses to let a probed raw image write sector 0
-     * and warns about probing.
+     * {@code blockdev-add}ed node and a matching {@code blockdev-del} later, for no gain here. The
+     * format is given explicitly because QEMU refuses to let a probed raw image write sector 0 and
+     * warns about probing.
      */
     public CompletableFuture<Void> insertMedium(String qdevId, String file) {
         JsonObject arguments = args("id", qdevId);
@@ -192,16 +224,32 @@ public final class Qmp {
         return connection.execute(command, arguments, timeout).thenApply(reply -> null);
     }
 
-    private <T> CompletableFuture<T> query(String command, JsonObject arguments, Function<JsonElement, T> parser) {
-        return connection.execute(command, arguments, timeout).thenApply(reply -> {
-            try {
-                return parser.apply(reply);
-            } catch (RuntimeException e) { // missing member, wrong type: Gson throws unchecked exceptions
-                String text = String.valueOf(reply);
-                throw new CompletionException(new QmpException(Kind.PROTOCOL, "Failed to read reply to QMP command "
-                        + command + ": " + e + " in " + (text.length() > 200 ? text.substring(0, 200) + "..." : text), e));
-            }
-        });
+    private <T> CompletableFuture<T> query(
+            String command, JsonObject arguments, Function<JsonElement, T> parser) {
+        return connection
+                .execute(command, arguments, timeout)
+                .thenApply(
+                        reply -> {
+                            try {
+                                return parser.apply(reply);
+                            } catch (
+                                    RuntimeException e) { // missing member, wrong type: Gson throws
+                                // unchecked exceptions
+                                String text = String.valueOf(reply);
+                                throw new CompletionException(
+                                        new QmpException(
+                                                Kind.PROTOCOL,
+                                                "Failed to read reply to QMP command "
+                                                        + command
+                                                        + ": "
+                                                        + e
+                                                        + " in "
+                                                        + (text.length() > 200
+                                                                ? text.substring(0, 200) + "..."
+                                                                : text),
+                                                e));
+                            }
+                        });
     }
 
     private static <T> List<T> list(JsonElement reply, Function<JsonObject, T> item) {
@@ -231,6 +279,8 @@ public final class Qmp {
     }
 
     private static Throwable unwrap(Throwable error) {
-        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        return error instanceof CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
     }
 }

@@ -24,18 +24,20 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One QMP session over QEMU's Unix socket: transport only (greeting, capabilities negotiation,
- * an id on every command matched to a future, a timeout per command, a disconnect that fails
+ * One QMP session over QEMU's Unix socket: transport only (greeting, capabilities negotiation, an
+ * id on every command matched to a future, a timeout per command, a disconnect that fails
  * everything pending). Modelled on QEMU's {@code python/qemu/qmp/qmp_client.py}.
  *
- * <p>One daemon thread per connection reads; it completes reply futures and calls the
- * {@link Listener}. Stages chained onto a returned future without {@code *Async} therefore run on
- * that thread: they must not block, or no further replies or events are read.
+ * <p>One daemon thread per connection reads; it completes reply futures and calls the {@link
+ * Listener}. Stages chained onto a returned future without {@code *Async} therefore run on that
+ * thread: they must not block, or no further replies or events are read.
  */
 public final class QmpConnection implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(QmpConnection.class.getName());
+
     /** query-block on a VM with many disks is a few hundred KiB; anything near this is not QMP. */
     private static final int MAX_MESSAGE_BYTES = 16 << 20;
+
     private static final long MAX_CONNECT_PAUSE_MILLIS = 50;
     private static final long FINE_POLL_MILLIS = 200;
 
@@ -44,7 +46,9 @@ public final class QmpConnection implements AutoCloseable {
         /** Called in arrival order; must not block for long. */
         void onEvent(QmpEvent event);
 
-        /** Called once, after the last event; {@code cause} is null when we closed the connection. */
+        /**
+         * Called once, after the last event; {@code cause} is null when we closed the connection.
+         */
         void onDisconnect(Throwable cause);
     }
 
@@ -68,12 +72,12 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     /**
-     * Connects to QEMU's QMP socket, retrying while the socket does not exist yet or refuses
-     * (QEMU creates it shortly after start), until the deadline; reads the greeting, sends
-     * {@code qmp_capabilities}, and returns once negotiation succeeded.
+     * Connects to QEMU's QMP socket, retrying while the socket does not exist yet or refuses (QEMU
+     * creates it shortly after start), until the deadline; reads the greeting, sends {@code
+     * qmp_capabilities}, and returns once negotiation succeeded.
      *
-     * @param listener receives events and the disconnect; null for none. It is never called if
-     *                 this method throws.
+     * @param listener receives events and the disconnect; null for none. It is never called if this
+     *     method throws.
      */
     public static QmpConnection connect(Path socket, Duration timeout, Listener listener)
             throws QmpException, InterruptedException {
@@ -97,39 +101,61 @@ public final class QmpConnection implements AutoCloseable {
         long started = System.nanoTime();
         while (true) {
             if (Thread.interrupted()) {
-                throw new InterruptedException("Interrupted while connecting to QMP socket " + socket);
+                throw new InterruptedException(
+                        "Interrupted while connecting to QMP socket " + socket);
             }
             try {
                 return SocketChannel.open(address);
             } catch (ClosedByInterruptException e) {
-                throw new InterruptedException("Interrupted while connecting to QMP socket " + socket);
+                throw new InterruptedException(
+                        "Interrupted while connecting to QMP socket " + socket);
             } catch (SocketException e) {
-                // "No such file or directory" until QEMU has bound the socket, "Connection refused" until it listens.
+                // "No such file or directory" until QEMU has bound the socket, "Connection refused"
+                // until it listens.
                 long leftNanos = deadline - System.nanoTime();
                 if (leftNanos <= 0) {
-                    throw new QmpException(Kind.CONNECT, "Failed to connect to QMP socket " + socket
-                            + ": " + e.getMessage() + " (still after " + timeout.toMillis() + " ms)", e);
+                    throw new QmpException(
+                            Kind.CONNECT,
+                            "Failed to connect to QMP socket "
+                                    + socket
+                                    + ": "
+                                    + e.getMessage()
+                                    + " (still after "
+                                    + timeout.toMillis()
+                                    + " ms)",
+                            e);
                 }
                 // QEMU usually listens within tens of ms: poll finely at first, then back off.
                 long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                long pauseMillis = waitedMillis < FINE_POLL_MILLIS ? 1
-                    : Math.min(waitedMillis / 10, MAX_CONNECT_PAUSE_MILLIS);
+                long pauseMillis =
+                        waitedMillis < FINE_POLL_MILLIS
+                                ? 1
+                                : Math.min(waitedMillis / 10, MAX_CONNECT_PAUSE_MILLIS);
                 Thread.sleep(Math.min(pauseMillis, TimeUnit.NANOSECONDS.toMillis(leftNanos) + 1));
             } catch (IOException e) {
-                throw new QmpException(Kind.CONNECT, "Failed to connect to QMP socket " + socket + ": " + e, e);
+                throw new QmpException(
+                        Kind.CONNECT, "Failed to connect to QMP socket " + socket + ": " + e, e);
             }
         }
     }
 
-    private void negotiate(Duration timeout, long deadline) throws QmpException, InterruptedException {
+    private void negotiate(Duration timeout, long deadline)
+            throws QmpException, InterruptedException {
         // QEMU accepts a second client but stays silent until the first one leaves, hence the hint.
-        awaitUntil(greeting, deadline, "no greeting within " + timeout.toMillis() + " ms (is another client connected?)");
+        awaitUntil(
+                greeting,
+                deadline,
+                "no greeting within " + timeout.toMillis() + " ms (is another client connected?)");
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-        awaitUntil(execute("qmp_capabilities", null, left), deadline,
+        awaitUntil(
+                execute("qmp_capabilities", null, left),
+                deadline,
                 "no reply to qmp_capabilities within " + timeout.toMillis() + " ms");
         if (!pending.establish()) {
-            throw new QmpException(Kind.DISCONNECTED, "Failed to negotiate QMP on " + socket
-                    + ": QEMU closed the connection", writeFailure);
+            throw new QmpException(
+                    Kind.DISCONNECTED,
+                    "Failed to negotiate QMP on " + socket + ": QEMU closed the connection",
+                    writeFailure);
         }
     }
 
@@ -138,19 +164,29 @@ public final class QmpConnection implements AutoCloseable {
         try {
             return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            throw new QmpException(Kind.CONNECT, "Failed to negotiate QMP on " + socket + ": " + timeoutCause, e);
+            throw new QmpException(
+                    Kind.CONNECT, "Failed to negotiate QMP on " + socket + ": " + timeoutCause, e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof QmpException q && q.kind() == Kind.TIMEOUT) {
-                throw new QmpException(Kind.CONNECT, "Failed to negotiate QMP on " + socket + ": " + timeoutCause, q);
+                throw new QmpException(
+                        Kind.CONNECT,
+                        "Failed to negotiate QMP on " + socket + ": " + timeoutCause,
+                        q);
             }
             if (e.getCause() instanceof QmpException q) {
                 throw q;
             }
-            throw new QmpException(Kind.PROTOCOL, "Failed to negotiate QMP on " + socket + ": " + e.getCause(), e.getCause());
+            throw new QmpException(
+                    Kind.PROTOCOL,
+                    "Failed to negotiate QMP on " + socket + ": " + e.getCause(),
+                    e.getCause());
         }
     }
 
-    /** The greeting's {@code "QMP"} object: {@code {"version": {"qemu": {...}, "package": ...}, "capabilities": [...]}}. */
+    /**
+     * The greeting's {@code "QMP"} object: {@code {"version": {"qemu": {...}, "package": ...},
+     * "capabilities": [...]}}.
+     */
     public JsonObject greeting() {
         return greeting.join().deepCopy();
     }
@@ -161,14 +197,15 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     /**
-     * Sends {@code {"execute": command, "arguments": arguments, "id": N}}. The future completes with
-     * the reply's {@code "return"} value, or exceptionally with a {@link QmpException}:
-     * {@code ERROR_REPLY} (class and desc kept), {@code TIMEOUT} after {@code timeout} (a late reply
-     * is then dropped), or {@code DISCONNECTED}. Safe to call from any thread.
+     * Sends {@code {"execute": command, "arguments": arguments, "id": N}}. The future completes
+     * with the reply's {@code "return"} value, or exceptionally with a {@link QmpException}: {@code
+     * ERROR_REPLY} (class and desc kept), {@code TIMEOUT} after {@code timeout} (a late reply is
+     * then dropped), or {@code DISCONNECTED}. Safe to call from any thread.
      *
      * @param arguments the command's arguments, or null for none; not modified
      */
-    public CompletableFuture<JsonElement> execute(String command, JsonObject arguments, Duration timeout) {
+    public CompletableFuture<JsonElement> execute(
+            String command, JsonObject arguments, Duration timeout) {
         Objects.requireNonNull(command, "command");
         long timeoutNanos = saturatedNanos(timeout);
         long id = lastId.incrementAndGet();
@@ -178,19 +215,33 @@ public final class QmpConnection implements AutoCloseable {
             return CompletableFuture.failedFuture(disconnected(command, writeFailure));
         }
         CompletableFuture<JsonElement> result = new CompletableFuture<>();
-        // orTimeout uses the JDK's shared delayer thread and cancels its timer once the reply arrives.
-        reply.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS).whenComplete((value, error) -> {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (cause == null) {
-                result.complete(value);
-            } else if (cause instanceof TimeoutException) {
-                pending.remove(key); // a late reply is then dropped
-                result.completeExceptionally(new QmpException(Kind.TIMEOUT, "Failed to run QMP command " + command
-                        + ": no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null));
-            } else {
-                result.completeExceptionally(cause);
-            }
-        });
+        // orTimeout uses the JDK's shared delayer thread and cancels its timer once the reply
+        // arrives.
+        reply.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+                .whenComplete(
+                        (value, error) -> {
+                            Throwable cause =
+                                    error instanceof CompletionException && error.getCause() != null
+                                            ? error.getCause()
+                                            : error;
+                            if (cause == null) {
+                                result.complete(value);
+                            } else if (cause instanceof TimeoutException) {
+                                pending.remove(key); // a late reply is then dropped
+                                result.completeExceptionally(
+                                        new QmpException(
+                                                Kind.TIMEOUT,
+                                                "Failed to run QMP command "
+                                                        + command
+                                                        + ": no reply within "
+                                                        + TimeUnit.NANOSECONDS.toMillis(
+                                                                timeoutNanos)
+                                                        + " ms",
+                                                null));
+                            } else {
+                                result.completeExceptionally(cause);
+                            }
+                        });
         send(command, key, Frames.command(command, arguments, id));
         return result;
     }
@@ -200,8 +251,10 @@ public final class QmpConnection implements AutoCloseable {
         LOG.fine(() -> "QMP " + socket.getFileName() + " -> " + text);
         ByteBuffer bytes = StandardCharsets.UTF_8.encode(text + "\n");
         synchronized (writeLock) {
-            // A pending interrupt would make the channel close itself (InterruptibleChannel) and end the
-            // session for every caller; a QMP command is a few hundred bytes, so write it regardless.
+            // A pending interrupt would make the channel close itself (InterruptibleChannel) and
+            // end the
+            // session for every caller; a QMP command is a few hundred bytes, so write it
+            // regardless.
             boolean interrupted = Thread.interrupted();
             try {
                 while (bytes.hasRemaining()) {
@@ -286,21 +339,37 @@ public final class QmpConnection implements AutoCloseable {
         if (!greeting.isDone()) {
             acceptGreeting(message, line);
         } else if (message == null) {
-            LOG.warning(() -> "Ignoring unparseable QMP message from " + socket + ": " + Frames.abbreviate(line));
+            LOG.warning(
+                    () ->
+                            "Ignoring unparseable QMP message from "
+                                    + socket
+                                    + ": "
+                                    + Frames.abbreviate(line));
         } else if (message.has("event")) {
             dispatchEvent(message);
         } else if (message.has("return") || message.has("error")) {
             dispatchReply(message);
         } else {
-            LOG.warning(() -> "Ignoring unexpected QMP message from " + socket + ": " + Frames.abbreviate(line));
+            LOG.warning(
+                    () ->
+                            "Ignoring unexpected QMP message from "
+                                    + socket
+                                    + ": "
+                                    + Frames.abbreviate(line));
         }
     }
 
     private void acceptGreeting(JsonObject message, String line) throws IOException {
         JsonElement qmp = message == null ? null : message.get("QMP");
         if (qmp == null || !qmp.isJsonObject()) {
-            QmpException e = new QmpException(Kind.PROTOCOL, "Failed to negotiate QMP on " + socket
-                    + ": expected a QMP greeting, got " + Frames.abbreviate(line), null);
+            QmpException e =
+                    new QmpException(
+                            Kind.PROTOCOL,
+                            "Failed to negotiate QMP on "
+                                    + socket
+                                    + ": expected a QMP greeting, got "
+                                    + Frames.abbreviate(line),
+                            null);
             greeting.completeExceptionally(e);
             throw new IOException(e.getMessage(), e);
         }
@@ -315,19 +384,33 @@ public final class QmpConnection implements AutoCloseable {
         try {
             listener.onEvent(event);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "QMP listener failed on event " + event.name() + " from " + socket, e);
+            LOG.log(
+                    Level.WARNING,
+                    "QMP listener failed on event " + event.name() + " from " + socket,
+                    e);
         }
     }
 
     private void dispatchReply(JsonObject message) {
         JsonElement id = message.get("id");
         if (id == null || !id.isJsonPrimitive()) {
-            LOG.warning(() -> "Ignoring QMP reply without an id from " + socket + ": " + Frames.abbreviate(message.toString()));
+            LOG.warning(
+                    () ->
+                            "Ignoring QMP reply without an id from "
+                                    + socket
+                                    + ": "
+                                    + Frames.abbreviate(message.toString()));
             return;
         }
         PendingCalls.Call call = pending.remove(id.getAsString());
         if (call == null) {
-            LOG.fine(() -> "Dropping QMP reply to id " + id + " from " + socket + ": nobody waits for it (timed out?)");
+            LOG.fine(
+                    () ->
+                            "Dropping QMP reply to id "
+                                    + id
+                                    + " from "
+                                    + socket
+                                    + ": nobody waits for it (timed out?)");
             return;
         }
         JsonElement error = message.get("error");
@@ -347,11 +430,17 @@ public final class QmpConnection implements AutoCloseable {
         }
     }
 
-    /** Marks the connection closed and fails every pending call; returns whether the listener is owed onDisconnect. */
+    /**
+     * Marks the connection closed and fails every pending call; returns whether the listener is
+     * owed onDisconnect.
+     */
     private boolean failAll(Throwable cause) {
         PendingCalls.Drained drained = pending.closeAll();
-        greeting.completeExceptionally(new QmpException(Kind.DISCONNECTED,
-                "Failed to negotiate QMP on " + socket + ": " + describe(cause), cause));
+        greeting.completeExceptionally(
+                new QmpException(
+                        Kind.DISCONNECTED,
+                        "Failed to negotiate QMP on " + socket + ": " + describe(cause),
+                        cause));
         for (PendingCalls.Call call : drained.calls()) {
             call.reply().completeExceptionally(disconnected(call.command(), cause));
         }
@@ -359,14 +448,18 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     private QmpException disconnected(String command, Throwable cause) {
-        return new QmpException(Kind.DISCONNECTED, "Failed to run QMP command " + command + ": " + describe(cause), cause);
+        return new QmpException(
+                Kind.DISCONNECTED,
+                "Failed to run QMP command " + command + ": " + describe(cause),
+                cause);
     }
 
     private String describe(Throwable cause) {
         if (cause == null) {
             return "connection to " + socket + " was closed";
         }
-        String why = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+        String why =
+                cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
         return "connection to " + socket + " lost: " + why;
     }
 
@@ -377,7 +470,8 @@ public final class QmpConnection implements AutoCloseable {
         try {
             return duration.toNanos();
         } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 4; // far beyond any real wait, and still safe to add to nanoTime()
+            return Long.MAX_VALUE
+                    / 4; // far beyond any real wait, and still safe to add to nanoTime()
         }
     }
 }

@@ -33,15 +33,21 @@ public final class QmpException extends Exception {
 
     /** An {@code {"error": {"class": ..., "desc": ...}}} reply to {@code command}. */
     public static QmpException errorReply(String command, String errorClass, String desc) {
-        return new QmpException(Kind.ERROR_REPLY,
-                "Failed to run QMP command " + command + ": " + errorClass + ": " + desc, errorClass, null);
+        return new QmpException(
+                Kind.ERROR_REPLY,
+                "Failed to run QMP command " + command + ": " + errorClass + ": " + desc,
+                errorClass,
+                null);
     }
 
     public Kind kind() {
         return kind;
     }
 
-    /** QEMU's error class (e.g. {@code GenericError}, {@code DeviceNotFound}) for {@link Kind#ERROR_REPLY}, else null. */
+    /**
+     * QEMU's error class (e.g. {@code GenericError}, {@code DeviceNotFound}) for {@link
+     * Kind#ERROR_REPLY}, else null.
+     */
     public String errorClass() {
         return errorClass;
     }

@@ -31,10 +31,8 @@ public sealed interface Action {
     }
 
     /** Put a medium into a CD drive (replacing what is there). */
-    record ChangeMedium(String key, String qdevId, String file) implements Action {
-    }
+    record ChangeMedium(String key, String qdevId, String file) implements Action {}
 
     /** Take the medium out of a CD drive. */
-    record EjectMedium(String key, String qdevId) implements Action {
-    }
+    record EjectMedium(String key, String qdevId) implements Action {}
 }

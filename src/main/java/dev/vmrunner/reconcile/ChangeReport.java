@@ -10,8 +10,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Which keys differ between two configurations, and whether each can be applied to the
- * running VM or takes effect at the next start.
+ * Which keys differ between two configurations, and whether each can be applied to the running VM
+ * or takes effect at the next start.
  */
 public final class ChangeReport {
 
@@ -23,12 +23,16 @@ public final class ChangeReport {
         }
     }
 
-    private static final Set<String> LIVE = Set.of("vm.currentRam", "vm.currentCpus",
-        "vm.powerdownTimeout", "resetCounter", "guestShutdownStops");
+    private static final Set<String> LIVE =
+            Set.of(
+                    "vm.currentRam",
+                    "vm.currentCpus",
+                    "vm.powerdownTimeout",
+                    "resetCounter",
+                    "guestShutdownStops");
     private static final Set<String> SIZES = Set.of("vm.currentRam", "vm.maximumRam");
 
-    private ChangeReport() {
-    }
+    private ChangeReport() {}
 
     public static List<Change> between(RunnerConfig before, RunnerConfig after) {
         List<Change> changes = new ArrayList<>();
@@ -41,14 +45,19 @@ public final class ChangeReport {
         if (Objects.equals(before, after)) {
             return;
         }
-        if (before instanceof Record && after instanceof Record
-            && before.getClass() == after.getClass()) {
+        if (before instanceof Record
+                && after instanceof Record
+                && before.getClass() == after.getClass()) {
             for (RecordComponent component : before.getClass().getRecordComponents()) {
-                compare(join(path, component.getName()), value(component, before),
-                    value(component, after), out);
+                compare(
+                        join(path, component.getName()),
+                        value(component, before),
+                        value(component, after),
+                        out);
             }
-        } else if (before instanceof List<?> b && after instanceof List<?> a
-            && b.size() == a.size()) {
+        } else if (before instanceof List<?> b
+                && after instanceof List<?> a
+                && b.size() == a.size()) {
             for (int i = 0; i < b.size(); i++) {
                 compare(path + "[" + i + "]", b.get(i), a.get(i), out);
             }
@@ -64,7 +73,8 @@ public final class ChangeReport {
             return change;
         }
         int index = Integer.parseInt(key.substring("vm.drives[".length(), key.indexOf(']')));
-        boolean cd = before.vm().drives().get(index).isCd() && after.vm().drives().get(index).isCd();
+        boolean cd =
+                before.vm().drives().get(index).isCd() && after.vm().drives().get(index).isCd();
         return new Change(key, change.before(), change.after(), cd);
     }
 

@@ -10,12 +10,12 @@ import java.util.List;
  *
  * @param currentRam balloon target in bytes
  * @param currentCpus vCPUs that should be present
- * @param cdMedia per {@code ide-cd} drive, in order (ids cd0, cd1, ...): the medium's file,
- *     or null for an empty drive
+ * @param cdMedia per {@code ide-cd} drive, in order (ids cd0, cd1, ...): the medium's file, or null
+ *     for an empty drive
  * @param cdPositions per {@code ide-cd} drive, its position in {@code vm.drives}
  */
-public record Desired(long currentRam, int currentCpus, List<String> cdMedia,
-        List<Integer> cdPositions) {
+public record Desired(
+        long currentRam, int currentCpus, List<String> cdMedia, List<Integer> cdPositions) {
 
     public Desired {
         cdMedia = java.util.Collections.unmodifiableList(new ArrayList<>(cdMedia));

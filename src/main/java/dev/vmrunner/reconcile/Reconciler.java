@@ -12,13 +12,11 @@ import java.util.Objects;
 /** Desired versus observed → the actions that close the gap. Pure: no QEMU, no I/O. */
 public final class Reconciler {
 
-    private Reconciler() {
-    }
+    private Reconciler() {}
 
     public static List<Action> diff(Desired desired, Observed observed) {
         List<Action> actions = new ArrayList<>();
-        if (observed.balloonActual() != null
-            && observed.balloonActual() != desired.currentRam()) {
+        if (observed.balloonActual() != null && observed.balloonActual() != desired.currentRam()) {
             actions.add(new SetBalloon(desired.currentRam()));
         }
         if (desired.currentCpus() > observed.presentCpus()) {

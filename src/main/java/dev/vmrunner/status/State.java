@@ -16,12 +16,16 @@ import java.util.Set;
  *                             TERMINATING ──all children gone──▶ STOPPED
  * </pre>
  *
- * STARTING: helpers and QEMU (paused) are started and QMP is negotiated. BOOTING: the runner
- * has sent {@code cont}. RUNNING: QEMU confirmed that the vCPUs run. TERMINATING: the guest
- * is being powered down, or the children are being stopped. STOPPED: nothing of the VM runs.
+ * STARTING: helpers and QEMU (paused) are started and QMP is negotiated. BOOTING: the runner has
+ * sent {@code cont}. RUNNING: QEMU confirmed that the vCPUs run. TERMINATING: the guest is being
+ * powered down, or the children are being stopped. STOPPED: nothing of the VM runs.
  */
 public enum State {
-    STARTING, BOOTING, RUNNING, TERMINATING, STOPPED;
+    STARTING,
+    BOOTING,
+    RUNNING,
+    TERMINATING,
+    STOPPED;
 
     private Set<State> next() {
         return switch (this) {

@@ -7,16 +7,15 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * CD media changes. A guest that has mounted the CD keeps the tray locked; the runner never
- * forces it open under a mounted filesystem. The change then waits until the guest ejects
- * (QMP {@code DEVICE_TRAY_MOVED}, tray open) and completes without further edits; a newer
- * change replaces a waiting one.
+ * CD media changes. A guest that has mounted the CD keeps the tray locked; the runner never forces
+ * it open under a mounted filesystem. The change then waits until the guest ejects (QMP {@code
+ * DEVICE_TRAY_MOVED}, tray open) and completes without further edits; a newer change replaces a
+ * waiting one.
  */
 final class CdMedia {
 
     /** A change waiting for the guest to open the tray. */
-    private record Pending(String key, String file) {
-    }
+    private record Pending(String key, String file) {}
 
     private final Loop loop;
     private final LiveConfig.Reporter reporter;
@@ -34,22 +33,28 @@ final class CdMedia {
             reporter.report(replaced.key(), "replaced by a newer change");
         }
         if (file != null) {
-            loop.whenDone(qmp.insertMedium(qdevId, file), (ok, error) ->
-                settle(key, qdevId, file, error, "applied (medium " + file + ")"));
+            loop.whenDone(
+                    qmp.insertMedium(qdevId, file),
+                    (ok, error) ->
+                            settle(key, qdevId, file, error, "applied (medium " + file + ")"));
         } else {
             // Not forced: a locked tray stays closed and QEMU asks the guest to eject.
-            loop.whenDone(qmp.openTray(qdevId, false), (ok, error) -> {
-                if (error != null) {
-                    reporter.report(key, "rejected: " + error.getMessage());
-                    return;
-                }
-                loop.whenDone(qmp.removeMedium(qdevId), (removed, notOpen) -> {
-                    if (notOpen == null) {
-                        loop.whenDone(qmp.closeTray(qdevId), (closed, e) -> { });
-                    }
-                    settle(key, qdevId, null, notOpen, "applied (ejected)");
-                });
-            });
+            loop.whenDone(
+                    qmp.openTray(qdevId, false),
+                    (ok, error) -> {
+                        if (error != null) {
+                            reporter.report(key, "rejected: " + error.getMessage());
+                            return;
+                        }
+                        loop.whenDone(
+                                qmp.removeMedium(qdevId),
+                                (removed, notOpen) -> {
+                                    if (notOpen == null) {
+                                        loop.whenDone(qmp.closeTray(qdevId), (closed, e) -> {});
+                                    }
+                                    settle(key, qdevId, null, notOpen, "applied (ejected)");
+                                });
+                    });
         }
     }
 
@@ -58,8 +63,12 @@ final class CdMedia {
             reporter.report(key, done);
         } else if (isLockedOrClosed(error)) {
             pending.put(qdevId, new Pending(key, file));
-            reporter.report(key, "pending: the guest has locked the tray of " + qdevId
-                + " (the medium is in use); the change completes when the guest ejects it");
+            reporter.report(
+                    key,
+                    "pending: the guest has locked the tray of "
+                            + qdevId
+                            + " (the medium is in use); the change completes when the guest ejects"
+                            + " it");
         } else {
             reporter.report(key, "rejected: " + error.getMessage());
         }

@@ -13,16 +13,15 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * The VM's child processes: started, their exits turned into events, stopped with SIGTERM and
- * then SIGKILL. Used on the supervisor's loop thread only.
+ * The VM's child processes: started, their exits turned into events, stopped with SIGTERM and then
+ * SIGKILL. Used on the supervisor's loop thread only.
  */
 final class Children {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
     /** A helper that must finish with exit code 0 before the start goes on. */
-    record OneShot(ProcessSpec spec, String purpose, Runnable then) {
-    }
+    record OneShot(ProcessSpec spec, String purpose, Runnable then) {}
 
     private final Loop loop;
     private final ChildProcess.Starter starter;
@@ -91,8 +90,9 @@ final class Children {
     }
 
     static String describeExit(ChildProcess child, int code) {
-        return code > 128 ? child.name() + " was killed by signal " + (code - 128)
-            : child.name() + " exited with code " + code;
+        return code > 128
+                ? child.name() + " was killed by signal " + (code - 128)
+                : child.name() + " exited with code " + code;
     }
 
     static String lastWords(ChildProcess child) {

@@ -8,29 +8,21 @@ import dev.vmrunner.qmp.QmpEvent;
 sealed interface Event {
 
     /** SIGTERM or SIGINT arrived. */
-    record SignalReceived(String name) implements Event {
-    }
+    record SignalReceived(String name) implements Event {}
 
-    record ChildExited(ChildProcess child) implements Event {
-    }
+    record ChildExited(ChildProcess child) implements Event {}
 
-    record QmpReady(QmpConnection connection) implements Event {
-    }
+    record QmpReady(QmpConnection connection) implements Event {}
 
-    record QmpConnectFailed(Throwable cause) implements Event {
-    }
+    record QmpConnectFailed(Throwable cause) implements Event {}
 
-    record QmpEventArrived(QmpEvent event) implements Event {
-    }
+    record QmpEventArrived(QmpEvent event) implements Event {}
 
-    record QmpClosed(Throwable cause) implements Event {
-    }
+    record QmpClosed(Throwable cause) implements Event {}
 
     /** The configuration file has new content. */
-    record ConfigFileChanged(byte[] content) implements Event {
-    }
+    record ConfigFileChanged(byte[] content) implements Event {}
 
     /** The continuation of an asynchronous call, to be run on the loop thread. */
-    record Continuation(Runnable action) implements Event {
-    }
+    record Continuation(Runnable action) implements Event {}
 }

@@ -1,8 +1,8 @@
 package dev.vmrunner.supervisor;
 
 /**
- * How the runner ended. A service manager must see a graceful stop as success, so every
- * clean guest power-off is 0, whether the guest chose it or the runner asked for it.
+ * How the runner ended. A service manager must see a graceful stop as success, so every clean guest
+ * power-off is 0, whether the guest chose it or the runner asked for it.
  */
 public enum ExitCode {
     /** The guest powered off cleanly (by itself or on SIGTERM), or was stopped before it ran. */

@@ -25,10 +25,10 @@ import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
- * Applies configuration changes to the running VM, on the supervisor's loop: validate the new
- * file (an invalid one is reported and ignored as a whole), report per key what happens, then
- * observe QEMU, diff, act. One log line per changed key: applied, pending (why), needs a
- * restart, or rejected.
+ * Applies configuration changes to the running VM, on the supervisor's loop: validate the new file
+ * (an invalid one is reported and ignored as a whole), report per key what happens, then observe
+ * QEMU, diff, act. One log line per changed key: applied, pending (why), needs a restart, or
+ * rejected.
  */
 final class LiveConfig {
 
@@ -39,6 +39,7 @@ final class LiveConfig {
     private final Consumer<Duration> powerdownTimeoutChanged;
     private final CpuPlugging cpus;
     private final CdMedia cds;
+
     /**
      * The balloon is settled when QEMU reports no change for this long. QEMU sends at most one
      * BALLOON_CHANGE per second, so this must be well above a second.
@@ -49,10 +50,14 @@ final class LiveConfig {
     private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
+
     /** Live changes whose outcome is not logged yet, by key. */
     private final Map<String, Change> unreported = new LinkedHashMap<>();
 
-    LiveConfig(Loop loop, RunnerConfig initial, Map<String, String> env,
+    LiveConfig(
+            Loop loop,
+            RunnerConfig initial,
+            Map<String, String> env,
             Consumer<Duration> powerdownTimeoutChanged) {
         this.loop = loop;
         this.current = initial;
@@ -101,27 +106,38 @@ final class LiveConfig {
     private void balloonSettled() {
         balloonSettle = null;
         // The last event may be a second old: ask QEMU for the current size.
-        loop.whenDone(qmp.queryBalloon(), (actual, error) -> {
-            if (error == null) {
-                long wanted = current.vm().currentRam();
-                LOG.info(() -> "vm.currentRam: the balloon has settled, the guest has "
-                    + Sizes.format(actual) + (actual == wanted ? ""
-                        : " (asked for " + Sizes.format(wanted) + ")"));
-            }
-        });
+        loop.whenDone(
+                qmp.queryBalloon(),
+                (actual, error) -> {
+                    if (error == null) {
+                        long wanted = current.vm().currentRam();
+                        LOG.info(
+                                () ->
+                                        "vm.currentRam: the balloon has settled, the guest has "
+                                                + Sizes.format(actual)
+                                                + (actual == wanted
+                                                        ? ""
+                                                        : " (asked for "
+                                                                + Sizes.format(wanted)
+                                                                + ")"));
+                    }
+                });
     }
 
     /** A new content of the configuration file. */
     void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;
         try {
-            ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(content,
-                current.configFile(), env);
+            ConfigLoader.Loaded loaded =
+                    ConfigLoader.parseWithWarnings(content, current.configFile(), env);
             loaded.warnings().forEach(LOG::warning);
             next = loaded.config();
         } catch (ConfigException e) {
-            LOG.warning(() -> "Ignoring the changed configuration, it is invalid (the VM keeps the"
-                + " last good configuration):\n" + e.getMessage());
+            LOG.warning(
+                    () ->
+                            "Ignoring the changed configuration, it is invalid (the VM keeps the"
+                                    + " last good configuration):\n"
+                                    + e.getMessage());
             return;
         }
         List<Change> changes = ChangeReport.between(current, next);
@@ -131,8 +147,11 @@ final class LiveConfig {
             LOG.fine("Configuration file changed, but nothing that matters");
             return;
         }
-        LOG.info(() -> "Configuration file changed: " + changes.size()
-            + (changes.size() == 1 ? " key differs" : " keys differ"));
+        LOG.info(
+                () ->
+                        "Configuration file changed: "
+                                + changes.size()
+                                + (changes.size() == 1 ? " key differs" : " keys differ"));
         for (Change change : changes) {
             if (terminating && !change.key().equals("vm.powerdownTimeout")) {
                 LOG.info(() -> change + ": ignored, the VM is stopping");
@@ -164,52 +183,72 @@ final class LiveConfig {
         } else if (!running) {
             report(change.key(), "ignored, the VM is not running");
         } else {
-            loop.whenDone(qmp.systemReset(), (ok, error) -> report(change.key(),
-                error == null ? "applied (VM reset)" : "rejected: " + error.getMessage()));
+            loop.whenDone(
+                    qmp.systemReset(),
+                    (ok, error) ->
+                            report(
+                                    change.key(),
+                                    error == null
+                                            ? "applied (VM reset)"
+                                            : "rejected: " + error.getMessage()));
         }
     }
 
     /** Observe → diff → act. */
     private void reconcile() {
         Desired desired = Desired.of(current);
-        CompletableFuture<Long> balloon = qmp.queryBalloon()
-            .exceptionally(error -> null); // no balloon device: nothing to do
+        CompletableFuture<Long> balloon =
+                qmp.queryBalloon().exceptionally(error -> null); // no balloon device: nothing to do
         CompletableFuture<Integer> present = qmp.queryCpusFast().thenApply(List::size);
         CompletableFuture<List<BlockInfo>> blocks = qmp.queryBlock();
-        loop.whenDone(CompletableFuture.allOf(balloon, present, blocks), (ok, error) -> {
-            if (error != null) {
-                LOG.warning(() -> "Failed to query QEMU for the changes: " + error.getMessage());
-                return;
-            }
-            Map<String, Observed.Cd> drives = new HashMap<>();
-            for (BlockInfo b : blocks.join()) {
-                if (b.qdevId() != null && b.removable()) {
-                    drives.put(b.qdevId(), new Observed.Cd(b.file(),
-                        Boolean.TRUE.equals(b.trayOpen()), b.locked()));
-                }
-            }
-            Observed observed = new Observed(balloon.join(), present.join(), drives);
-            List<Action> actions = Reconciler.diff(desired, observed);
-            actions.forEach(this::act);
-            Set<String> acted = new LinkedHashSet<>();
-            actions.forEach(a -> acted.add(a.key()));
-            for (String key : List.copyOf(unreported.keySet())) {
-                if (!acted.contains(key)) {
-                    report(key, "applied (QEMU already matches)");
-                }
-            }
-        });
+        loop.whenDone(
+                CompletableFuture.allOf(balloon, present, blocks),
+                (ok, error) -> {
+                    if (error != null) {
+                        LOG.warning(
+                                () ->
+                                        "Failed to query QEMU for the changes: "
+                                                + error.getMessage());
+                        return;
+                    }
+                    Map<String, Observed.Cd> drives = new HashMap<>();
+                    for (BlockInfo b : blocks.join()) {
+                        if (b.qdevId() != null && b.removable()) {
+                            drives.put(
+                                    b.qdevId(),
+                                    new Observed.Cd(
+                                            b.file(),
+                                            Boolean.TRUE.equals(b.trayOpen()),
+                                            b.locked()));
+                        }
+                    }
+                    Observed observed = new Observed(balloon.join(), present.join(), drives);
+                    List<Action> actions = Reconciler.diff(desired, observed);
+                    actions.forEach(this::act);
+                    Set<String> acted = new LinkedHashSet<>();
+                    actions.forEach(a -> acted.add(a.key()));
+                    for (String key : List.copyOf(unreported.keySet())) {
+                        if (!acted.contains(key)) {
+                            report(key, "applied (QEMU already matches)");
+                        }
+                    }
+                });
     }
 
     private void act(Action action) {
         if (action instanceof Action.SetBalloon b) {
-            loop.whenDone(qmp.setBalloonTarget(b.bytes()), (ok, error) -> {
-                report(b.key(), error == null ? "applied (balloon target "
-                    + Sizes.format(b.bytes()) + ")" : "rejected: " + error.getMessage());
-                if (error == null) {
-                    watchBalloon();
-                }
-            });
+            loop.whenDone(
+                    qmp.setBalloonTarget(b.bytes()),
+                    (ok, error) -> {
+                        report(
+                                b.key(),
+                                error == null
+                                        ? "applied (balloon target " + Sizes.format(b.bytes()) + ")"
+                                        : "rejected: " + error.getMessage());
+                        if (error == null) {
+                            watchBalloon();
+                        }
+                    });
         } else if (action instanceof Action.AddCpus a) {
             cpus.add(qmp, a.present(), a.target());
         } else if (action instanceof Action.RemoveCpus r) {

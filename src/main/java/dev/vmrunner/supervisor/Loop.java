@@ -4,26 +4,30 @@ import java.time.Duration;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.BiConsumer;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The one loop that owns the VM's state. Any thread may {@link #post} an event; timers and
- * event handlers run on the loop's thread only, so the state needs no locks. When nothing is
- * due the thread blocks: no CPU is used while idle.
+ * The one loop that owns the VM's state. Any thread may {@link #post} an event; timers and event
+ * handlers run on the loop's thread only, so the state needs no locks. When nothing is due the
+ * thread blocks: no CPU is used while idle.
  */
 final class Loop {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
-    private final PriorityQueue<Timer> timers = new PriorityQueue<>(
-        (a, b) -> a.due != b.due ? Long.compare(a.due - b.due, 0) : Long.compare(a.order, b.order));
+    private final PriorityQueue<Timer> timers =
+            new PriorityQueue<>(
+                    (a, b) ->
+                            a.due != b.due
+                                    ? Long.compare(a.due - b.due, 0)
+                                    : Long.compare(a.order, b.order));
     private long sequence;
 
     /** A scheduled action; cancel it to keep it from running. */
@@ -51,13 +55,15 @@ final class Loop {
 
     /** Runs the completion of an asynchronous call on the loop thread. */
     <T> void whenDone(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
-        future.whenComplete((result, error) -> post(new Event.Continuation(
-            () -> then.accept(result, unwrap(error)))));
+        future.whenComplete(
+                (result, error) ->
+                        post(new Event.Continuation(() -> then.accept(result, unwrap(error)))));
     }
 
     private static Throwable unwrap(Throwable error) {
         return error instanceof CompletionException && error.getCause() != null
-            ? error.getCause() : error;
+                ? error.getCause()
+                : error;
     }
 
     /** Runs the action on the loop thread after the delay. Call from the loop thread only. */
@@ -74,8 +80,12 @@ final class Loop {
                 continue;
             }
             Timer next = timers.peek();
-            Event event = next == null ? queue.take()
-                : queue.poll(Math.max(0, next.due - System.nanoTime()), TimeUnit.NANOSECONDS);
+            Event event =
+                    next == null
+                            ? queue.take()
+                            : queue.poll(
+                                    Math.max(0, next.due - System.nanoTime()),
+                                    TimeUnit.NANOSECONDS);
             if (event != null) {
                 guarded(() -> handler.accept(event), event);
             }

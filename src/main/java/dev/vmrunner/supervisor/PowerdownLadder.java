@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.logging.Logger;
 
 /**
- * The graceful stop: press the power button, press it again at intervals (a guest that is
- * still booting, or Windows, ignores the first press), wait until QEMU exits but at most
- * {@code powerdownTimeout} from the first signal, then terminate QEMU (SIGTERM), then kill it
- * (SIGKILL) after a grace period. Runs on the supervisor's loop; QEMU's exit ends it.
+ * The graceful stop: press the power button, press it again at intervals (a guest that is still
+ * booting, or Windows, ignores the first press), wait until QEMU exits but at most {@code
+ * powerdownTimeout} from the first signal, then terminate QEMU (SIGTERM), then kill it (SIGKILL)
+ * after a grace period. Runs on the supervisor's loop; QEMU's exit ends it.
  */
 final class PowerdownLadder {
 
@@ -32,7 +32,11 @@ final class PowerdownLadder {
     private Loop.Timer repress;
     private boolean escalated;
 
-    PowerdownLadder(Loop loop, Rungs rungs, Duration timeout, Duration repressInterval,
+    PowerdownLadder(
+            Loop loop,
+            Rungs rungs,
+            Duration timeout,
+            Duration repressInterval,
             Duration killGrace) {
         this.loop = loop;
         this.rungs = rungs;
@@ -48,16 +52,20 @@ final class PowerdownLadder {
     }
 
     /**
-     * A further stop request. It never shortens the wait (the guest may be writing its
-     * disks); it presses the button again and says how long the wait still is.
+     * A further stop request. It never shortens the wait (the guest may be writing its disks); it
+     * presses the button again and says how long the wait still is.
      */
     void again() {
         if (escalated) {
             LOG.info("Already terminating QEMU");
             return;
         }
-        LOG.info(() -> "Still waiting for the guest to power off, " + remaining().toSeconds()
-            + " s left; lower vm.powerdownTimeout in the configuration to shorten the wait");
+        LOG.info(
+                () ->
+                        "Still waiting for the guest to power off, "
+                                + remaining().toSeconds()
+                                + " s left; lower vm.powerdownTimeout in the configuration to"
+                                + " shorten the wait");
         rungs.pressPowerButton();
     }
 
@@ -65,8 +73,13 @@ final class PowerdownLadder {
     void setTimeout(Duration newTimeout) {
         timeout = newTimeout;
         if (!escalated) {
-            LOG.info(() -> "powerdownTimeout is now " + newTimeout.toSeconds() + " s, "
-                + remaining().toSeconds() + " s left");
+            LOG.info(
+                    () ->
+                            "powerdownTimeout is now "
+                                    + newTimeout.toSeconds()
+                                    + " s, "
+                                    + remaining().toSeconds()
+                                    + " s left");
             armDeadline();
         }
     }
@@ -94,14 +107,22 @@ final class PowerdownLadder {
     private void escalate() {
         escalated = true;
         cancel(repress);
-        LOG.warning(() -> "The guest did not power off within " + timeout.toSeconds()
-            + " s; terminating QEMU");
+        LOG.warning(
+                () ->
+                        "The guest did not power off within "
+                                + timeout.toSeconds()
+                                + " s; terminating QEMU");
         rungs.terminateQemu();
-        loop.schedule(killGrace, () -> {
-            LOG.warning(() -> "QEMU did not exit within " + killGrace.toSeconds()
-                + " s of SIGTERM; killing it");
-            rungs.killQemu();
-        });
+        loop.schedule(
+                killGrace,
+                () -> {
+                    LOG.warning(
+                            () ->
+                                    "QEMU did not exit within "
+                                            + killGrace.toSeconds()
+                                            + " s of SIGTERM; killing it");
+                    rungs.killQemu();
+                });
     }
 
     private Duration remaining() {

@@ -11,9 +11,9 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The VM's runtime directory (sockets, pid files): readable by the user only, refused while
- * another runner uses it, and removed on exit. A directory that existed before is not
- * removed as a whole (it may be something the user made); only the runner's files in it are.
+ * The VM's runtime directory (sockets, pid files): readable by the user only, refused while another
+ * runner uses it, and removed on exit. A directory that existed before is not removed as a whole
+ * (it may be something the user made); only the runner's files in it are.
  */
 final class RuntimeDir {
 
@@ -35,14 +35,19 @@ final class RuntimeDir {
     void claim() throws IOException {
         Files.createDirectories(dir.toAbsolutePath().getParent());
         try {
-            Files.createDirectory(dir,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(
+                    dir,
+                    PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rwx------")));
             created = true;
         } catch (FileAlreadyExistsException e) {
             Optional<Long> other = otherRunner();
             if (other.isPresent()) {
-                throw new IOException("another vmrunner (pid " + other.get()
-                    + ") is running this VM with runtime directory " + dir);
+                throw new IOException(
+                        "another vmrunner (pid "
+                                + other.get()
+                                + ") is running this VM with runtime directory "
+                                + dir);
             }
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             removeLeftovers();
@@ -66,18 +71,19 @@ final class RuntimeDir {
     private Optional<Long> otherRunner() {
         try {
             long pid = Long.parseLong(Files.readString(dir.resolve(PID_FILE)).strip());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .filter(p -> p.pid() != ProcessHandle.current().pid())
-                .filter(p -> p.info().command().map(c -> c.contains("java")).orElse(true))
-                .map(ProcessHandle::pid);
+            return ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    .filter(p -> p.pid() != ProcessHandle.current().pid())
+                    .filter(p -> p.info().command().map(c -> c.contains("java")).orElse(true))
+                    .map(ProcessHandle::pid);
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
     }
 
     private void removeLeftovers() throws IOException {
-        List<String> ours = List.of("monitor.sock", "swtpm-sock", "org.qemu.guest_agent.0",
-            "cloud-init.iso");
+        List<String> ours =
+                List.of("monitor.sock", "swtpm-sock", "org.qemu.guest_agent.0", "cloud-init.iso");
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();

@@ -12,9 +12,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The start, one step after the other on the loop: TPM state (first start only), swtpm and
- * its socket, the cloud-init seed image, then QEMU (paused). A step that fails, and any step
- * after a stop was asked for, ends the sequence.
+ * The start, one step after the other on the loop: TPM state (first start only), swtpm and its
+ * socket, the cloud-init seed image, then QEMU (paused). A step that fails, and any step after a
+ * stop was asked for, ends the sequence.
  */
 final class StartSequence {
 
@@ -36,8 +36,13 @@ final class StartSequence {
     private final Children children;
     private final Host host;
 
-    StartSequence(RunnerConfig config, Commands commands, Duration helperStart, Loop loop,
-            Children children, Host host) {
+    StartSequence(
+            RunnerConfig config,
+            Commands commands,
+            Duration helperStart,
+            Loop loop,
+            Children children,
+            Host host) {
         this.config = config;
         this.commands = commands;
         this.helperStart = helperStart;
@@ -60,8 +65,10 @@ final class StartSequence {
             return;
         }
         if (setup.isPresent()) {
-            runOneShot(setup.get(), "to create the TPM state in " + config.dataDir(),
-                () -> startSwtpm(swtpm));
+            runOneShot(
+                    setup.get(),
+                    "to create the TPM state in " + config.dataDir(),
+                    () -> startSwtpm(swtpm));
         } else {
             startSwtpm(swtpm);
         }
@@ -69,8 +76,9 @@ final class StartSequence {
 
     private void startSwtpm(ProcessSpec spec) {
         if (start(spec) != null) {
-            awaitSocket(config.runtimeDir().resolve("swtpm-sock"),
-                System.nanoTime() + helperStart.toNanos());
+            awaitSocket(
+                    config.runtimeDir().resolve("swtpm-sock"),
+                    System.nanoTime() + helperStart.toNanos());
         }
     }
 
@@ -82,8 +90,12 @@ final class StartSequence {
         if (Files.exists(socket)) {
             startSeedImage();
         } else if (System.nanoTime() - deadlineNanos > 0) {
-            host.failStart("swtpm did not create its socket " + socket + " within "
-                + helperStart.toSeconds() + " s");
+            host.failStart(
+                    "swtpm did not create its socket "
+                            + socket
+                            + " within "
+                            + helperStart.toSeconds()
+                            + " s");
         } else {
             loop.schedule(POLL, () -> awaitSocket(socket, deadlineNanos));
         }
@@ -91,8 +103,10 @@ final class StartSequence {
 
     private void startSeedImage() {
         if (commands.cloudInitImg().isPresent()) {
-            runOneShot(commands.cloudInitImg().get(), "to make the cloud-init seed image",
-                this::startQemu);
+            runOneShot(
+                    commands.cloudInitImg().get(),
+                    "to make the cloud-init seed image",
+                    this::startQemu);
         } else {
             startQemu();
         }

@@ -35,6 +35,7 @@ public final class Supervisor {
     private final Loop loop = new Loop();
     private final RuntimeDir runtimeDir;
     private final Children children;
+
     /** Helpers that run to completion during start (swtpm_setup, the seed image). */
     private final long startNanos = System.nanoTime();
 
@@ -49,18 +50,26 @@ public final class Supervisor {
     private final LiveConfig live;
     private boolean qemuExitHandled;
 
-    public Supervisor(RunnerConfig config, Commands commands, ChildProcess.Starter starter,
+    public Supervisor(
+            RunnerConfig config,
+            Commands commands,
+            ChildProcess.Starter starter,
             Timeouts timeouts) {
         this.config = config;
         this.commands = commands;
         this.children = new Children(loop, starter, timeouts.killGrace());
         this.timeouts = timeouts;
         this.runtimeDir = new RuntimeDir(config.runtimeDir());
-        this.live = new LiveConfig(loop, config, System.getenv(), timeout -> {
-            if (ladder != null) {
-                ladder.setTimeout(timeout);
-            }
-        });
+        this.live =
+                new LiveConfig(
+                        loop,
+                        config,
+                        System.getenv(),
+                        timeout -> {
+                            if (ladder != null) {
+                                ladder.setTimeout(timeout);
+                            }
+                        });
     }
 
     /** The configuration file has new content. Callable from any thread. */
@@ -78,28 +87,37 @@ public final class Supervisor {
         try {
             runtimeDir.claim();
         } catch (IOException e) {
-            LOG.severe("Failed to prepare runtime directory " + config.runtimeDir() + ": "
-                + e.getMessage());
+            LOG.severe(
+                    "Failed to prepare runtime directory "
+                            + config.runtimeDir()
+                            + ": "
+                            + e.getMessage());
             return ExitCode.START_FAILURE;
         }
         try {
-            new StartSequence(config, commands, timeouts.helperStart(), loop, children,
-                new StartSequence.Host() {
-                    @Override
-                    public boolean starting() {
-                        return state == State.STARTING;
-                    }
+            new StartSequence(
+                            config,
+                            commands,
+                            timeouts.helperStart(),
+                            loop,
+                            children,
+                            new StartSequence.Host() {
+                                @Override
+                                public boolean starting() {
+                                    return state == State.STARTING;
+                                }
 
-                    @Override
-                    public void failStart(String message) {
-                        Supervisor.this.failStart(message);
-                    }
+                                @Override
+                                public void failStart(String message) {
+                                    Supervisor.this.failStart(message);
+                                }
 
-                    @Override
-                    public void qemuStarted(ChildProcess qemu) {
-                        Supervisor.this.qemuStarted(qemu);
-                    }
-                }).begin();
+                                @Override
+                                public void qemuStarted(ChildProcess qemu) {
+                                    Supervisor.this.qemuStarted(qemu);
+                                }
+                            })
+                    .begin();
             loop.run(this::handle, () -> state == State.STOPPED);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -131,18 +149,21 @@ public final class Supervisor {
 
     private void connectQmp(Path socket) {
         try {
-            QmpConnection c = QmpConnection.connect(socket, timeouts.qmpConnect(),
-                new QmpConnection.Listener() {
-                    @Override
-                    public void onEvent(QmpEvent event) {
-                        loop.post(new QmpEventArrived(event));
-                    }
+            QmpConnection c =
+                    QmpConnection.connect(
+                            socket,
+                            timeouts.qmpConnect(),
+                            new QmpConnection.Listener() {
+                                @Override
+                                public void onEvent(QmpEvent event) {
+                                    loop.post(new QmpEventArrived(event));
+                                }
 
-                    @Override
-                    public void onDisconnect(Throwable cause) {
-                        loop.post(new QmpClosed(cause));
-                    }
-                });
+                                @Override
+                                public void onDisconnect(Throwable cause) {
+                                    loop.post(new QmpClosed(cause));
+                                }
+                            });
             loop.post(new QmpReady(c));
         } catch (Exception e) {
             loop.post(new QmpConnectFailed(e));
@@ -160,13 +181,15 @@ public final class Supervisor {
             continueVm();
             return;
         }
-        loop.whenDone(qmp.setSpicePassword(ticket), (ok, error) -> {
-            if (error != null) {
-                failStart("Failed to set the SPICE password: " + error.getMessage());
-            } else {
-                continueVm();
-            }
-        });
+        loop.whenDone(
+                qmp.setSpicePassword(ticket),
+                (ok, error) -> {
+                    if (error != null) {
+                        failStart("Failed to set the SPICE password: " + error.getMessage());
+                    } else {
+                        continueVm();
+                    }
+                });
     }
 
     /** Lets the vCPUs run: the VM is configured. */
@@ -175,17 +198,26 @@ public final class Supervisor {
             return;
         }
         moveTo(State.BOOTING);
-        loop.whenDone(qmp.cont(), (ok, error) -> {
-            if (error != null) {
-                failStart("Failed to start the vCPUs (QMP cont): " + error.getMessage());
-            } else if (state == State.BOOTING) {
-                moveTo(State.RUNNING);
-                live.onRunning(qmp);
-                LOG.info(() -> "VM " + config.vm().name() + " is running (QEMU pid " + qemu.pid()
-                    + ", " + Duration.ofNanos(System.nanoTime() - startNanos).toMillis()
-                    + " ms after start)");
-            }
-        });
+        loop.whenDone(
+                qmp.cont(),
+                (ok, error) -> {
+                    if (error != null) {
+                        failStart("Failed to start the vCPUs (QMP cont): " + error.getMessage());
+                    } else if (state == State.BOOTING) {
+                        moveTo(State.RUNNING);
+                        live.onRunning(qmp);
+                        LOG.info(
+                                () ->
+                                        "VM "
+                                                + config.vm().name()
+                                                + " is running (QEMU pid "
+                                                + qemu.pid()
+                                                + ", "
+                                                + Duration.ofNanos(System.nanoTime() - startNanos)
+                                                        .toMillis()
+                                                + " ms after start)");
+                    }
+                });
     }
 
     private String spiceTicket() {
@@ -232,9 +264,13 @@ public final class Supervisor {
             case BOOTING, RUNNING -> {
                 moveTo(State.TERMINATING);
                 live.onTerminating();
-                ladder = new PowerdownLadder(loop, new QemuRungs(),
-                    Duration.ofSeconds(live.current().vm().powerdownTimeout()),
-                    timeouts.powerdownRepress(), timeouts.killGrace());
+                ladder =
+                        new PowerdownLadder(
+                                loop,
+                                new QemuRungs(),
+                                Duration.ofSeconds(live.current().vm().powerdownTimeout()),
+                                timeouts.powerdownRepress(),
+                                timeouts.killGrace());
                 ladder.start();
             }
             case TERMINATING -> {
@@ -244,8 +280,7 @@ public final class Supervisor {
                     LOG.info("Already stopping");
                 }
             }
-            case STOPPED -> {
-            }
+            case STOPPED -> {}
         }
     }
 
@@ -254,10 +289,16 @@ public final class Supervisor {
         if ("SHUTDOWN".equals(event.name())) {
             JsonObject data = event.data();
             boolean guest = data != null && data.has("guest") && data.get("guest").getAsBoolean();
-            String reason = data != null && data.has("reason") ? data.get("reason").getAsString()
-                : "unknown";
-            LOG.info(() -> "QEMU reports shutdown (" + reason + (guest ? ", by the guest" : "")
-                + ")");
+            String reason =
+                    data != null && data.has("reason")
+                            ? data.get("reason").getAsString()
+                            : "unknown";
+            LOG.info(
+                    () ->
+                            "QEMU reports shutdown ("
+                                    + reason
+                                    + (guest ? ", by the guest" : "")
+                                    + ")");
             guestPoweredOff = guest && "guest-shutdown".equals(reason);
         } else if ("POWERDOWN".equals(event.name())) {
             LOG.fine("Power button pressed");
@@ -283,16 +324,29 @@ public final class Supervisor {
             if (code == 0) {
                 step.then().run();
             } else {
-                failStart("Failed " + step.purpose() + ": " + Children.describeExit(child, code)
-                    + " (command: " + String.join(" ", step.spec().argv()) + ")"
-                    + Children.lastWords(child));
+                failStart(
+                        "Failed "
+                                + step.purpose()
+                                + ": "
+                                + Children.describeExit(child, code)
+                                + " (command: "
+                                + String.join(" ", step.spec().argv())
+                                + ")"
+                                + Children.lastWords(child));
             }
         } else if (children.oneShot(child) != null && code == 0) {
             LOG.fine(() -> child.name() + " finished");
         } else if (state == State.STARTING) {
-            failStart(Children.describeExit(child, code) + " during start" + Children.lastWords(child));
+            failStart(
+                    Children.describeExit(child, code)
+                            + " during start"
+                            + Children.lastWords(child));
         } else if (state != State.TERMINATING) {
-            LOG.warning(() -> Children.describeExit(child, code) + " while the VM runs" + Children.lastWords(child));
+            LOG.warning(
+                    () ->
+                            Children.describeExit(child, code)
+                                    + " while the VM runs"
+                                    + Children.lastWords(child));
         }
         maybeStopped();
     }
@@ -311,12 +365,17 @@ public final class Supervisor {
             // A stop during start, or a failed start: already decided and reported.
             LOG.fine(() -> Children.describeExit(qemu, code));
         } else if (state == State.STARTING) {
-            failStart(Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
+            failStart(
+                    Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
         } else if (guestPoweredOff && code == 0) {
             LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
             decide(ExitCode.CLEAN);
         } else {
-            LOG.severe(() -> Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));
+            LOG.severe(
+                    () ->
+                            Children.describeExit(qemu, code)
+                                    + " unexpectedly"
+                                    + Children.lastWords(qemu));
             decide(ExitCode.QEMU_FAILED);
         }
         if (state != State.TERMINATING) {
@@ -349,19 +408,23 @@ public final class Supervisor {
     }
 
     /**
-     * The VM has stopped once no child is left. QEMU's last QMP events (SHUTDOWN) may still
-     * be in flight after its exit, so the connection gets a moment to close first.
+     * The VM has stopped once no child is left. QEMU's last QMP events (SHUTDOWN) may still be in
+     * flight after its exit, so the connection gets a moment to close first.
      */
     private void maybeStopped() {
-        if (state != State.TERMINATING || !children.allExited()
-            || qemu != null && !qemuExitHandled) {
+        if (state != State.TERMINATING
+                || !children.allExited()
+                || qemu != null && !qemuExitHandled) {
             return;
         }
         if (connection != null && connection.isOpen() && qmpCloseWait == null) {
-            qmpCloseWait = loop.schedule(Duration.ofMillis(500), () -> {
-                connection.close();
-                maybeStopped();
-            });
+            qmpCloseWait =
+                    loop.schedule(
+                            Duration.ofMillis(500),
+                            () -> {
+                                connection.close();
+                                maybeStopped();
+                            });
             return;
         }
         if (connection != null && connection.isOpen()) {
@@ -392,11 +455,16 @@ public final class Supervisor {
         @Override
         public void pressPowerButton() {
             if (qmp != null && connection.isOpen()) {
-                loop.whenDone(qmp.systemPowerdown(), (ok, error) -> {
-                    if (error != null) {
-                        LOG.warning(() -> "Failed to press the power button: " + error.getMessage());
-                    }
-                });
+                loop.whenDone(
+                        qmp.systemPowerdown(),
+                        (ok, error) -> {
+                            if (error != null) {
+                                LOG.warning(
+                                        () ->
+                                                "Failed to press the power button: "
+                                                        + error.getMessage());
+                            }
+                        });
             }
         }
 

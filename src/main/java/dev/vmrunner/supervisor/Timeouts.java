@@ -11,11 +11,13 @@ public record Timeouts(
         Duration killGrace,
         Duration helperStop) {
 
-    public static final Timeouts DEFAULT = new Timeouts(
-        Duration.ofSeconds(10),  // swtpm creates its socket, the seed image is made
-        Duration.ofSeconds(30),  // QEMU opens its QMP socket (slow under TCG on a busy host)
-        Duration.ofSeconds(10),  // a QMP reply
-        Duration.ofSeconds(5),   // pressing the power button again
-        Duration.ofSeconds(5),   // SIGTERM -> SIGKILL
-        Duration.ofSeconds(2));  // swtpm ends by itself once QEMU is gone
+    public static final Timeouts DEFAULT =
+            new Timeouts(
+                    Duration.ofSeconds(10), // swtpm creates its socket, the seed image is made
+                    Duration.ofSeconds(
+                            30), // QEMU opens its QMP socket (slow under TCG on a busy host)
+                    Duration.ofSeconds(10), // a QMP reply
+                    Duration.ofSeconds(5), // pressing the power button again
+                    Duration.ofSeconds(5), // SIGTERM -> SIGKILL
+                    Duration.ofSeconds(2)); // swtpm ends by itself once QEMU is gone
 }

@@ -12,15 +12,17 @@ import java.util.function.Consumer;
 /** Records the watcher's callbacks with their time and thread, for assertions with timeouts. */
 final class Changes implements Consumer<byte[]> {
     /** One callback: the content as text, when it arrived (System.nanoTime) and on which thread. */
-    record Change(String content, long nanos, Thread thread) {
-    }
+    record Change(String content, long nanos, Thread thread) {}
 
     private final LinkedBlockingQueue<Change> queue = new LinkedBlockingQueue<>();
 
     @Override
     public void accept(byte[] content) {
-        queue.add(new Change(new String(content, StandardCharsets.UTF_8), System.nanoTime(),
-                Thread.currentThread()));
+        queue.add(
+                new Change(
+                        new String(content, StandardCharsets.UTF_8),
+                        System.nanoTime(),
+                        Thread.currentThread()));
     }
 
     /** The next callback; fails if none comes within {@code timeout}. */

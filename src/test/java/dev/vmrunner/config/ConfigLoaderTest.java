@@ -48,8 +48,11 @@ class ConfigLoaderTest {
 
     @Test
     void minimalConfigGetsEveryDefault() throws ConfigException {
-        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(vm("name: test-vm"), CONFIG,
-                Map.of("XDG_DATA_HOME", "/xdg/data", "XDG_RUNTIME_DIR", "/run/user/1000"));
+        ConfigLoader.Loaded loaded =
+                ConfigLoader.parseWithWarnings(
+                        vm("name: test-vm"),
+                        CONFIG,
+                        Map.of("XDG_DATA_HOME", "/xdg/data", "XDG_RUNTIME_DIR", "/run/user/1000"));
         assertEquals(List.of(), loaded.warnings());
         RunnerConfig config = loaded.config();
         assertEquals(CONFIG, config.configFile());
@@ -117,29 +120,46 @@ class ConfigLoaderTest {
         assertEquals(2, vm.threadsPerCore());
         assertEquals("2006-06-17T16:01:21", vm.rtcBase());
         assertEquals("vm", vm.rtcClock());
-        assertEquals(List.of(new Network("tap", "br-lan", "e1000", "02:00:00:aa:bb:cc", null),
-                new Network("user", null, "virtio-net", null, "10.0.2.0/24")), vm.network());
-        assertEquals(List.of(new Drive("ide-cd", "/isos/debian,netinst.iso", null, null, 2),
-                new Drive("raw", "/images/full-vm.img", null, null, 0),
-                new Drive("raw", null, "/dev/sdb", null, null)), vm.drives());
+        assertEquals(
+                List.of(
+                        new Network("tap", "br-lan", "e1000", "02:00:00:aa:bb:cc", null),
+                        new Network("user", null, "virtio-net", null, "10.0.2.0/24")),
+                vm.network());
+        assertEquals(
+                List.of(
+                        new Drive("ide-cd", "/isos/debian,netinst.iso", null, null, 2),
+                        new Drive("raw", "/images/full-vm.img", null, null, 0),
+                        new Drive("raw", null, "/dev/sdb", null, null)),
+                vm.drives());
         assertEquals(new Display(2, new Spice(5999, "s3cr3t", true, 4)), vm.display());
 
         CloudInit cloudInit = config.cloudInit();
-        assertEquals(Map.of("instance-id", "full-1", "local-hostname", "full"),
-                cloudInit.metaData());
+        assertEquals(
+                Map.of("instance-id", "full-1", "local-hostname", "full"), cloudInit.metaData());
         Map<String, Object> userData = cloudInit.userData();
-        assertEquals(List.of("users", "packages", "write_files", "answer", "ratio", "nothing"),
+        assertEquals(
+                List.of("users", "packages", "write_files", "answer", "ratio", "nothing"),
                 List.copyOf(userData.keySet()));
-        assertEquals(List.of(Map.of("name", "admin", "sudo", "ALL=(ALL) NOPASSWD:ALL",
-                "lock_passwd", true)), userData.get("users"));
+        assertEquals(
+                List.of(
+                        Map.of(
+                                "name",
+                                "admin",
+                                "sudo",
+                                "ALL=(ALL) NOPASSWD:ALL",
+                                "lock_passwd",
+                                true)),
+                userData.get("users"));
         assertEquals(List.of("qemu-guest-agent"), userData.get("packages"));
-        assertEquals(List.of(Map.of("path", "/etc/motd", "permissions", "0644", "content", "hello")),
+        assertEquals(
+                List.of(Map.of("path", "/etc/motd", "permissions", "0644", "content", "hello")),
                 userData.get("write_files"));
         assertEquals(42L, userData.get("answer"));
         assertEquals(1.5, userData.get("ratio"));
         assertTrue(userData.containsKey("nothing"));
         assertNull(userData.get("nothing"));
-        assertEquals(Map.of("version", 2L, "ethernets", Map.of("eth0", Map.of("dhcp4", true))),
+        assertEquals(
+                Map.of("version", 2L, "ethernets", Map.of("eth0", Map.of("dhcp4", true))),
                 cloudInit.networkConfig());
     }
 
@@ -158,12 +178,15 @@ class ConfigLoaderTest {
         assertEquals(4, vm.coresPerSocket());
         assertEquals(Firmware.UEFI, vm.firmware());
         assertEquals(List.of(new Network("tap", "br0", "virtio-net", null, null)), vm.network());
-        assertEquals(List.of(new Drive("ide-cd", "/var/lib/isos/installer.iso", null, null, 0),
-                new Drive("raw", null, "/dev/vg0/test-vm-disk", null, 1)), vm.drives());
+        assertEquals(
+                List.of(
+                        new Drive("ide-cd", "/var/lib/isos/installer.iso", null, null, 0),
+                        new Drive("raw", null, "/dev/vg0/test-vm-disk", null, 1)),
+                vm.drives());
         // Older upstream layout: spice directly below vm.
         assertEquals(new Display(null, new Spice(5910, null, false, 2)), vm.display());
-        assertEquals(Path.of("/home/tester/.local/share/vmrunner/test-vm"),
-                loaded.config().dataDir());
+        assertEquals(
+                Path.of("/home/tester/.local/share/vmrunner/test-vm"), loaded.config().dataDir());
         assertEquals(Path.of("/tmp/tester/vmrunner/test-vm"), loaded.config().runtimeDir());
     }
 
@@ -175,7 +198,8 @@ class ConfigLoaderTest {
         RunnerConfig config = loaded.config();
         assertEquals(Path.of("/var/local/vm-data"), config.dataDir());
         assertEquals(3L, config.resetCounter());
-        assertEquals(Map.of("instance-id", "v1700000000", "local-hostname", "test-vm"),
+        assertEquals(
+                Map.of("instance-id", "v1700000000", "local-hostname", "test-vm"),
                 config.cloudInit().metaData());
         assertEquals(Map.of(), config.cloudInit().userData());
         assertNull(config.cloudInit().networkConfig());
@@ -185,12 +209,20 @@ class ConfigLoaderTest {
         assertEquals(8 * GI, vm.maximumRam());
         assertEquals(4 * GI, vm.currentRam());
         assertEquals(4, vm.coresPerSocket()); // given as coresPerDie
-        assertEquals(List.of(new Network("tap", "br0", "virtio-net", "52:54:00:12:34:56", null)),
+        assertEquals(
+                List.of(new Network("tap", "br0", "virtio-net", "52:54:00:12:34:56", null)),
                 vm.network());
         // The resource does not exist as a regular file here, so it is a device.
-        assertEquals(List.of(
-                new Drive("raw", null, "/dev/test-vm-system-disk", "/dev/test-vm-system-disk", 1),
-                new Drive("ide-cd", null, null, null, null)), vm.drives());
+        assertEquals(
+                List.of(
+                        new Drive(
+                                "raw",
+                                null,
+                                "/dev/test-vm-system-disk",
+                                "/dev/test-vm-system-disk",
+                                1),
+                        new Drive("ide-cd", null, null, null, null)),
+                vm.drives());
         assertEquals(new Display(null, new Spice(5901, "secret", true, 2)), vm.display());
     }
 
@@ -203,16 +235,25 @@ class ConfigLoaderTest {
 
     @Test
     void otherTopLevelKeysAreIgnored() throws ConfigException {
-        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(
-                "/Other:\n  x: 1\n" + vm("name: t") + "/Runner/Sub: {}\n/Other: {}\n", CONFIG,
-                ENV);
+        ConfigLoader.Loaded loaded =
+                ConfigLoader.parseWithWarnings(
+                        "/Other:\n  x: 1\n" + vm("name: t") + "/Runner/Sub: {}\n/Other: {}\n",
+                        CONFIG,
+                        ENV);
         assertEquals(List.of(), loaded.warnings());
     }
 
     @Test
     void quotedNumbersAndBooleansAreAccepted() throws ConfigException {
-        Vm vm = parse(vm("name: t", "powerdownTimeout: \"60\"", "useTpm: \"true\"",
-                "maximumCpus: '2'", "bootMenu: True")).vm();
+        Vm vm =
+                parse(
+                                vm(
+                                        "name: t",
+                                        "powerdownTimeout: \"60\"",
+                                        "useTpm: \"true\"",
+                                        "maximumCpus: '2'",
+                                        "bootMenu: True"))
+                        .vm();
         assertEquals(60, vm.powerdownTimeout());
         assertTrue(vm.useTpm());
         assertEquals(2, vm.maximumCpus());
@@ -247,7 +288,8 @@ class ConfigLoaderTest {
 
     @Test
     void userNetworkDefaults() throws ConfigException {
-        assertEquals(List.of(new Network("user", null, "virtio-net", null, null)),
+        assertEquals(
+                List.of(new Network("user", null, "virtio-net", null, null)),
                 parse(vm("name: t", "network:", "- type: user")).vm().network());
     }
 
@@ -259,14 +301,24 @@ class ConfigLoaderTest {
 
     @Test
     void spiceDefaults() throws ConfigException {
-        assertEquals(new Display(null, new Spice(5900, null, false, 2)),
+        assertEquals(
+                new Display(null, new Spice(5900, null, false, 2)),
                 parse(vm("name: t", "display:", "  spice: {}")).vm().display());
     }
 
     @Test
     void mergeKeysAreResolved() throws ConfigException {
-        Vm vm = parse("base: &base\n  maximumRam: 2G\n  useTpm: true\n"
-                + "\"/Runner\":\n  vm:\n    <<: *base\n    name: t\n    useTpm: false\n").vm();
+        Vm vm =
+                parse(
+                                "base: &base\n"
+                                        + "  maximumRam: 2G\n"
+                                        + "  useTpm: true\n"
+                                        + "\"/Runner\":\n"
+                                        + "  vm:\n"
+                                        + "    <<: *base\n"
+                                        + "    name: t\n"
+                                        + "    useTpm: false\n")
+                        .vm();
         assertEquals(2 * GI, vm.maximumRam());
         assertFalse(vm.useTpm());
     }
@@ -274,10 +326,12 @@ class ConfigLoaderTest {
     @Test
     void recordsAreImmutable() throws Exception {
         RunnerConfig config = ConfigLoader.load(resource("full.yaml"), ENV);
-        assertThrows(UnsupportedOperationException.class,
+        assertThrows(
+                UnsupportedOperationException.class,
                 () -> config.vm().network().add(Network.defaultTap()));
         assertThrows(UnsupportedOperationException.class, () -> config.vm().drives().clear());
-        assertThrows(UnsupportedOperationException.class,
+        assertThrows(
+                UnsupportedOperationException.class,
                 () -> config.cloudInit().userData().put("x", 1));
         @SuppressWarnings("unchecked") // as loaded from full.yaml
         List<Map<String, Object>> users =

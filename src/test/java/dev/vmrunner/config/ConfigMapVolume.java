@@ -11,23 +11,27 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Publishes a ConfigMap volume the way the kubelet's AtomicWriter does
- * (pkg/volume/util/atomic_writer.go); the Java port from
- * research/kubernetes-and-containers.md §5, checked there against a real kubelet.
+ * (pkg/volume/util/atomic_writer.go); the Java port from research/kubernetes-and-containers.md §5,
+ * checked there against a real kubelet.
  */
 public final class ConfigMapVolume {
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyy_MM_dd_HH_mm_ss.");
 
-    private ConfigMapVolume() {
-    }
+    private ConfigMapVolume() {}
 
-    /** First call mounts, later calls update: new timestamp dir, rename over ..data, old dir removed. */
+    /**
+     * First call mounts, later calls update: new timestamp dir, rename over ..data, old dir
+     * removed.
+     */
     public static void publish(Path dir, String key, String content) throws IOException {
         Files.createDirectories(dir);
         Path data = dir.resolve("..data");
         Path old = Files.isSymbolicLink(data) ? Files.readSymbolicLink(data) : null;
-        String ts = ".." + LocalDateTime.now(ZoneOffset.UTC).format(STAMP)
-                + Integer.toUnsignedString(ThreadLocalRandom.current().nextInt());
+        String ts =
+                ".."
+                        + LocalDateTime.now(ZoneOffset.UTC).format(STAMP)
+                        + Integer.toUnsignedString(ThreadLocalRandom.current().nextInt());
         Path tsDir = Files.createDirectory(dir.resolve(ts));
         Files.writeString(tsDir.resolve(key), content);
         Path tmp = Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of(ts));

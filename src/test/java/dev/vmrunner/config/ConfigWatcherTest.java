@@ -36,8 +36,7 @@ class ConfigWatcherTest {
     static final Duration TIMEOUT = Duration.ofSeconds(10);
     static final Duration QUIET = Duration.ofMillis(500);
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     final Changes changes = new Changes();
     final List<ConfigWatcher> watchers = new ArrayList<>();
@@ -128,7 +127,8 @@ class ConfigWatcherTest {
         ConfigMapVolume.publish(volume, "config.yaml", "a: 1\n");
         Path real = volume.toRealPath();
         Path stamped = real.resolve(Files.readSymbolicLink(volume.resolve("..data")));
-        assertEquals(Map.of(real, Set.of("config.yaml", "..data"), stamped, Set.of("config.yaml")),
+        assertEquals(
+                Map.of(real, Set.of("config.yaml", "..data"), stamped, Set.of("config.yaml")),
                 WatchTargets.of(volume.resolve("config.yaml")));
     }
 
@@ -215,8 +215,9 @@ class ConfigWatcherTest {
         Path v1 = Files.createDirectories(tmp.resolve("releases/v1"));
         Files.writeString(v1.resolve("config.yaml"), "a: 1\n");
         Files.createSymbolicLink(tmp.resolve("current"), Path.of("releases/v1"));
-        Path file = Files.createSymbolicLink(tmp.resolve("config.yaml"),
-                Path.of("current/config.yaml"));
+        Path file =
+                Files.createSymbolicLink(
+                        tmp.resolve("config.yaml"), Path.of("current/config.yaml"));
         watch(file);
         Files.writeString(v1.resolve("config.yaml"), "a: 2\n");
         expectOne("a: 2\n");
@@ -264,10 +265,15 @@ class ConfigWatcherTest {
     @Test
     void failingCallbackDoesNotStopTheWatcher() throws Exception {
         Path file = config("a: 1\n");
-        ConfigWatcher watcher = ConfigWatcher.start(file, Files.readAllBytes(file), content -> {
-            changes.accept(content);
-            throw new IllegalStateException("handler bug");
-        }, SETTLE);
+        ConfigWatcher watcher =
+                ConfigWatcher.start(
+                        file,
+                        Files.readAllBytes(file),
+                        content -> {
+                            changes.accept(content);
+                            throw new IllegalStateException("handler bug");
+                        },
+                        SETTLE);
         watchers.add(watcher);
         Files.writeString(file, "a: 2\n");
         expectOne("a: 2\n");
@@ -279,10 +285,15 @@ class ConfigWatcherTest {
     void overflowMakesItReadAgain() throws Exception {
         Path file = config("a: 1\n");
         CountDownLatch release = new CountDownLatch(1);
-        ConfigWatcher watcher = ConfigWatcher.start(file, Files.readAllBytes(file), content -> {
-            changes.accept(content);
-            awaitQuietly(release);
-        }, SETTLE);
+        ConfigWatcher watcher =
+                ConfigWatcher.start(
+                        file,
+                        Files.readAllBytes(file),
+                        content -> {
+                            changes.accept(content);
+                            awaitQuietly(release);
+                        },
+                        SETTLE);
         watchers.add(watcher);
         Files.writeString(file, "a: 2\n");
         assertEquals("a: 2\n", changes.next(TIMEOUT).content());
@@ -313,10 +324,15 @@ class ConfigWatcherTest {
     void closeFromTheCallbackStopsTheThread() throws Exception {
         Path file = config("a: 1\n");
         ConfigWatcher[] self = new ConfigWatcher[1];
-        ConfigWatcher watcher = ConfigWatcher.start(file, Files.readAllBytes(file), content -> {
-            changes.accept(content);
-            self[0].close();
-        }, SETTLE);
+        ConfigWatcher watcher =
+                ConfigWatcher.start(
+                        file,
+                        Files.readAllBytes(file),
+                        content -> {
+                            changes.accept(content);
+                            self[0].close();
+                        },
+                        SETTLE);
         self[0] = watcher;
         watchers.add(watcher);
         Files.writeString(file, "a: 2\n");
@@ -344,17 +360,24 @@ class ConfigWatcherTest {
     @Test
     void missingDirectoryFailsAtStart() {
         Path file = tmp.resolve("absent/config.yaml");
-        IOException e = assertThrows(IOException.class,
-                () -> watch(file, "a: 1\n".getBytes(UTF_8)));
-        assertTrue(e.getMessage().startsWith("Failed to watch config directory "
-                + tmp.resolve("absent")), e.getMessage());
+        IOException e =
+                assertThrows(IOException.class, () -> watch(file, "a: 1\n".getBytes(UTF_8)));
+        assertTrue(
+                e.getMessage()
+                        .startsWith("Failed to watch config directory " + tmp.resolve("absent")),
+                e.getMessage());
     }
 
     @Test
     void fileAsDirectoryFailsAtStart() throws Exception {
         Path notADirectory = Files.writeString(tmp.resolve("plain"), "x");
-        IOException e = assertThrows(IOException.class,
-                () -> watch(notADirectory.resolve("config.yaml"), "a: 1\n".getBytes(UTF_8)));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () ->
+                                watch(
+                                        notADirectory.resolve("config.yaml"),
+                                        "a: 1\n".getBytes(UTF_8)));
         assertTrue(e.getMessage().startsWith("Failed to watch config directory"), e.getMessage());
     }
 
@@ -373,9 +396,13 @@ class ConfigWatcherTest {
         }
         Collections.sort(micros);
         long median = (micros.get(9) + micros.get(10)) / 2;
-        System.out.printf("ConfigWatcher latency write -> callback, settle %d ms, 20 writes:"
-                + " median %.1f ms, min %.1f ms, max %.1f ms%n", SETTLE.toMillis(),
-                median / 1000.0, micros.get(0) / 1000.0, micros.get(19) / 1000.0);
+        System.out.printf(
+                "ConfigWatcher latency write -> callback, settle %d ms, 20 writes:"
+                        + " median %.1f ms, min %.1f ms, max %.1f ms%n",
+                SETTLE.toMillis(),
+                median / 1000.0,
+                micros.get(0) / 1000.0,
+                micros.get(19) / 1000.0);
     }
 
     /** Callbacks until one has {@code expected}; fails on timeout. */

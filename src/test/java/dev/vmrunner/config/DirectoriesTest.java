@@ -25,8 +25,16 @@ class DirectoriesTest {
 
     @Test
     void xdgVariablesComeFirst() throws ConfigException {
-        RunnerConfig config = parse("XDG_DATA_HOME", "/xdg/data", "XDG_RUNTIME_DIR", "/run/user/7",
-                "HOME", "/home/u", "USER", "u");
+        RunnerConfig config =
+                parse(
+                        "XDG_DATA_HOME",
+                        "/xdg/data",
+                        "XDG_RUNTIME_DIR",
+                        "/run/user/7",
+                        "HOME",
+                        "/home/u",
+                        "USER",
+                        "u");
         assertEquals(Path.of("/xdg/data/vmrunner/dir-vm"), config.dataDir());
         assertEquals(Path.of("/run/user/7/vmrunner/dir-vm"), config.runtimeDir());
     }
@@ -57,8 +65,16 @@ class DirectoriesTest {
 
     @Test
     void emptyRelativeOrOddValuesAreIgnored() throws ConfigException {
-        RunnerConfig config = parse("XDG_DATA_HOME", "", "XDG_RUNTIME_DIR", "relative/run",
-                "HOME", "", "USER", "../etc");
+        RunnerConfig config =
+                parse(
+                        "XDG_DATA_HOME",
+                        "",
+                        "XDG_RUNTIME_DIR",
+                        "relative/run",
+                        "HOME",
+                        "",
+                        "USER",
+                        "../etc");
         assertEquals(Path.of("").toAbsolutePath().resolve("dir-vm"), config.dataDir());
         assertEquals(Path.of("/tmp/vmrunner/dir-vm"), config.runtimeDir());
         RunnerConfig relativeHome = parse("HOME", "home/u", "USER", "");
@@ -68,17 +84,23 @@ class DirectoriesTest {
 
     @Test
     void configuredAbsoluteDirectoriesAreUsedAsGiven() throws ConfigException {
-        RunnerConfig config = parse("\"/Runner\":\n  dataDir: /srv/data/\n"
-                + "  runtimeDir: /run/x/../vm\n" + YAML.substring(YAML.indexOf("  vm:")),
-                ConfigLoaderTest.CONFIG, "XDG_DATA_HOME", "/xdg");
+        RunnerConfig config =
+                parse(
+                        "\"/Runner\":\n  dataDir: /srv/data/\n"
+                                + "  runtimeDir: /run/x/../vm\n"
+                                + YAML.substring(YAML.indexOf("  vm:")),
+                        ConfigLoaderTest.CONFIG,
+                        "XDG_DATA_HOME",
+                        "/xdg");
         assertEquals(Path.of("/srv/data"), config.dataDir());
         assertEquals(Path.of("/run/vm"), config.runtimeDir());
     }
 
     @Test
     void configuredRelativeDirectoriesAreRelativeToTheConfigFile() throws ConfigException {
-        String yaml = "\"/Runner\":\n  dataDir: data\n  runtimeDir: ../run\n"
-                + YAML.substring(YAML.indexOf("  vm:"));
+        String yaml =
+                "\"/Runner\":\n  dataDir: data\n  runtimeDir: ../run\n"
+                        + YAML.substring(YAML.indexOf("  vm:"));
         RunnerConfig config = parse(yaml, Path.of("/home/u/vms/test.yaml"));
         assertEquals(Path.of("/home/u/vms/test.yaml"), config.configFile());
         assertEquals(Path.of("/home/u/vms/data"), config.dataDir());
@@ -96,8 +118,13 @@ class DirectoriesTest {
 
     @Test
     void valuesAreNotExpanded() throws ConfigException {
-        RunnerConfig config = parse("\"/Runner\":\n  dataDir: /x/$HOME\n"
-                + YAML.substring(YAML.indexOf("  vm:")), ConfigLoaderTest.CONFIG, "HOME", "/h");
+        RunnerConfig config =
+                parse(
+                        "\"/Runner\":\n  dataDir: /x/$HOME\n"
+                                + YAML.substring(YAML.indexOf("  vm:")),
+                        ConfigLoaderTest.CONFIG,
+                        "HOME",
+                        "/h");
         assertEquals(Path.of("/x/$HOME"), config.dataDir());
     }
 }

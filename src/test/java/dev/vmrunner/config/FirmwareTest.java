@@ -21,8 +21,10 @@ class FirmwareTest {
     @Test
     void properties() {
         assertFalse(Firmware.BIOS.isUefi());
-        assertTrue(Firmware.SECURE_4M.isUefi() && Firmware.SECURE_4M.isSecure()
-                && Firmware.SECURE_4M.is4m());
+        assertTrue(
+                Firmware.SECURE_4M.isUefi()
+                        && Firmware.SECURE_4M.isSecure()
+                        && Firmware.SECURE_4M.is4m());
         assertTrue(Firmware.UEFI_4M.is4m() && !Firmware.UEFI_4M.isSecure());
         assertTrue(Firmware.SECURE.isSecure() && !Firmware.SECURE.is4m());
         assertFalse(Firmware.UEFI.isSecure() || Firmware.UEFI.is4m());

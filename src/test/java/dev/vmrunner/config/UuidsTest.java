@@ -15,12 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class UuidsTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     RunnerConfig config(Path dataDir, String... vmLines) throws ConfigException {
-        String yaml = "\"/Runner\":\n  dataDir: " + dataDir + "\n"
-                + ConfigLoaderTest.vm(vmLines).substring("\"/Runner\":\n".length());
+        String yaml =
+                "\"/Runner\":\n  dataDir: "
+                        + dataDir
+                        + "\n"
+                        + ConfigLoaderTest.vm(vmLines).substring("\"/Runner\":\n".length());
         return ConfigLoader.parse(yaml, ConfigLoaderTest.CONFIG, Map.of());
     }
 
@@ -42,12 +44,17 @@ class UuidsTest {
     @Test
     void explicitUuidWinsAndIsNotStored() throws Exception {
         Files.writeString(dir.resolve("uuid.txt"), "11111111-2222-3333-4444-555555555555\n");
-        RunnerConfig config = config(dir.resolve("fresh"), "name: vm",
-                "uuid: 0f0e0d0c-0b0a-0908-0706-050403020100");
+        RunnerConfig config =
+                config(
+                        dir.resolve("fresh"),
+                        "name: vm",
+                        "uuid: 0f0e0d0c-0b0a-0908-0706-050403020100");
         assertEquals("0f0e0d0c-0b0a-0908-0706-050403020100", Uuids.ensure(config));
         assertFalse(Files.exists(dir.resolve("fresh")));
-        assertEquals("0f0e0d0c-0b0a-0908-0706-050403020100",
-                Uuids.ensure(config(dir, "name: vm", "uuid: 0f0e0d0c-0b0a-0908-0706-050403020100")));
+        assertEquals(
+                "0f0e0d0c-0b0a-0908-0706-050403020100",
+                Uuids.ensure(
+                        config(dir, "name: vm", "uuid: 0f0e0d0c-0b0a-0908-0706-050403020100")));
     }
 
     @Test
@@ -59,8 +66,10 @@ class UuidsTest {
     @Test
     void corruptStoredUuidIsAnErrorNotReplaced() throws Exception {
         Files.writeString(dir.resolve("uuid.txt"), "garbage\n");
-        IOException e = assertThrows(IOException.class, () -> Uuids.ensure(config(dir, "name: vm")));
-        assertTrue(e.getMessage().startsWith("Failed to read uuid from " + dir.resolve("uuid.txt")),
+        IOException e =
+                assertThrows(IOException.class, () -> Uuids.ensure(config(dir, "name: vm")));
+        assertTrue(
+                e.getMessage().startsWith("Failed to read uuid from " + dir.resolve("uuid.txt")),
                 e.getMessage());
         assertEquals("garbage\n", Files.readString(dir.resolve("uuid.txt")));
     }
@@ -69,8 +78,10 @@ class UuidsTest {
     void unwritableLocationReportsTheFile() throws Exception {
         Path blocker = dir.resolve("file");
         Files.writeString(blocker, "not a directory");
-        IOException e = assertThrows(IOException.class,
-                () -> Uuids.ensure(config(blocker.resolve("vm"), "name: vm")));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> Uuids.ensure(config(blocker.resolve("vm"), "name: vm")));
         assertTrue(e.getMessage().startsWith("Failed to store uuid in "), e.getMessage());
     }
 }

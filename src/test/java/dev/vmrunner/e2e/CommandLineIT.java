@@ -22,11 +22,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The launcher's commands and its answers to bad input, as a user sees them. */
 class CommandLineIT {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
-    record Result(int code, String out) {
-    }
+    record Result(int code, String out) {}
 
     Result vmrunner(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(TestVm.LAUNCHER.toString()));
@@ -39,8 +37,14 @@ class CommandLineIT {
 
     Path config(String vmLines) throws IOException {
         Path config = dir.resolve("config.yaml");
-        Files.writeString(config, "\"/Runner\":\n  dataDir: " + dir.resolve("data")
-            + "\n  runtimeDir: " + dir.resolve("run") + "\n  vm:\n" + vmLines);
+        Files.writeString(
+                config,
+                "\"/Runner\":\n  dataDir: "
+                        + dir.resolve("data")
+                        + "\n  runtimeDir: "
+                        + dir.resolve("run")
+                        + "\n  vm:\n"
+                        + vmLines);
         return config;
     }
 
@@ -58,8 +62,9 @@ class CommandLineIT {
     @Test
     void helpListsTheExitCodes() throws Exception {
         Result help = vmrunner("--help");
-        assertTrue(help.out().contains("Exit codes:") && help.out().contains("powerdownTimeout"),
-            help.out());
+        assertTrue(
+                help.out().contains("Exit codes:") && help.out().contains("powerdownTimeout"),
+                help.out());
     }
 
     @Test
@@ -88,21 +93,27 @@ class CommandLineIT {
         Path templates = Files.createDirectories(dir.resolve("templates"));
         Files.writeString(templates.resolve("t.ftl.yaml"), templateText);
         Path config = config("    name: x\n    firmware: bios\n");
-        Files.writeString(config, Files.readString(config).replace("  vm:",
-            "  template: t.ftl.yaml\n  vm:"));
+        Files.writeString(
+                config, Files.readString(config).replace("  vm:", "  template: t.ftl.yaml\n  vm:"));
         return config;
     }
 
     static Stream<Arguments> badInputs() {
         return Stream.of(
-            Arguments.of("missing name", "    firmware: bios\n", "vm.name"),
-            Arguments.of("unknown firmware", "    name: x\n    firmware: floppy\n", "vm.firmware"),
-            Arguments.of("currentRam above maximumRam",
-                "    name: x\n    maximumRam: 1G\n    currentRam: 2G\n", "vm.currentRam"),
-            Arguments.of("negative size", "    name: x\n    maximumRam: -5G\n", "vm.maximumRam"),
-            Arguments.of("malformed YAML", "    name: [x\n", "line"),
-            Arguments.of("missing template", "    name: x\n  template: nowhere.ftl.yaml\n",
-                "nowhere.ftl.yaml"));
+                Arguments.of("missing name", "    firmware: bios\n", "vm.name"),
+                Arguments.of(
+                        "unknown firmware", "    name: x\n    firmware: floppy\n", "vm.firmware"),
+                Arguments.of(
+                        "currentRam above maximumRam",
+                        "    name: x\n    maximumRam: 1G\n    currentRam: 2G\n",
+                        "vm.currentRam"),
+                Arguments.of(
+                        "negative size", "    name: x\n    maximumRam: -5G\n", "vm.maximumRam"),
+                Arguments.of("malformed YAML", "    name: [x\n", "line"),
+                Arguments.of(
+                        "missing template",
+                        "    name: x\n  template: nowhere.ftl.yaml\n",
+                        "nowhere.ftl.yaml"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -111,8 +122,10 @@ class CommandLineIT {
             throws Exception {
         Path config = config(vmLines);
         for (String command : new String[] {"run", "check"}) {
-            Result r = command.equals("run") ? vmrunner("-c", config.toString())
-                : vmrunner("check", "-c", config.toString());
+            Result r =
+                    command.equals("run")
+                            ? vmrunner("-c", config.toString())
+                            : vmrunner("check", "-c", config.toString());
             assertEquals(2, r.code(), what + ": " + r.out());
             assertTrue(r.out().contains(named), what + " should name " + named + ": " + r.out());
             assertFalse(r.out().contains("Exception"), "a stack trace: " + r.out());
@@ -122,13 +135,19 @@ class CommandLineIT {
 
     @Test
     void missingQemuBinaryIsNamed() throws Exception {
-        Path config = configWithTemplate("""
-            "qemu":
-              "executable": [ "/nonexistent/qemu-system-x86_64" ]
-              "arguments": [ "-S" ]
-            """);
-        Result r = vmrunner("-c", config.toString(), "--templates-dir",
-            dir.resolve("templates").toString());
+        Path config =
+                configWithTemplate(
+                        """
+                        "qemu":
+                          "executable": [ "/nonexistent/qemu-system-x86_64" ]
+                          "arguments": [ "-S" ]
+                        """);
+        Result r =
+                vmrunner(
+                        "-c",
+                        config.toString(),
+                        "--templates-dir",
+                        dir.resolve("templates").toString());
         assertEquals(2, r.code(), r.out());
         assertTrue(r.out().contains("/nonexistent/qemu-system-x86_64 is not installed"), r.out());
         assertFalse(Files.exists(dir.resolve("run")), "something was started");
@@ -136,13 +155,20 @@ class CommandLineIT {
 
     @Test
     void checkWarnsAboutATemplateThatDoesNotStartQemuPaused() throws Exception {
-        Path config = configWithTemplate("""
-            "qemu":
-              "executable": [ "/usr/bin/qemu-system-x86_64" ]
-              "arguments": [ "-nodefaults" ]
-            """);
-        Result r = vmrunner("check", "-c", config.toString(), "--templates-dir",
-            dir.resolve("templates").toString());
+        Path config =
+                configWithTemplate(
+                        """
+                        "qemu":
+                          "executable": [ "/usr/bin/qemu-system-x86_64" ]
+                          "arguments": [ "-nodefaults" ]
+                        """);
+        Result r =
+                vmrunner(
+                        "check",
+                        "-c",
+                        config.toString(),
+                        "--templates-dir",
+                        dir.resolve("templates").toString());
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("does not start QEMU paused (-S)"), r.out());
     }

@@ -13,8 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The lifecycle a user relies on, with the real launcher, QEMU, swtpm and the test guest. */
 class LifecycleIT {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void sigtermPowersTheGuestOffAndExitsZero() throws Exception {
@@ -34,8 +33,10 @@ class LifecycleIT {
 
     @Test
     void guestThatIgnoresTheButtonIsTerminatedAfterPowerdownTimeout() throws Exception {
-        try (TestVm vm = new TestVm(dir).template("vmrunner.powerbutton=ignore")
-            .config("powerdownTimeout: 3")) {
+        try (TestVm vm =
+                new TestVm(dir)
+                        .template("vmrunner.powerbutton=ignore")
+                        .config("powerdownTimeout: 3")) {
             vm.boot();
             long qemu = vm.childPid("qemu");
             long signalled = System.nanoTime();
@@ -45,8 +46,9 @@ class LifecycleIT {
 
             assertEquals(4, code, vm.log());
             assertTrue(seconds >= 3 && seconds < 15, "stopped after " + seconds + " s");
-            assertTrue(vm.serialText().contains("VMRUNNER-GUEST: power button ignored"),
-                vm.serialText());
+            assertTrue(
+                    vm.serialText().contains("VMRUNNER-GUEST: power button ignored"),
+                    vm.serialText());
             assertTrue(vm.log().contains("did not power off within 3 s"), vm.log());
             assertTrue(TestVm.gone(qemu, Duration.ofSeconds(5)), "QEMU still runs");
             assertFalse(Files.exists(vm.runtimeDir), "runtime directory left behind");
@@ -88,14 +90,16 @@ class LifecycleIT {
         // A helper that never gets ready: the runner is still starting when the signal comes.
         try (TestVm vm = new TestVm(dir).config("useTpm: true")) {
             Files.createDirectories(vm.templates);
-            Files.writeString(vm.templates.resolve("testguest.ftl.yaml"), """
-                "swtpm":
-                  "executable": [ "/bin/sleep", "/usr/bin/sleep" ]
-                  "arguments": [ "600" ]
-                "qemu":
-                  "executable": [ "/usr/bin/qemu-system-x86_64" ]
-                  "arguments": [ "-S" ]
-                """);
+            Files.writeString(
+                    vm.templates.resolve("testguest.ftl.yaml"),
+                    """
+                    "swtpm":
+                      "executable": [ "/bin/sleep", "/usr/bin/sleep" ]
+                      "arguments": [ "600" ]
+                    "qemu":
+                      "executable": [ "/usr/bin/qemu-system-x86_64" ]
+                      "arguments": [ "-S" ]
+                    """);
             // The TPM state exists, so no swtpm_setup runs before the fake swtpm.
             Files.createDirectories(vm.dataDir);
             Files.writeString(vm.dataDir.resolve("tpm2-00.permall"), "");

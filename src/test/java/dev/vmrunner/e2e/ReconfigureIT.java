@@ -20,16 +20,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Editing the configuration of a running VM, as users do: the runner notices, applies what it
- * can live and says per key what happened. The test watches QEMU over its own QMP monitor.
+ * Editing the configuration of a running VM, as users do: the runner notices, applies what it can
+ * live and says per key what happened. The test watches QEMU over its own QMP monitor.
  */
 class ReconfigureIT {
 
     static final Duration WAIT = Duration.ofSeconds(30);
     static final long M = 1 << 20;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     static <T> T await(String what, Callable<T> probe, java.util.function.Predicate<T> done)
             throws Exception {
@@ -54,16 +53,29 @@ class ReconfigureIT {
     }
 
     static BlockInfo cd(Qmp qmp) throws Exception {
-        return get(qmp.queryBlock()).stream().filter(b -> "cd0".equals(b.qdevId())).findFirst()
-            .orElseThrow();
+        return get(qmp.queryBlock()).stream()
+                .filter(b -> "cd0".equals(b.qdevId()))
+                .findFirst()
+                .orElseThrow();
     }
 
     static Path iso(Path dir, String name, String text) throws Exception {
         Path content = Files.createDirectories(dir.resolve(name + "-content"));
         Files.writeString(content.resolve("medium.txt"), text + "\n");
         Path iso = dir.resolve(name + ".iso");
-        Process mk = new ProcessBuilder("xorriso", "-as", "mkisofs", "-quiet", "-V", name,
-            "-o", iso.toString(), content.toString()).redirectErrorStream(true).start();
+        Process mk =
+                new ProcessBuilder(
+                                "xorriso",
+                                "-as",
+                                "mkisofs",
+                                "-quiet",
+                                "-V",
+                                name,
+                                "-o",
+                                iso.toString(),
+                                content.toString())
+                        .redirectErrorStream(true)
+                        .start();
         assertEquals(0, mk.waitFor(), new String(mk.getInputStream().readAllBytes()));
         return iso;
     }
@@ -73,24 +85,32 @@ class ReconfigureIT {
         Path volume = dir.resolve("configmap");
         TestVm vm = new TestVm(dir, volume.resolve("config.yaml")).template("");
         try (vm) {
-            ConfigMapVolume.publish(volume, "config.yaml",
-                vm.configText("e2e", "maximumRam: 512M", "currentRam: 512M"));
+            ConfigMapVolume.publish(
+                    volume,
+                    "config.yaml",
+                    vm.configText("e2e", "maximumRam: 512M", "currentRam: 512M"));
             vm.boot();
             Qmp qmp = vm.observer();
 
             // The ConfigMap way: a new ..data directory swapped in.
-            ConfigMapVolume.publish(volume, "config.yaml",
-                vm.configText("e2e", "maximumRam: 512M", "currentRam: 400M"));
+            ConfigMapVolume.publish(
+                    volume,
+                    "config.yaml",
+                    vm.configText("e2e", "maximumRam: 512M", "currentRam: 400M"));
             vm.awaitLog("vm.currentRam: 512M -> 400M: applied", WAIT);
             // An editor's way: a new file renamed over the old one (here: over the link).
             Path tmp = volume.resolve("config.yaml.tmp");
             Files.writeString(tmp, vm.configText("e2e", "maximumRam: 512M", "currentRam: 300M"));
-            Files.move(tmp, volume.resolve("..data/config.yaml"), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    tmp,
+                    volume.resolve("..data/config.yaml"),
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
             vm.awaitLog("vm.currentRam: 400M -> 300M: applied", WAIT);
             // In place.
-            Files.writeString(volume.resolve("config.yaml"),
-                vm.configText("e2e", "maximumRam: 512M", "currentRam: 256M"));
+            Files.writeString(
+                    volume.resolve("config.yaml"),
+                    vm.configText("e2e", "maximumRam: 512M", "currentRam: 256M"));
             vm.awaitLog("vm.currentRam: 300M -> 256M: applied", WAIT);
 
             Thread.sleep(1000); // a second reconciliation would show by now
@@ -101,8 +121,14 @@ class ReconfigureIT {
 
     @Test
     void memoryAndCpusFollowTheConfiguration() throws Exception {
-        try (TestVm vm = new TestVm(dir).template("")
-            .config("maximumRam: 512M", "currentRam: 512M", "maximumCpus: 2", "currentCpus: 1")) {
+        try (TestVm vm =
+                new TestVm(dir)
+                        .template("")
+                        .config(
+                                "maximumRam: 512M",
+                                "currentRam: 512M",
+                                "maximumCpus: 2",
+                                "currentCpus: 1")) {
             vm.boot();
             Qmp qmp = vm.observer();
 
@@ -134,8 +160,9 @@ class ReconfigureIT {
             Qmp qmp = vm.observer();
             // Right after a media change the guest's first mount may fail while its CD driver
             // notices the change; a person would just try again.
-            String mount = "for i in 1 2 3 4 5 6 7 8 9 10; do mount -t iso9660 -o ro /dev/sr0 /mnt"
-                + " 2>/dev/null && break; sleep 0.5; done; cat /mnt/medium.txt";
+            String mount =
+                    "for i in 1 2 3 4 5 6 7 8 9 10; do mount -t iso9660 -o ro /dev/sr0 /mnt"
+                            + " 2>/dev/null && break; sleep 0.5; done; cat /mnt/medium.txt";
 
             // Tray unlocked: the medium changes at once and the guest reads the new one.
             vm.config(withB);
@@ -169,16 +196,20 @@ class ReconfigureIT {
         // QEMU waits for a client on the command socket before its main loop runs, so the
         // runner stays "starting" (no QMP greeting yet) until the test connects there.
         Path template = vm.templates.resolve("testguest.ftl.yaml");
-        Files.writeString(template, Files.readString(template)
-            .replace("command.sock,server=on,wait=off", "command.sock,server=on,wait=on"));
+        Files.writeString(
+                template,
+                Files.readString(template)
+                        .replace(
+                                "command.sock,server=on,wait=off",
+                                "command.sock,server=on,wait=on"));
         try (vm) {
             vm.start();
             await("QEMU waiting for a client", () -> Files.exists(vm.commandSocket), b -> b);
             vm.config("maximumRam: 512M", "currentRam: 256M");
             vm.awaitLog("vm.currentRam: 512M -> 256M: pending, applied once the VM runs", WAIT);
             assertTrue(!vm.log().contains("is running"), vm.log());
-            try (SocketChannel release = SocketChannel.open(
-                UnixDomainSocketAddress.of(vm.commandSocket))) {
+            try (SocketChannel release =
+                    SocketChannel.open(UnixDomainSocketAddress.of(vm.commandSocket))) {
                 assertTrue(release.isConnected());
                 vm.awaitLog("vm.currentRam: 512M -> 256M: applied (balloon target 256M)", WAIT);
             }
@@ -187,8 +218,10 @@ class ReconfigureIT {
 
     @Test
     void shorterPowerdownTimeoutEndsARunningPowerdown() throws Exception {
-        try (TestVm vm = new TestVm(dir).template("vmrunner.powerbutton=ignore")
-            .config("powerdownTimeout: 600")) {
+        try (TestVm vm =
+                new TestVm(dir)
+                        .template("vmrunner.powerbutton=ignore")
+                        .config("powerdownTimeout: 600")) {
             vm.boot();
             long signalled = System.nanoTime();
             vm.sigterm();
@@ -207,25 +240,28 @@ class ReconfigureIT {
     void increasedResetCounterRebootsTheGuest() throws Exception {
         try (TestVm vm = new TestVm(dir).template("").config()) {
             vm.boot();
-            Files.writeString(vm.config, Files.readString(vm.config)
-                .replace("  vm:", "  resetCounter: 1\n  vm:"));
+            Files.writeString(
+                    vm.config,
+                    Files.readString(vm.config).replace("  vm:", "  resetCounter: 1\n  vm:"));
             vm.awaitLog("resetCounter: (none) -> 1: applied (VM reset)", WAIT);
-            await("a second boot", () -> count(vm.serialText(), "VMRUNNER-GUEST: booted"),
-                n -> n >= 2);
+            await(
+                    "a second boot",
+                    () -> count(vm.serialText(), "VMRUNNER-GUEST: booted"),
+                    n -> n >= 2);
         }
     }
 
     @Test
     void invalidEditIsIgnoredAndTheNextValidOneApplied() throws Exception {
-        try (TestVm vm = new TestVm(dir).template("")
-            .config("maximumRam: 512M", "currentRam: 512M")) {
+        try (TestVm vm =
+                new TestVm(dir).template("").config("maximumRam: 512M", "currentRam: 512M")) {
             vm.boot();
             Qmp qmp = vm.observer();
 
             vm.config("maximumRam: 512M", "currentRam: 1G"); // above maximumRam
             vm.awaitLog("Ignoring the changed configuration, it is invalid", WAIT);
-            assertTrue(vm.log().contains("vm.currentRam: 1G is larger than vm.maximumRam"),
-                vm.log());
+            assertTrue(
+                    vm.log().contains("vm.currentRam: 1G is larger than vm.maximumRam"), vm.log());
             assertTrue(get(qmp.queryStatus()).running());
             assertEquals(512 * M, get(qmp.queryBalloon()));
 

@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One VM of an end-to-end test: the real {@code bin/vmrunner} launcher as a separate process,
- * booting the test guest under real QEMU (TCG) with the standard template plus the guest's
- * kernel, serial log and command channel. Closing it kills whatever is left, by recorded pid.
+ * booting the test guest under real QEMU (TCG) with the standard template plus the guest's kernel,
+ * serial log and command channel. Closing it kills whatever is left, by recorded pid.
  */
 final class TestVm implements AutoCloseable {
 
@@ -65,8 +65,10 @@ final class TestVm implements AutoCloseable {
     /** Builds the test guest once per test JVM (testguest/build.sh caches it across runs). */
     static synchronized Path guest() throws IOException, InterruptedException {
         if (guest == null) {
-            Process build = new ProcessBuilder("testguest/build.sh")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process build =
+                    new ProcessBuilder("testguest/build.sh")
+                            .redirectError(ProcessBuilder.Redirect.INHERIT)
+                            .start();
             String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (build.waitFor() != 0) {
                 fail("testguest/build.sh failed");
@@ -80,12 +82,13 @@ final class TestVm implements AutoCloseable {
     /** Writes the test template with extra kernel options for the guest. */
     TestVm template(String kernelOptions) throws IOException, InterruptedException {
         Files.createDirectories(templates);
-        String text = Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
-            .replace("@GUEST@", guest().toString())
-            .replace("@SERIAL@", serial.toString())
-            .replace("@CMDSOCK@", commandSocket.toString())
-            .replace("@TESTQMP@", observerSocket.toString())
-            .replace("@APPEND@", kernelOptions);
+        String text =
+                Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
+                        .replace("@GUEST@", guest().toString())
+                        .replace("@SERIAL@", serial.toString())
+                        .replace("@CMDSOCK@", commandSocket.toString())
+                        .replace("@TESTQMP@", observerSocket.toString())
+                        .replace("@APPEND@", kernelOptions);
         Files.writeString(templates.resolve("testguest.ftl.yaml"), text);
         return this;
     }
@@ -103,17 +106,24 @@ final class TestVm implements AutoCloseable {
 
     /** The configuration {@link #configNamed} writes. */
     String configText(String name, String... vmExtra) {
-        StringBuilder yaml = new StringBuilder()
-            .append("\"/Runner\":\n")
-            .append("  dataDir: ").append(dataDir).append('\n')
-            .append("  runtimeDir: ").append(runtimeDir).append('\n')
-            .append("  template: testguest.ftl.yaml\n")
-            .append("  vm:\n")
-            .append("    name: ").append(name).append('\n')
-            .append("    firmware: bios\n")
-            .append("    accelerator: tcg\n")
-            .append("    cpuModel: max\n")
-            .append("    network: []\n");
+        StringBuilder yaml =
+                new StringBuilder()
+                        .append("\"/Runner\":\n")
+                        .append("  dataDir: ")
+                        .append(dataDir)
+                        .append('\n')
+                        .append("  runtimeDir: ")
+                        .append(runtimeDir)
+                        .append('\n')
+                        .append("  template: testguest.ftl.yaml\n")
+                        .append("  vm:\n")
+                        .append("    name: ")
+                        .append(name)
+                        .append('\n')
+                        .append("    firmware: bios\n")
+                        .append("    accelerator: tcg\n")
+                        .append("    cpuModel: max\n")
+                        .append("    network: []\n");
         if (java.util.Arrays.stream(vmExtra).noneMatch(l -> l.startsWith("maximumRam:"))) {
             yaml.append("    maximumRam: 256M\n");
         }
@@ -125,11 +135,20 @@ final class TestVm implements AutoCloseable {
 
     /** Starts the runner: {@code bin/vmrunner -c config --templates-dir templates [args]}. */
     Process start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(LAUNCHER.toString(), "-c", config.toString(),
-            "--templates-dir", templates.toString()));
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                LAUNCHER.toString(),
+                                "-c",
+                                config.toString(),
+                                "--templates-dir",
+                                templates.toString()));
         command.addAll(List.of(args));
-        runner = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(log.toFile()).start();
+        runner =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
         pids.add(runner.pid());
         return runner;
     }
@@ -170,18 +189,36 @@ final class TestVm implements AutoCloseable {
                 return;
             }
             if (runner != null && !runner.isAlive()) {
-                fail("runner exited (" + runner.exitValue() + ") before '" + text + "' appeared in "
-                    + file.getFileName() + "; log:\n" + log() + "\nserial:\n" + serialText());
+                fail(
+                        "runner exited ("
+                                + runner.exitValue()
+                                + ") before '"
+                                + text
+                                + "' appeared in "
+                                + file.getFileName()
+                                + "; log:\n"
+                                + log()
+                                + "\nserial:\n"
+                                + serialText());
             }
             Thread.sleep(50);
         }
-        fail("'" + text + "' did not appear in " + file.getFileName() + " within " + timeout
-            + "; log:\n" + log() + "\nserial:\n" + serialText());
+        fail(
+                "'"
+                        + text
+                        + "' did not appear in "
+                        + file.getFileName()
+                        + " within "
+                        + timeout
+                        + "; log:\n"
+                        + log()
+                        + "\nserial:\n"
+                        + serialText());
     }
 
     /**
-     * The pid QEMU (or another child) has in the runtime directory, once the file is there
-     * (it appears complete: the runner renames it into place); recorded for cleanup.
+     * The pid QEMU (or another child) has in the runtime directory, once the file is there (it
+     * appears complete: the runner renames it into place); recorded for cleanup.
      */
     long childPid(String name) throws IOException, InterruptedException {
         Path file = runtimeDir.resolve(name + ".pid");
@@ -203,8 +240,10 @@ final class TestVm implements AutoCloseable {
             OutputStream out = Channels.newOutputStream(ch);
             out.write((command + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(
-                Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(
+                            new InputStreamReader(
+                                    Channels.newInputStream(ch), StandardCharsets.UTF_8));
             StringBuilder result = new StringBuilder();
             long deadline = System.nanoTime() + timeout.toNanos();
             String line;
@@ -219,8 +258,8 @@ final class TestVm implements AutoCloseable {
     }
 
     /**
-     * Sends a command that does not answer (poweroff). The connection stays open until QEMU
-     * closes it or for a few seconds: closing at once can lose the line.
+     * Sends a command that does not answer (poweroff). The connection stays open until QEMU closes
+     * it or for a few seconds: closing at once can lose the line.
      */
     void guestCommandNoWait(String command) throws IOException {
         guestCommand(command, Duration.ofSeconds(5));
@@ -228,8 +267,8 @@ final class TestVm implements AutoCloseable {
 
     /** A QMP connection of the test's own to QEMU, to observe what the runner did. */
     Qmp observer() throws Exception {
-        QmpConnection connection = QmpConnection.connect(observerSocket, Duration.ofSeconds(30),
-            null);
+        QmpConnection connection =
+                QmpConnection.connect(observerSocket, Duration.ofSeconds(30), null);
         observers.add(connection);
         return new Qmp(connection, Duration.ofSeconds(10));
     }
@@ -267,7 +306,8 @@ final class TestVm implements AutoCloseable {
         }
         for (String name : List.of("qemu", "swtpm")) {
             try {
-                long pid = Long.parseLong(Files.readString(runtimeDir.resolve(name + ".pid")).strip());
+                long pid =
+                        Long.parseLong(Files.readString(runtimeDir.resolve(name + ".pid")).strip());
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             } catch (IOException | NumberFormatException e) {
                 // no such child

@@ -12,26 +12,31 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chart and the image on a real single-node Kubernetes built from Debian's sources:
- * {@code scripts/k8s-cluster-test.sh} (helm install, live upgrade, server-side dry run,
- * graceful uninstall). The script stops everything it started, also when it fails. It exits 77
- * when the machine lacks the disk space to build the cluster: the test is then reported as
- * skipped with the script's reason, never as passed.
+ * The chart and the image on a real single-node Kubernetes built from Debian's sources: {@code
+ * scripts/k8s-cluster-test.sh} (helm install, live upgrade, server-side dry run, graceful
+ * uninstall). The script stops everything it started, also when it fails. It exits 77 when the
+ * machine lacks the disk space to build the cluster: the test is then reported as skipped with the
+ * script's reason, never as passed.
  */
 class ClusterIT {
 
     @Test
     void chartRunsAVmOnARealCluster() throws Exception {
-        assumeFalse(Boolean.getBoolean("vmrunner.skipClusterTests"),
-            "skipped on request (-Dvmrunner.skipClusterTests=true)");
+        assumeFalse(
+                Boolean.getBoolean("vmrunner.skipClusterTests"),
+                "skipped on request (-Dvmrunner.skipClusterTests=true)");
         Path log = Path.of("target/k8s-cluster-test.log");
-        Process script = new ProcessBuilder("scripts/k8s-cluster-test.sh")
-            .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process script =
+                new ProcessBuilder("scripts/k8s-cluster-test.sh")
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
         if (!script.waitFor(40, TimeUnit.MINUTES)) {
             script.destroy(); // its exit trap tears the cluster down
             script.waitFor(2, TimeUnit.MINUTES);
-            throw new AssertionError("the cluster stage did not finish within 40 minutes: "
-                + lastLines(Files.readString(log)));
+            throw new AssertionError(
+                    "the cluster stage did not finish within 40 minutes: "
+                            + lastLines(Files.readString(log)));
         }
         int code = script.exitValue();
         String output = Files.readString(log);

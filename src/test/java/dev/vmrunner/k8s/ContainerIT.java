@@ -21,17 +21,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The container image, built from the real Containerfile (deploy/container/build-image.sh,
- * on a Debian base made locally with mmdebstrap), run with podman the way a pod runs it: the
+ * The container image, built from the real Containerfile (deploy/container/build-image.sh, on a
+ * Debian base made locally with mmdebstrap), run with podman the way a pod runs it: the
  * configuration is a ConfigMap-style directory mounted at /etc/opt/vmrunner, templates at
- * /opt/vmrunner/templates, the data directory on a volume, the runtime directory below a
- * tmpfs (the chart's layout). The runner boots the test guest
- * (TCG), applies a ConfigMap update live, and stops the guest gracefully on
- * {@code podman stop}. Everything a test starts is removed in {@link #cleanUp}, also when the
- * test fails.
+ * /opt/vmrunner/templates, the data directory on a volume, the runtime directory below a tmpfs (the
+ * chart's layout). The runner boots the test guest (TCG), applies a ConfigMap update live, and
+ * stops the guest gracefully on {@code podman stop}. Everything a test starts is removed in {@link
+ * #cleanUp}, also when the test fails.
  *
- * <p>Needs podman, runc and mmdebstrap (scripts/install-deps.sh) and root. Skipped, visibly,
- * only with {@code -Dvmrunner.skipContainerTests=true}.
+ * <p>Needs podman, runc and mmdebstrap (scripts/install-deps.sh) and root. Skipped, visibly, only
+ * with {@code -Dvmrunner.skipContainerTests=true}.
  */
 class ContainerIT {
 
@@ -41,37 +40,49 @@ class ContainerIT {
     static String image;
     static Path guest;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private final List<String> containers = new ArrayList<>();
     private final List<Process> clients = new ArrayList<>();
 
     @BeforeAll
     static void buildImage() throws Exception {
-        Assumptions.assumeFalse(Boolean.getBoolean("vmrunner.skipContainerTests"),
-            "container tests skipped (-Dvmrunner.skipContainerTests=true)");
+        Assumptions.assumeFalse(
+                Boolean.getBoolean("vmrunner.skipContainerTests"),
+                "container tests skipped (-Dvmrunner.skipContainerTests=true)");
         if (!Podman.installed()) {
-            fail("podman is not installed; run scripts/install-deps.sh "
-                + "(or skip with -Dvmrunner.skipContainerTests=true)");
+            fail(
+                    "podman is not installed; run scripts/install-deps.sh "
+                            + "(or skip with -Dvmrunner.skipContainerTests=true)");
         }
         // Containers of an earlier run that was killed before it could clean up.
-        for (String old : Podman.ok(WAIT, "ps", "-a", "--filter", "name=^vmrunner-it-",
-                "--format", "{{.Names}}").strip().split("\n")) {
+        for (String old :
+                Podman.ok(
+                                WAIT,
+                                "ps",
+                                "-a",
+                                "--filter",
+                                "name=^vmrunner-it-",
+                                "--format",
+                                "{{.Names}}")
+                        .strip()
+                        .split("\n")) {
             if (!old.isBlank()) {
                 Podman.removeQuietly(old.strip());
             }
         }
         long start = System.nanoTime();
         image = Podman.buildImage();
-        System.out.printf("image %s ready after %.1f s%n", image,
-            (System.nanoTime() - start) / 1e9);
+        System.out.printf(
+                "image %s ready after %.1f s%n", image, (System.nanoTime() - start) / 1e9);
         guest = buildGuest();
     }
 
     static Path buildGuest() throws IOException, InterruptedException {
-        Process build = new ProcessBuilder("testguest/build.sh")
-            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process build =
+                new ProcessBuilder("testguest/build.sh")
+                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .start();
         String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, build.waitFor(), "testguest/build.sh failed");
         String[] lines = out.strip().split("\n");
@@ -88,24 +99,46 @@ class ContainerIT {
 
     @Test
     void imageIsSmallAndStopsTheRunnerWithSigterm() throws Exception {
-        String config = Podman.ok(WAIT, "image", "inspect", "--format",
-            "{{.Config.StopSignal}} {{json .Config.Entrypoint}}", image).strip();
+        String config =
+                Podman.ok(
+                                WAIT,
+                                "image",
+                                "inspect",
+                                "--format",
+                                "{{.Config.StopSignal}} {{json .Config.Entrypoint}}",
+                                image)
+                        .strip();
         assertEquals("SIGTERM [\"/opt/vmrunner/bin/vmrunner\"]", config);
         String name = name();
-        String contents = Podman.ok(WAIT, "run", "--rm", "--name", name, "--network=none",
-            "--entrypoint", "/bin/sh", image, "-c",
-            "for t in javac mvn gcc cc make; do command -v $t; done;"
-                + " ls /var/lib/apt/lists /var/cache/apt | grep -v -e '^partial$' -e ':$' -e '^$';"
-                + " ls /opt/vmrunner/templates; cat /opt/vmrunner/lib/vmrunner.jsa.stamp;"
-                + " vmrunner --version");
+        String contents =
+                Podman.ok(
+                        WAIT,
+                        "run",
+                        "--rm",
+                        "--name",
+                        name,
+                        "--network=none",
+                        "--entrypoint",
+                        "/bin/sh",
+                        image,
+                        "-c",
+                        "for t in javac mvn gcc cc make; do command -v $t; done; ls"
+                            + " /var/lib/apt/lists /var/cache/apt | grep -v -e '^partial$' -e ':$'"
+                            + " -e '^$'; ls /opt/vmrunner/templates; cat"
+                            + " /opt/vmrunner/lib/vmrunner.jsa.stamp; vmrunner --version");
         assertTrue(contents.contains("Standard-VM-latest.ftl.yaml"), contents);
         assertTrue(contents.contains("vmrunner 0.1.0"), contents);
         assertTrue(contents.contains(" /opt/vmrunner/lib/*"), contents);
-        assertTrue(!contents.contains("javac") && !contents.contains("/mvn")
-            && !contents.contains("/gcc") && !contents.contains("/make"),
-            "build tools in the image:\n" + contents);
-        long size = Long.parseLong(Podman.ok(WAIT, "image", "inspect", "--format", "{{.Size}}",
-            image).strip());
+        assertTrue(
+                !contents.contains("javac")
+                        && !contents.contains("/mvn")
+                        && !contents.contains("/gcc")
+                        && !contents.contains("/make"),
+                "build tools in the image:\n" + contents);
+        long size =
+                Long.parseLong(
+                        Podman.ok(WAIT, "image", "inspect", "--format", "{{.Size}}", image)
+                                .strip());
         System.out.printf("image size %d MB%n", size / 1_000_000);
         assertTrue(size < 700_000_000L, "image is " + size + " bytes");
     }
@@ -118,35 +151,56 @@ class ContainerIT {
         Path data = Files.createDirectories(dir.resolve("data"));
         Path serial = vmDir.resolve("serial.log");
         Path log = dir.resolve("container.log");
-        Files.writeString(templates.resolve("testguest.ftl.yaml"),
-            Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
-                .replace("@GUEST@", "/guest").replace("@SERIAL@", "/vm/serial.log")
-                .replace("@CMDSOCK@", "/vm/command.sock")
-                .replace("@TESTQMP@", "/vm/observer.sock").replace("@APPEND@", ""));
+        Files.writeString(
+                templates.resolve("testguest.ftl.yaml"),
+                Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
+                        .replace("@GUEST@", "/guest")
+                        .replace("@SERIAL@", "/vm/serial.log")
+                        .replace("@CMDSOCK@", "/vm/command.sock")
+                        .replace("@TESTQMP@", "/vm/observer.sock")
+                        .replace("@APPEND@", ""));
         ConfigMapVolume.publish(configDir, "config.yaml", config("512M"));
 
         String name = name();
-        Process client = Podman.start(log, "run", "--rm", "--name", name, "--network=none",
-            "-v", guest + ":/guest:ro",
-            "-v", configDir + ":/etc/opt/vmrunner:ro",
-            "-v", templates + ":/opt/vmrunner/templates:ro",
-            "-v", data + ":/var/opt/vmrunner/data",
-            "-v", vmDir + ":/vm",
-            "--tmpfs", "/run/vmrunner",
-            image);
+        Process client =
+                Podman.start(
+                        log,
+                        "run",
+                        "--rm",
+                        "--name",
+                        name,
+                        "--network=none",
+                        "-v",
+                        guest + ":/guest:ro",
+                        "-v",
+                        configDir + ":/etc/opt/vmrunner:ro",
+                        "-v",
+                        templates + ":/opt/vmrunner/templates:ro",
+                        "-v",
+                        data + ":/var/opt/vmrunner/data",
+                        "-v",
+                        vmDir + ":/vm",
+                        "--tmpfs",
+                        "/run/vmrunner",
+                        image);
         clients.add(client);
         awaitText(serial, "VMRUNNER-GUEST: booted", BOOT, client, log);
 
         String pid1 = Podman.ok(WAIT, "exec", name, "cat", "/proc/1/cmdline").replace('\0', ' ');
-        assertTrue(pid1.contains("java") && pid1.contains("dev.vmrunner.cli.Main"),
-            "PID 1 is not the runner: " + pid1);
+        assertTrue(
+                pid1.contains("java") && pid1.contains("dev.vmrunner.cli.Main"),
+                "PID 1 is not the runner: " + pid1);
 
         long published = System.nanoTime();
         ConfigMapVolume.publish(configDir, "config.yaml", config("256M"));
-        awaitText(log, "vm.currentRam: 512M -> 256M: applied (balloon target 256M)", WAIT, client,
-            log);
-        System.out.printf("ConfigMap update applied after %.2f s%n",
-            (System.nanoTime() - published) / 1e9);
+        awaitText(
+                log,
+                "vm.currentRam: 512M -> 256M: applied (balloon target 256M)",
+                WAIT,
+                client,
+                log);
+        System.out.printf(
+                "ConfigMap update applied after %.2f s%n", (System.nanoTime() - published) / 1e9);
 
         long stopping = System.nanoTime();
         Podman.Result stop = Podman.run(Duration.ofSeconds(90), "stop", "-t", "30", name);
@@ -155,29 +209,33 @@ class ContainerIT {
         String output = Files.readString(log);
         assertEquals(0, stop.code(), stop.output());
         assertEquals(0, client.exitValue(), "container exit code; its log:\n" + output);
-        assertTrue(Files.readString(serial).contains("VMRUNNER-GUEST: power button"),
-            "the guest did not see the power button:\n" + Files.readString(serial));
+        assertTrue(
+                Files.readString(serial).contains("VMRUNNER-GUEST: power button"),
+                "the guest did not see the power button:\n" + Files.readString(serial));
         assertTrue(stopSeconds < 30, "stop took " + stopSeconds + " s (SIGKILL?)");
-        assertTrue(Files.exists(data.resolve("uuid.txt")) || Files.list(data).findAny().isPresent(),
-            "nothing persisted in the data volume");
+        assertTrue(
+                Files.exists(data.resolve("uuid.txt")) || Files.list(data).findAny().isPresent(),
+                "nothing persisted in the data volume");
         System.out.printf("graceful stop took %.2f s%n", stopSeconds);
     }
 
     private String config(String currentRam) {
         return "\"/Runner\":\n"
-            + "  dataDir: /var/opt/vmrunner/data\n"
-            + "  runtimeDir: /run/vmrunner/runtime\n"
-            + "  template: testguest.ftl.yaml\n"
-            + "  vm:\n"
-            + "    name: container-it\n"
-            + "    firmware: bios\n"
-            + "    accelerator: tcg\n"
-            + "    cpuModel: max\n"
-            + "    maximumRam: 512M\n"
-            + "    currentRam: " + currentRam + "\n"
-            + "    powerdownTimeout: 25\n"
-            + "    network:\n"
-            + "      - type: user\n";
+                + "  dataDir: /var/opt/vmrunner/data\n"
+                + "  runtimeDir: /run/vmrunner/runtime\n"
+                + "  template: testguest.ftl.yaml\n"
+                + "  vm:\n"
+                + "    name: container-it\n"
+                + "    firmware: bios\n"
+                + "    accelerator: tcg\n"
+                + "    cpuModel: max\n"
+                + "    maximumRam: 512M\n"
+                + "    currentRam: "
+                + currentRam
+                + "\n"
+                + "    powerdownTimeout: 25\n"
+                + "    network:\n"
+                + "      - type: user\n";
     }
 
     private String name() {
@@ -186,20 +244,34 @@ class ContainerIT {
         return name;
     }
 
-    private static void awaitText(Path file, String text, Duration timeout, Process client,
-            Path log) throws Exception {
+    private static void awaitText(
+            Path file, String text, Duration timeout, Process client, Path log) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(file) && Files.readString(file).contains(text)) {
                 return;
             }
             if (!client.isAlive()) {
-                fail("the container ended (" + client.exitValue() + ") before '" + text
-                    + "' appeared in " + file.getFileName() + "; its log:\n" + Files.readString(log));
+                fail(
+                        "the container ended ("
+                                + client.exitValue()
+                                + ") before '"
+                                + text
+                                + "' appeared in "
+                                + file.getFileName()
+                                + "; its log:\n"
+                                + Files.readString(log));
             }
             Thread.sleep(100);
         }
-        fail("'" + text + "' did not appear in " + file.getFileName() + " within " + timeout
-            + "; container log:\n" + Files.readString(log));
+        fail(
+                "'"
+                        + text
+                        + "' did not appear in "
+                        + file.getFileName()
+                        + " within "
+                        + timeout
+                        + "; container log:\n"
+                        + Files.readString(log));
     }
 }

@@ -37,12 +37,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The Helm chart (deploy/helm/vmrunner) with every value set in deploy/helm/test-values:
- * {@code helm lint --strict}, {@code helm template}, the rendered manifests parsed strictly
- * into the Kubernetes API types (an unknown field or a wrong type fails), the ConfigMap's
- * config.yaml validated by the runner itself, and the packaging contract: the config directory
- * mounted as a whole, a grace period beyond powerdownTimeout, no config checksum annotation.
- * Helm runs in the JVM (helm-java); no cluster is needed.
+ * The Helm chart (deploy/helm/vmrunner) with every value set in deploy/helm/test-values: {@code
+ * helm lint --strict}, {@code helm template}, the rendered manifests parsed strictly into the
+ * Kubernetes API types (an unknown field or a wrong type fails), the ConfigMap's config.yaml
+ * validated by the runner itself, and the packaging contract: the config directory mounted as a
+ * whole, a grace period beyond powerdownTimeout, no config checksum annotation. Helm runs in the
+ * JVM (helm-java); no cluster is needed.
  */
 class HelmChartTest {
 
@@ -50,8 +50,7 @@ class HelmChartTest {
     static final Path VALUES = Path.of("deploy/helm/test-values").toAbsolutePath();
     static final String CONFIG_DIR = "/etc/opt/vmrunner";
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     static Stream<Path> valueSets() throws IOException {
         try (Stream<Path> files = Files.list(VALUES)) {
@@ -62,32 +61,48 @@ class HelmChartTest {
     }
 
     /** The rendered manifests of one release. */
-    record Rendered(V1StatefulSet statefulSet, V1ConfigMap config, List<V1ConfigMap> configMaps,
-            List<V1PersistentVolumeClaim> claims, RunnerConfig runner) {
+    record Rendered(
+            V1StatefulSet statefulSet,
+            V1ConfigMap config,
+            List<V1ConfigMap> configMaps,
+            List<V1PersistentVolumeClaim> claims,
+            RunnerConfig runner) {
 
         V1PodSpec pod() {
             return statefulSet.getSpec().getTemplate().getSpec();
         }
 
         V1Container runnerContainer() {
-            return pod().getContainers().stream().filter(c -> c.getName().equals("vmrunner"))
-                .findFirst().orElseThrow();
+            return pod().getContainers().stream()
+                    .filter(c -> c.getName().equals("vmrunner"))
+                    .findFirst()
+                    .orElseThrow();
         }
 
         V1Volume volume(String name) {
-            return pod().getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
-                .orElseThrow(() -> new AssertionError("no volume " + name));
+            return pod().getVolumes().stream()
+                    .filter(v -> v.getName().equals(name))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no volume " + name));
         }
 
         Optional<V1VolumeMount> mountAt(String path) {
-            return Optional.ofNullable(runnerContainer().getVolumeMounts()).orElse(List.of())
-                .stream().filter(m -> m.getMountPath().equals(path)).findFirst();
+            return Optional.ofNullable(runnerContainer().getVolumeMounts())
+                    .orElse(List.of())
+                    .stream()
+                    .filter(m -> m.getMountPath().equals(path))
+                    .findFirst();
         }
     }
 
     static Rendered render(Path values) throws Exception {
-        String manifests = new Helm(CHART).template().withName("myvm").withNamespace("vms")
-            .withValuesFile(values).call();
+        String manifests =
+                new Helm(CHART)
+                        .template()
+                        .withName("myvm")
+                        .withNamespace("vms")
+                        .withValuesFile(values)
+                        .call();
         List<V1StatefulSet> sets = new ArrayList<>();
         List<V1ConfigMap> maps = new ArrayList<>();
         List<V1PersistentVolumeClaim> claims = new ArrayList<>();
@@ -104,11 +119,16 @@ class HelmChartTest {
         }
         assertEquals(1, sets.size(), "one StatefulSet");
         V1StatefulSet set = sets.get(0);
-        V1ConfigMap config = maps.stream()
-            .filter(m -> m.getData() != null && m.getData().containsKey("config.yaml"))
-            .findFirst().orElseThrow(() -> new AssertionError("no ConfigMap with config.yaml"));
-        ConfigLoader.Loaded loaded = ConfigLoader.parseWithWarnings(
-            config.getData().get("config.yaml"), Path.of(CONFIG_DIR, "config.yaml"), Map.of());
+        V1ConfigMap config =
+                maps.stream()
+                        .filter(m -> m.getData() != null && m.getData().containsKey("config.yaml"))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError("no ConfigMap with config.yaml"));
+        ConfigLoader.Loaded loaded =
+                ConfigLoader.parseWithWarnings(
+                        config.getData().get("config.yaml"),
+                        Path.of(CONFIG_DIR, "config.yaml"),
+                        Map.of());
         assertEquals(List.of(), loaded.warnings(), "warnings for the rendered config.yaml");
         return new Rendered(set, config, maps, claims, loaded.config());
     }
@@ -120,11 +140,12 @@ class HelmChartTest {
         // is the defaults with the set merged in, as "helm lint -f" would.
         Path chart = tmp.resolve("vmrunner");
         copyTree(CHART, chart);
-        Map<String, Object> merged = merge(loadYaml(CHART.resolve("values.yaml")), loadYaml(values));
+        Map<String, Object> merged =
+                merge(loadYaml(CHART.resolve("values.yaml")), loadYaml(values));
         Files.writeString(chart.resolve("values.yaml"), new org.yaml.snakeyaml.Yaml().dump(merged));
         LintResult result = new Helm(chart).lint().strict().call();
-        List<String> problems = result.getMessages().stream()
-            .filter(m -> !m.startsWith("[INFO]")).toList();
+        List<String> problems =
+                result.getMessages().stream().filter(m -> !m.startsWith("[INFO]")).toList();
         assertFalse(result.isFailed(), String.join("\n", result.getMessages()));
         assertEquals(List.of(), problems);
     }
@@ -137,19 +158,23 @@ class HelmChartTest {
         assertEquals(1, set.getSpec().getReplicas(), "one VM, one pod");
 
         // The config directory: the whole ConfigMap volume, read-only, never a subPath.
-        V1VolumeMount config = r.mountAt(CONFIG_DIR)
-            .orElseThrow(() -> new AssertionError("nothing mounted at " + CONFIG_DIR));
+        V1VolumeMount config =
+                r.mountAt(CONFIG_DIR)
+                        .orElseThrow(() -> new AssertionError("nothing mounted at " + CONFIG_DIR));
         assertNull(config.getSubPath(), "subPath mounts never receive ConfigMap updates");
         assertNull(config.getSubPathExpr());
         assertEquals(Boolean.TRUE, config.getReadOnly());
         V1Volume volume = r.volume(config.getName());
         assertNotNull(volume.getConfigMap(), "the config directory is a ConfigMap volume");
         assertEquals(r.config().getMetadata().getName(), volume.getConfigMap().getName());
-        assertTrue(volume.getConfigMap().getItems() == null
-            || volume.getConfigMap().getItems().isEmpty(), "all keys, as the runner expects");
+        assertTrue(
+                volume.getConfigMap().getItems() == null
+                        || volume.getConfigMap().getItems().isEmpty(),
+                "all keys, as the runner expects");
         for (V1Container c : r.pod().getContainers()) {
             for (V1VolumeMount m : Optional.ofNullable(c.getVolumeMounts()).orElse(List.of())) {
-                assertNull(m.getSubPath(), c.getName() + " mounts " + m.getName() + " with subPath");
+                assertNull(
+                        m.getSubPath(), c.getName() + " mounts " + m.getName() + " with subPath");
             }
         }
         assertEquals(CONFIG_DIR + "/config.yaml", r.runner().configFile().toString());
@@ -157,14 +182,17 @@ class HelmChartTest {
         // Grace period: longer than powerdownTimeout plus the runner's own 5 s kill ladder.
         long grace = r.pod().getTerminationGracePeriodSeconds();
         int powerdown = r.runner().vm().powerdownTimeout();
-        assertTrue(grace >= powerdown + 10, "terminationGracePeriodSeconds " + grace
-            + " vs powerdownTimeout " + powerdown);
+        assertTrue(
+                grace >= powerdown + 10,
+                "terminationGracePeriodSeconds " + grace + " vs powerdownTimeout " + powerdown);
 
         // No checksum of the config in the pod template: an edit must not restart the VM.
-        Map<String, String> annotations = Optional.ofNullable(
-            set.getSpec().getTemplate().getMetadata().getAnnotations()).orElse(Map.of());
-        assertTrue(annotations.keySet().stream().noneMatch(k -> k.toLowerCase().contains("checksum")),
-            "pod annotations " + annotations);
+        Map<String, String> annotations =
+                Optional.ofNullable(set.getSpec().getTemplate().getMetadata().getAnnotations())
+                        .orElse(Map.of());
+        assertTrue(
+                annotations.keySet().stream().noneMatch(k -> k.toLowerCase().contains("checksum")),
+                "pod annotations " + annotations);
 
         // The runner is PID 1 of the image: no command or args override.
         assertTrue(empty(r.runnerContainer().getCommand()), "command overridden");
@@ -172,29 +200,40 @@ class HelmChartTest {
 
         // The data directory (NVRAM, TPM state, uuid) is on a persistent volume, the runtime
         // directory is not.
-        V1VolumeMount data = r.mountAt(r.runner().dataDir().toString())
-            .orElseThrow(() -> new AssertionError("nothing mounted at dataDir"));
+        V1VolumeMount data =
+                r.mountAt(r.runner().dataDir().toString())
+                        .orElseThrow(() -> new AssertionError("nothing mounted at dataDir"));
         V1Volume dataVolume = r.volume(data.getName());
-        assertTrue(dataVolume.getPersistentVolumeClaim() != null || dataVolume.getHostPath() != null,
-            "dataDir is on " + dataVolume);
+        assertTrue(
+                dataVolume.getPersistentVolumeClaim() != null || dataVolume.getHostPath() != null,
+                "dataDir is on " + dataVolume);
         String runtimeDir = r.runner().runtimeDir().toString();
-        V1VolumeMount runtime = r.runnerContainer().getVolumeMounts().stream()
-            .filter(m -> runtimeDir.startsWith(m.getMountPath() + "/")).findFirst()
-            .orElseThrow(() -> new AssertionError("runtimeDir is in no volume"));
+        V1VolumeMount runtime =
+                r.runnerContainer().getVolumeMounts().stream()
+                        .filter(m -> runtimeDir.startsWith(m.getMountPath() + "/"))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError("runtimeDir is in no volume"));
         assertNotNull(r.volume(runtime.getName()).getEmptyDir());
 
         // Networking and devices.
-        boolean tap = r.runner().vm().network().stream().anyMatch(n -> Network.TAP.equals(n.type()));
+        boolean tap =
+                r.runner().vm().network().stream().anyMatch(n -> Network.TAP.equals(n.type()));
         if (tap) {
-            assertEquals(Boolean.TRUE, r.pod().getHostNetwork(), "bridged VMs need the host's bridge");
+            assertEquals(
+                    Boolean.TRUE, r.pod().getHostNetwork(), "bridged VMs need the host's bridge");
         }
         var security = r.runnerContainer().getSecurityContext();
         boolean privileged = Boolean.TRUE.equals(security.getPrivileged());
         if (!privileged) {
-            Map<String, ?> limits = Optional.ofNullable(r.runnerContainer().getResources())
-                .map(res -> res.getLimits()).map(l -> (Map<String, ?>) l).orElse(Map.of());
-            assertTrue(limits.keySet().stream().anyMatch(k -> k.endsWith("/kvm"))
-                || "tcg".equals(r.runner().vm().accelerator()), "no /dev/kvm without privileged");
+            Map<String, ?> limits =
+                    Optional.ofNullable(r.runnerContainer().getResources())
+                            .map(res -> res.getLimits())
+                            .map(l -> (Map<String, ?>) l)
+                            .orElse(Map.of());
+            assertTrue(
+                    limits.keySet().stream().anyMatch(k -> k.endsWith("/kvm"))
+                            || "tcg".equals(r.runner().vm().accelerator()),
+                    "no /dev/kvm without privileged");
             if (tap) {
                 assertTrue(security.getCapabilities().getAdd().contains("NET_ADMIN"));
             }
@@ -202,15 +241,20 @@ class HelmChartTest {
 
         // Every drive is reachable in the container: block claims as devices, image files on
         // mounted filesystem claims.
-        List<String> devices = Optional.ofNullable(r.runnerContainer().getVolumeDevices())
-            .orElse(List.of()).stream().map(V1VolumeDevice::getDevicePath).toList();
+        List<String> devices =
+                Optional.ofNullable(r.runnerContainer().getVolumeDevices())
+                        .orElse(List.of())
+                        .stream()
+                        .map(V1VolumeDevice::getDevicePath)
+                        .toList();
         for (Drive drive : r.runner().vm().drives()) {
             if (drive.device() != null) {
                 assertTrue(devices.contains(drive.device()), drive + " not in " + devices);
             } else if (drive.file() != null) {
-                assertTrue(r.runnerContainer().getVolumeMounts().stream()
-                    .anyMatch(m -> drive.file().startsWith(m.getMountPath() + "/")),
-                    drive + " is on no mounted volume");
+                assertTrue(
+                        r.runnerContainer().getVolumeMounts().stream()
+                                .anyMatch(m -> drive.file().startsWith(m.getMountPath() + "/")),
+                        drive + " is on no mounted volume");
             }
         }
         for (V1PersistentVolumeClaim claim : r.claims()) {
@@ -220,8 +264,9 @@ class HelmChartTest {
 
         // A template named in config.yaml must be mounted (the standard one is built in).
         if (r.runner().template() != null) {
-            assertTrue(r.mountAt("/opt/vmrunner/templates").isPresent(),
-                "template " + r.runner().template() + " but no templates mounted");
+            assertTrue(
+                    r.mountAt("/opt/vmrunner/templates").isPresent(),
+                    "template " + r.runner().template() + " but no templates mounted");
         }
     }
 
@@ -234,8 +279,9 @@ class HelmChartTest {
         assertEquals("myvm-vmrunner", r.runner().vm().name());
         assertEquals("/var/opt/vmrunner/data", r.runner().dataDir().toString());
         assertEquals(1, r.claims().size(), "the data claim");
-        assertEquals("keep", r.claims().get(0).getMetadata().getAnnotations()
-            .get("helm.sh/resource-policy"));
+        assertEquals(
+                "keep",
+                r.claims().get(0).getMetadata().getAnnotations().get("helm.sh/resource-policy"));
     }
 
     @Test
@@ -247,38 +293,53 @@ class HelmChartTest {
         assertEquals("/var/opt/vmrunner/disks/scratch/scratch.img", drives.get(1).file());
         assertTrue(drives.get(2).isCd());
         assertEquals(3, drives.size(), "the iso claim is mounted, not attached");
-        assertEquals(List.of("myvm-vmrunner-data", "myvm-vmrunner-root", "myvm-vmrunner-scratch"),
-            r.claims().stream().map(c -> c.getMetadata().getName()).toList());
+        assertEquals(
+                List.of("myvm-vmrunner-data", "myvm-vmrunner-root", "myvm-vmrunner-scratch"),
+                r.claims().stream().map(c -> c.getMetadata().getName()).toList());
         assertEquals(150L, r.pod().getTerminationGracePeriodSeconds());
         assertEquals(Boolean.FALSE, r.pod().getHostNetwork());
         assertEquals("custom.ftl.yaml", r.runner().template());
-        assertTrue(r.configMaps().stream().anyMatch(m -> m.getData().containsKey("custom.ftl.yaml")));
+        assertTrue(
+                r.configMaps().stream().anyMatch(m -> m.getData().containsKey("custom.ftl.yaml")));
         V1Container init = r.pod().getInitContainers().get(0);
-        assertEquals(List.of("/var/opt/vmrunner/disks/scratch/scratch.img", "10G"),
-            init.getCommand().subList(init.getCommand().size() - 2, init.getCommand().size()));
+        assertEquals(
+                List.of("/var/opt/vmrunner/disks/scratch/scratch.img", "10G"),
+                init.getCommand().subList(init.getCommand().size() - 2, init.getCommand().size()));
     }
 
     @Test
     void invalidValuesAreRejected() {
         Helm helm = new Helm(CHART);
-        Exception firmware = assertThrows(Exception.class,
-            () -> helm.template().withName("x").set("vm.firmware", "floppy").call());
+        Exception firmware =
+                assertThrows(
+                        Exception.class,
+                        () -> helm.template().withName("x").set("vm.firmware", "floppy").call());
         assertTrue(firmware.getMessage().contains("firmware"), firmware.getMessage());
-        Exception typo = assertThrows(Exception.class,
-            () -> helm.template().withName("x").set("vm.currentRAM", "1G").call());
+        Exception typo =
+                assertThrows(
+                        Exception.class,
+                        () -> helm.template().withName("x").set("vm.currentRAM", "1G").call());
         assertTrue(typo.getMessage().contains("currentRAM"), typo.getMessage());
-        Exception tap = assertThrows(Exception.class,
-            () -> helm.template().withName("x").set("hostNetwork", false).call());
+        Exception tap =
+                assertThrows(
+                        Exception.class,
+                        () -> helm.template().withName("x").set("hostNetwork", false).call());
         assertTrue(tap.getMessage().contains("needs hostNetwork"), tap.getMessage());
     }
 
     @Test
     void theManifestValidatorIsStrict() {
-        String typo = "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  hostNetwrok: true\n"
-            + "  containers: [{name: c, image: i}]\n";
+        String typo =
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  hostNetwrok: true\n"
+                        + "  containers: [{name: c, image: i}]\n";
         assertThrows(Exception.class, () -> Yaml.loadAll(typo));
-        String type = "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n"
-            + "  terminationGracePeriodSeconds: soon\n  containers: [{name: c, image: i}]\n";
+        String type =
+                "apiVersion: v1\n"
+                        + "kind: Pod\n"
+                        + "metadata: {name: x}\n"
+                        + "spec:\n"
+                        + "  terminationGracePeriodSeconds: soon\n"
+                        + "  containers: [{name: c, image: i}]\n";
         assertThrows(Exception.class, () -> Yaml.loadAll(type));
     }
 
@@ -296,11 +357,15 @@ class HelmChartTest {
     @SuppressWarnings("unchecked") // YAML mappings are maps of strings to objects
     static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> over) {
         Map<String, Object> result = new LinkedHashMap<>(base);
-        over.forEach((k, v) -> {
-            Object b = result.get(k);
-            result.put(k, b instanceof Map && v instanceof Map
-                ? merge((Map<String, Object>) b, (Map<String, Object>) v) : v);
-        });
+        over.forEach(
+                (k, v) -> {
+                    Object b = result.get(k);
+                    result.put(
+                            k,
+                            b instanceof Map && v instanceof Map
+                                    ? merge((Map<String, Object>) b, (Map<String, Object>) v)
+                                    : v);
+                });
         return result;
     }
 

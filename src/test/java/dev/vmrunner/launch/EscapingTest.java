@@ -20,8 +20,12 @@ class EscapingTest {
     static final Path NO_DIR = Path.of("/nonexistent/templates");
 
     static RunnerConfig config(String vmLines) throws ConfigException {
-        return ConfigLoader.parse("\"/Runner\":\n  dataDir: /var/lib/t\n  runtimeDir: /run/t\n"
-            + "  vm:\n    firmware: bios\n    network: []\n" + vmLines, Path.of("test.yaml"), Map.of());
+        return ConfigLoader.parse(
+                "\"/Runner\":\n  dataDir: /var/lib/t\n  runtimeDir: /run/t\n"
+                        + "  vm:\n    firmware: bios\n    network: []\n"
+                        + vmLines,
+                Path.of("test.yaml"),
+                Map.of());
     }
 
     static List<String> qemuArgv(RunnerConfig config) throws LaunchException {
@@ -64,26 +68,29 @@ class EscapingTest {
 
     @Test
     void aCommaInADrivePathStaysInsideItsOption() throws Exception {
-        RunnerConfig config = config("""
-                name: commas
-                drives:
-                  - type: ide-cd
-                    file: "/srv/iso/a,format=qcow2,b.iso"
-                  - type: raw
-                    file: "/srv/vm/disk,readonly=on.img"
-            """);
+        RunnerConfig config =
+                config(
+                        """
+                            name: commas
+                            drives:
+                              - type: ide-cd
+                                file: "/srv/iso/a,format=qcow2,b.iso"
+                              - type: raw
+                                file: "/srv/vm/disk,readonly=on.img"
+                        """);
         List<String> argv = qemuArgv(config);
 
         Map<String, String> cd = qemuOptions(optionAfter(argv, "-drive", "drive-cd0"));
         assertEquals("/srv/iso/a,format=qcow2,b.iso", cd.get("file"));
         assertEquals("raw", cd.get("format"), "the path must not set the format");
-        assertEquals(List.of("id", "if", "media", "readonly", "format", "file"),
-            List.copyOf(cd.keySet()));
+        assertEquals(
+                List.of("id", "if", "media", "readonly", "format", "file"),
+                List.copyOf(cd.keySet()));
 
         Map<String, String> disk = qemuOptions(optionAfter(argv, "-blockdev", "disk0-host"));
         assertEquals("/srv/vm/disk,readonly=on.img", disk.get("filename"));
-        assertEquals(List.of("node-name", "driver", "filename", "discard"),
-            List.copyOf(disk.keySet()));
+        assertEquals(
+                List.of("node-name", "driver", "filename", "discard"), List.copyOf(disk.keySet()));
     }
 
     @Test
@@ -99,51 +106,78 @@ class EscapingTest {
 
     @Test
     void aNameWithALineBreakIsRejectedNamingTheKey() {
-        ConfigException e = assertThrows(ConfigException.class,
-            () -> config("    name: \"two\\nlines\"\n"));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> config("    name: \"two\\nlines\"\n"));
         assertTrue(e.getMessage().contains("vm.name"), e.getMessage());
     }
 
     @Test
     void plainInterpolationsCannotBreakTheYamlOfAnyTemplate() throws Exception {
         // A template without qv(), as upstream ones are: the YAML string still holds.
-        TemplateSource template = new TemplateSource("plain", """
-            "qemu":
-              "executable": [ "/bin/sh" ]
-              "arguments":
-                - [ "-name", "guest=${ vm.name }" ]
-                - "${ vm.name }"
-            """, "plain");
+        TemplateSource template =
+                new TemplateSource(
+                        "plain",
+                        """
+                        "qemu":
+                          "executable": [ "/bin/sh" ]
+                          "arguments":
+                            - [ "-name", "guest=${ vm.name }" ]
+                            - "${ vm.name }"
+                        """,
+                        "plain");
         String hostile = "a\" ]\n    - \"-device\"\n    - \"evil\\ \u0001";
         Map<String, Object> model = Map.of("vm", Map.of("name", hostile));
 
         Commands commands = new Renderer(NO_DIR).render(template, model, false, false);
 
-        assertEquals(List.of("/bin/sh", "-name", "guest=" + hostile, hostile),
-            commands.qemu().argv());
+        assertEquals(
+                List.of("/bin/sh", "-name", "guest=" + hostile, hostile), commands.qemu().argv());
     }
 
     @Test
     void qvRejectsControlCharactersWithAClearMessage() {
-        TemplateSource template = new TemplateSource("t", """
-            "qemu":
-              "executable": [ "/bin/sh" ]
-              "arguments": [ "file=${ qv(path) }" ]
-            """, "t");
-        LaunchException e = assertThrows(LaunchException.class, () -> new Renderer(NO_DIR)
-            .render(template, Map.of("path", "/srv/a\nb.iso"), false, false));
+        TemplateSource template =
+                new TemplateSource(
+                        "t",
+                        """
+                        "qemu":
+                          "executable": [ "/bin/sh" ]
+                          "arguments": [ "file=${ qv(path) }" ]
+                        """,
+                        "t");
+        LaunchException e =
+                assertThrows(
+                        LaunchException.class,
+                        () ->
+                                new Renderer(NO_DIR)
+                                        .render(
+                                                template,
+                                                Map.of("path", "/srv/a\nb.iso"),
+                                                false,
+                                                false));
         assertTrue(e.getMessage().contains("control character"), e.getMessage());
         assertTrue(e.getMessage().contains("/srv/a\\nb.iso"), e.getMessage());
     }
 
     @Test
     void aCommaInTheDataDirCannotReachSwtpm() throws Exception {
-        RunnerConfig config = ConfigLoader.parse("\"/Runner\":\n  dataDir: /var/lib/a,b\n"
-            + "  runtimeDir: /run/t\n  vm:\n    name: tpm\n    useTpm: true\n    firmware: bios\n",
-            Path.of("test.yaml"), Map.of());
-        LaunchException e = assertThrows(LaunchException.class,
-            () -> Preparation.dryRun(config, NO_DIR, new Renderer(NO_DIR)));
-        assertTrue(e.getMessage().contains("/var/lib/a,b") && e.getMessage().contains("comma"),
-            e.getMessage());
+        RunnerConfig config =
+                ConfigLoader.parse(
+                        "\"/Runner\":\n"
+                                + "  dataDir: /var/lib/a,b\n"
+                                + "  runtimeDir: /run/t\n"
+                                + "  vm:\n"
+                                + "    name: tpm\n"
+                                + "    useTpm: true\n"
+                                + "    firmware: bios\n",
+                        Path.of("test.yaml"),
+                        Map.of());
+        LaunchException e =
+                assertThrows(
+                        LaunchException.class,
+                        () -> Preparation.dryRun(config, NO_DIR, new Renderer(NO_DIR)));
+        assertTrue(
+                e.getMessage().contains("/var/lib/a,b") && e.getMessage().contains("comma"),
+                e.getMessage());
     }
 }

@@ -21,8 +21,7 @@ class FirmwareFilesTest {
     static final long CODE_4M = 3653632;
     static final long VARS_4M = 540672;
 
-    @TempDir
-    Path root;
+    @TempDir Path root;
 
     Path nvram() {
         return root.resolve("data/fw-vars.fd");
@@ -66,21 +65,22 @@ class FirmwareFilesTest {
         assertEquals("/usr/share/OVMF/OVMF_CODE.fd", rel(locate(Firmware.UEFI).code()));
         assertEquals("/usr/share/OVMF/OVMF_VARS.fd", rel(locate(Firmware.UEFI).varsTemplate()));
         assertEquals("/usr/share/OVMF/OVMF_CODE_4M.fd", rel(locate(Firmware.UEFI_4M).code()));
-        assertEquals("/usr/share/OVMF/OVMF_VARS_4M.fd",
-            rel(locate(Firmware.UEFI_4M).varsTemplate()));
+        assertEquals(
+                "/usr/share/OVMF/OVMF_VARS_4M.fd", rel(locate(Firmware.UEFI_4M).varsTemplate()));
         assertEquals("/usr/share/OVMF/OVMF_CODE.secboot.fd", rel(locate(Firmware.SECURE).code()));
-        assertEquals("/usr/share/OVMF/OVMF_VARS.ms.fd",
-            rel(locate(Firmware.SECURE).varsTemplate()));
-        assertEquals("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
-            rel(locate(Firmware.SECURE_4M).code()));
-        assertEquals("/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
-            rel(locate(Firmware.SECURE_4M).varsTemplate()));
+        assertEquals(
+                "/usr/share/OVMF/OVMF_VARS.ms.fd", rel(locate(Firmware.SECURE).varsTemplate()));
+        assertEquals(
+                "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", rel(locate(Firmware.SECURE_4M).code()));
+        assertEquals(
+                "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+                rel(locate(Firmware.SECURE_4M).varsTemplate()));
         assertEquals(nvram(), locate(Firmware.UEFI).vars());
     }
 
     @Test
     void uefiFallsBackToThe4MiBBuildWhereItIsAllThereIs() throws Exception {
-        file("/usr/share/edk2/ovmf/OVMF_CODE.fd", CODE_4M);   // Fedora 38 and later
+        file("/usr/share/edk2/ovmf/OVMF_CODE.fd", CODE_4M); // Fedora 38 and later
         file("/usr/share/edk2/ovmf/OVMF_VARS.fd", VARS_4M);
         assertEquals("/usr/share/edk2/ovmf/OVMF_CODE.fd", rel(locate(Firmware.UEFI).code()));
         assertEquals("/usr/share/edk2/ovmf/OVMF_CODE.fd", rel(locate(Firmware.UEFI_4M).code()));
@@ -91,8 +91,9 @@ class FirmwareFilesTest {
         file("/usr/share/edk2/ovmf-4m/OVMF_CODE.fd", CODE_2M);
         file("/usr/share/edk2/ovmf-4m/OVMF_VARS.fd", VARS_2M);
         LaunchException e = assertThrows(LaunchException.class, () -> locate(Firmware.UEFI_4M));
-        assertTrue(e.getMessage().startsWith("Failed to find UEFI firmware for vm.firmware uefi-4m"),
-            e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("Failed to find UEFI firmware for vm.firmware uefi-4m"),
+                e.getMessage());
     }
 
     @Test
@@ -100,19 +101,27 @@ class FirmwareFilesTest {
         file("/usr/share/OVMF/OVMF_CODE.fd", CODE_2M);
         file("/usr/share/OVMF/OVMF_VARS.fd", VARS_4M);
         LaunchException e = assertThrows(LaunchException.class, () -> locate(Firmware.UEFI));
-        assertTrue(e.getMessage().contains("OVMF_VARS.fd (sizes do not form one flash image)"),
-            e.getMessage());
+        assertTrue(
+                e.getMessage().contains("OVMF_VARS.fd (sizes do not form one flash image)"),
+                e.getMessage());
     }
 
     @Test
     void missingOvmfIsOneMessageNamingEveryPathTried() {
         LaunchException e = assertThrows(LaunchException.class, () -> locate(Firmware.SECURE));
         String message = e.getMessage();
-        assertTrue(message.startsWith("Failed to find UEFI firmware for vm.firmware secure:"
-            + " none of these is installed: "), message);
-        for (String path : new String[] {"/usr/share/OVMF/OVMF_CODE.secboot.fd",
-            "/usr/share/OVMF/OVMF_VARS.ms.fd", "/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd",
-            "/usr/share/edk2/x64/OVMF_CODE.secboot.4m.fd"}) {
+        assertTrue(
+                message.startsWith(
+                        "Failed to find UEFI firmware for vm.firmware secure:"
+                                + " none of these is installed: "),
+                message);
+        for (String path :
+                new String[] {
+                    "/usr/share/OVMF/OVMF_CODE.secboot.fd",
+                    "/usr/share/OVMF/OVMF_VARS.ms.fd",
+                    "/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd",
+                    "/usr/share/edk2/x64/OVMF_CODE.secboot.4m.fd"
+                }) {
             assertTrue(message.contains(root.resolve(path.substring(1)).toString()), message);
         }
         assertTrue(message.contains("apt-get install ovmf"), message);
@@ -131,8 +140,14 @@ class FirmwareFilesTest {
         debian();
         file("/data/fw-vars.fd", VARS_2M);
         LaunchException e = assertThrows(LaunchException.class, () -> locate(Firmware.UEFI_4M));
-        assertTrue(e.getMessage().startsWith("Failed to use the VM's UEFI NVRAM " + nvram()
-            + ": its size (131072 bytes) fits none of the installed firmware"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                "Failed to use the VM's UEFI NVRAM "
+                                        + nvram()
+                                        + ": its size (131072 bytes) fits none of the installed"
+                                        + " firmware"),
+                e.getMessage());
     }
 
     @Test

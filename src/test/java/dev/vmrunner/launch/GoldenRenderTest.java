@@ -11,9 +11,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Configurations → the exact argv of every process, as {@code vmrunner render} prints it.
- * The expected files sit beside the configurations in src/test/resources/golden; after an
- * intended change, regenerate them with {@code -Dgolden.update=true} and review the diff.
+ * Configurations → the exact argv of every process, as {@code vmrunner render} prints it. The
+ * expected files sit beside the configurations in src/test/resources/golden; after an intended
+ * change, regenerate them with {@code -Dgolden.update=true} and review the diff.
  */
 class GoldenRenderTest {
 
@@ -25,8 +25,10 @@ class GoldenRenderTest {
     void rendersExactArgv(String name) throws Exception {
         RunnerConfig config = ConfigLoader.load(GOLDEN.resolve(name + ".yaml"), ENV);
         Path noTemplatesDir = Path.of("/nonexistent/templates");
-        String listing = Preparation.dryRun(config, noTemplatesDir, new Renderer(noTemplatesDir))
-            .commands().listing();
+        String listing =
+                Preparation.dryRun(config, noTemplatesDir, new Renderer(noTemplatesDir))
+                        .commands()
+                        .listing();
 
         Path expected = GOLDEN.resolve(name + ".argv");
         if (Boolean.getBoolean("golden.update")) {

@@ -16,15 +16,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TpmSetupTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
-    static final ProcessSpec SWTPM = new ProcessSpec("swtpm", Path.of("/usr/bin/swtpm"),
-        List.of("socket"), Map.of());
+    static final ProcessSpec SWTPM =
+            new ProcessSpec("swtpm", Path.of("/usr/bin/swtpm"), List.of("socket"), Map.of());
 
     RunnerConfig config(boolean useTpm) throws Exception {
-        String yaml = "\"/Runner\":\n  dataDir: " + dir.resolve("data") + "\n  runtimeDir: "
-            + dir.resolve("run") + "\n  vm:\n    name: tpm\n    useTpm: " + useTpm + "\n";
+        String yaml =
+                "\"/Runner\":\n  dataDir: "
+                        + dir.resolve("data")
+                        + "\n  runtimeDir: "
+                        + dir.resolve("run")
+                        + "\n  vm:\n    name: tpm\n    useTpm: "
+                        + useTpm
+                        + "\n";
         RunnerConfig config = ConfigLoader.parse(yaml, dir.resolve("config.yaml"), Map.of());
         Files.createDirectories(config.dataDir());
         return config;
@@ -36,20 +41,38 @@ class TpmSetupTest {
         TpmSetup.standard().prepare(config);
         ProcessSpec spec = TpmSetup.standard().command(config, SWTPM).orElseThrow();
         Path data = config.dataDir();
-        assertEquals(List.of("/usr/bin/swtpm_setup", "--tpm2", "--tpmstate", data.toString(),
-            "--config", data.resolve("swtpm-localca/swtpm_setup.conf").toString(),
-            "--create-ek-cert", "--create-platform-cert", "--lock-nvram", "--not-overwrite",
-            "--tpm", "/usr/bin/swtpm socket"), spec.argv());
+        assertEquals(
+                List.of(
+                        "/usr/bin/swtpm_setup",
+                        "--tpm2",
+                        "--tpmstate",
+                        data.toString(),
+                        "--config",
+                        data.resolve("swtpm-localca/swtpm_setup.conf").toString(),
+                        "--create-ek-cert",
+                        "--create-platform-cert",
+                        "--lock-nvram",
+                        "--not-overwrite",
+                        "--tpm",
+                        "/usr/bin/swtpm socket"),
+                spec.argv());
         assertEquals(Map.of("TMPDIR", config.runtimeDir().toString()), spec.environment());
 
         String setupConf = Files.readString(data.resolve("swtpm-localca/swtpm_setup.conf"));
-        assertTrue(setupConf.contains("create_certs_tool_config = "
-            + data.resolve("swtpm-localca/swtpm-localca.conf") + "\n"), setupConf);
+        assertTrue(
+                setupConf.contains(
+                        "create_certs_tool_config = "
+                                + data.resolve("swtpm-localca/swtpm-localca.conf")
+                                + "\n"),
+                setupConf);
         String caConf = Files.readString(data.resolve("swtpm-localca/swtpm-localca.conf"));
-        assertTrue(caConf.contains("signingkey = " + data.resolve("swtpm-localca/signkey.pem")),
-            caConf);
-        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
-            Files.getPosixFilePermissions(data.resolve("swtpm-localca"))));
+        assertTrue(
+                caConf.contains("signingkey = " + data.resolve("swtpm-localca/signkey.pem")),
+                caConf);
+        assertEquals(
+                "rwx------",
+                java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(data.resolve("swtpm-localca"))));
     }
 
     @Test
@@ -63,13 +86,13 @@ class TpmSetupTest {
 
     @Test
     void missingSwtpmSetupIsOneClearMessage() throws Exception {
-        TpmSetup missing = TpmSetup.with(List.of("/nonexistent/swtpm_setup"),
-            TpmSetup.LOCALCA);
-        LaunchException e = assertThrows(LaunchException.class,
-            () -> missing.check(config(true)));
-        assertEquals("Failed to find swtpm_setup, needed to create the TPM state of a VM with"
-            + " vm.useTpm: none of /nonexistent/swtpm_setup is installed (Debian/Ubuntu:"
-            + " apt-get install swtpm-tools; Fedora: swtpm-tools; Arch: swtpm)", e.getMessage());
+        TpmSetup missing = TpmSetup.with(List.of("/nonexistent/swtpm_setup"), TpmSetup.LOCALCA);
+        LaunchException e = assertThrows(LaunchException.class, () -> missing.check(config(true)));
+        assertEquals(
+                "Failed to find swtpm_setup, needed to create the TPM state of a VM with vm.useTpm:"
+                        + " none of /nonexistent/swtpm_setup is installed (Debian/Ubuntu: apt-get"
+                        + " install swtpm-tools; Fedora: swtpm-tools; Arch: swtpm)",
+                e.getMessage());
         // Not needed without a TPM.
         missing.check(config(false));
     }

@@ -21,11 +21,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * A scripted QMP peer on a real Unix socket: sends a greeting, answers {@code qmp_capabilities},
  * then runs the {@link Handler} registered for each command it receives (unknown commands get
- * QEMU's {@code CommandNotFound}). Serves one client at a time, accepting the next after a disconnect.
+ * QEMU's {@code CommandNotFound}). Serves one client at a time, accepting the next after a
+ * disconnect.
  */
 final class FakeQmpServer implements AutoCloseable {
-    static final String QEMU_GREETING = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7},"
-            + " \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
+    static final String QEMU_GREETING =
+            "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7},"
+                    + " \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
 
     /** What to do with one received command. Runs on the server thread. */
     interface Handler {
@@ -55,7 +57,9 @@ final class FakeQmpServer implements AutoCloseable {
         return start(socket, QEMU_GREETING);
     }
 
-    /** @param greeting the first line sent to every client, verbatim */
+    /**
+     * @param greeting the first line sent to every client, verbatim
+     */
     static FakeQmpServer start(Path socket, String greeting) throws IOException {
         FakeQmpServer fake = new FakeQmpServer(socket, greeting);
         fake.thread.start();

@@ -43,8 +43,7 @@ class QmpConnectionTest {
     /** Generous: the machine running the tests may be loaded. */
     private static final Duration LONG = Duration.ofSeconds(20);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private final RecordingListener listener = new RecordingListener();
     private final List<AutoCloseable> cleanup = new CopyOnWriteArrayList<>();
@@ -77,17 +76,26 @@ class QmpConnectionTest {
     }
 
     private static QmpException failure(CompletableFuture<?> future) throws Exception {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(30, TimeUnit.SECONDS));
-        assertTrue(e.getCause() instanceof QmpException, () -> "not a QmpException: " + e.getCause());
+        ExecutionException e =
+                assertThrows(ExecutionException.class, () -> future.get(30, TimeUnit.SECONDS));
+        assertTrue(
+                e.getCause() instanceof QmpException, () -> "not a QmpException: " + e.getCause());
         return (QmpException) e.getCause();
     }
 
     @Test
     void negotiatesAndReturnsTheReplyValue() throws Exception {
-        FakeQmpServer server = server().reply("query-status", json("{\"status\":\"running\",\"running\":true}"));
+        FakeQmpServer server =
+                server().reply("query-status", json("{\"status\":\"running\",\"running\":true}"));
         QmpConnection c = connect();
 
-        assertEquals(7, c.greeting().getAsJsonObject("version").getAsJsonObject("qemu").get("major").getAsInt());
+        assertEquals(
+                7,
+                c.greeting()
+                        .getAsJsonObject("version")
+                        .getAsJsonObject("qemu")
+                        .get("major")
+                        .getAsInt());
         assertEquals("qmp_capabilities", server.nextReceived().get("execute").getAsString());
         JsonElement status = c.execute("query-status", null, LONG).get(30, TimeUnit.SECONDS);
         assertEquals("running", status.getAsJsonObject().get("status").getAsString());
@@ -113,19 +121,27 @@ class QmpConnectionTest {
     void noReplyTimesOutAndTheConnectionStaysUsable() throws Exception {
         List<JsonObject> unanswered = new CopyOnWriteArrayList<>();
         FakeQmpServer server = server().on("hang", (request, peer) -> unanswered.add(request));
-        server.on("ping", (request, peer) -> {
-            for (JsonObject late : unanswered) {
-                peer.reply(late, new JsonPrimitive("late")); // must be dropped, not given to ping
-            }
-            peer.reply(request, new JsonPrimitive("pong"));
-        });
+        server.on(
+                "ping",
+                (request, peer) -> {
+                    for (JsonObject late : unanswered) {
+                        peer.reply(
+                                late,
+                                new JsonPrimitive("late")); // must be dropped, not given to ping
+                    }
+                    peer.reply(request, new JsonPrimitive("pong"));
+                });
         QmpConnection c = connect();
 
         long start = System.nanoTime();
         QmpException e = failure(c.execute("hang", null, Duration.ofMillis(200)));
         assertEquals(Kind.TIMEOUT, e.kind());
-        assertTrue(e.getMessage().startsWith("Failed to run QMP command hang: no reply within 200 ms"), e.getMessage());
-        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "timeout took far too long");
+        assertTrue(
+                e.getMessage().startsWith("Failed to run QMP command hang: no reply within 200 ms"),
+                e.getMessage());
+        assertTrue(
+                System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15),
+                "timeout took far too long");
 
         assertEquals("pong", c.execute("ping", null, LONG).get(30, TimeUnit.SECONDS).getAsString());
         assertTrue(c.isOpen());
@@ -134,7 +150,7 @@ class QmpConnectionTest {
 
     @Test
     void disconnectMidCommandFailsEveryPendingCallAndNotifiesOnce() throws Exception {
-        FakeQmpServer server = server().on("hang", (request, peer) -> { });
+        FakeQmpServer server = server().on("hang", (request, peer) -> {});
         server.on("die", (request, peer) -> peer.disconnect());
         QmpConnection c = connect();
 
@@ -158,7 +174,7 @@ class QmpConnectionTest {
 
     @Test
     void closeFailsPendingCallsAndReportsANullCause() throws Exception {
-        server().on("hang", (request, peer) -> { });
+        server().on("hang", (request, peer) -> {});
         QmpConnection c = connect();
         CompletableFuture<JsonElement> hang = c.execute("hang", null, LONG);
 
@@ -174,49 +190,61 @@ class QmpConnectionTest {
     @Test
     void eventsArriveInOrderAndRepliesAreMatchedAroundThem() throws Exception {
         FakeQmpServer server = server();
-        server.on("first", (request, peer) -> {
-            peer.event("E1", json("{\"n\":1}"));
-            peer.reply(request, new JsonPrimitive(1));
-            peer.event("E2", null);
-        });
-        server.on("second", (request, peer) -> {
-            peer.event("E3", null);
-            peer.event("E4", json("{\"n\":4}"));
-            peer.reply(request, new JsonPrimitive(2));
-            peer.event("E5", null);
-        });
+        server.on(
+                "first",
+                (request, peer) -> {
+                    peer.event("E1", json("{\"n\":1}"));
+                    peer.reply(request, new JsonPrimitive(1));
+                    peer.event("E2", null);
+                });
+        server.on(
+                "second",
+                (request, peer) -> {
+                    peer.event("E3", null);
+                    peer.event("E4", json("{\"n\":4}"));
+                    peer.reply(request, new JsonPrimitive(2));
+                    peer.event("E5", null);
+                });
         QmpConnection c = connect();
 
         // A reply completes on the reader thread after every event that preceded it was delivered.
-        CompletableFuture<List<String>> seenAtFirst = c.execute("first", null, LONG).thenApply(v -> listener.names());
+        CompletableFuture<List<String>> seenAtFirst =
+                c.execute("first", null, LONG).thenApply(v -> listener.names());
         assertEquals(List.of("E1"), seenAtFirst.get(30, TimeUnit.SECONDS).subList(0, 1));
         assertEquals(2, c.execute("second", null, LONG).get(30, TimeUnit.SECONDS).getAsInt());
 
         List<QmpEvent> events = listener.awaitEvents(5);
-        assertEquals(List.of("E1", "E2", "E3", "E4", "E5"), events.stream().map(QmpEvent::name).toList());
+        assertEquals(
+                List.of("E1", "E2", "E3", "E4", "E5"),
+                events.stream().map(QmpEvent::name).toList());
         assertEquals(4, events.get(3).data().get("n").getAsInt());
         assertEquals(0, events.get(1).data().size(), "missing data must read as an empty object");
-        assertEquals(Instant.ofEpochSecond(1_700_000_000L, 250_000_000L), events.get(0).timestamp());
+        assertEquals(
+                Instant.ofEpochSecond(1_700_000_000L, 250_000_000L), events.get(0).timestamp());
     }
 
     @Test
     void outOfOrderRepliesToConcurrentCommandsAreMatchedById() throws Exception {
         BlockingQueue<JsonObject> held = new LinkedBlockingQueue<>();
-        server().on("slow", (request, peer) -> {
-            held.add(request);
-            if (held.size() == 2) { // answer the two commands in the opposite order
-                JsonObject a = held.poll();
-                JsonObject b = held.poll();
-                peer.reply(b, b.getAsJsonObject("arguments").get("tag"));
-                peer.reply(a, a.getAsJsonObject("arguments").get("tag"));
-            }
-        });
+        server().on(
+                        "slow",
+                        (request, peer) -> {
+                            held.add(request);
+                            if (held.size() == 2) { // answer the two commands in the opposite order
+                                JsonObject a = held.poll();
+                                JsonObject b = held.poll();
+                                peer.reply(b, b.getAsJsonObject("arguments").get("tag"));
+                                peer.reply(a, a.getAsJsonObject("arguments").get("tag"));
+                            }
+                        });
         QmpConnection c = connect();
 
         ExecutorService callers = Executors.newFixedThreadPool(2);
         try {
-            Future<CompletableFuture<JsonElement>> a = callers.submit(() -> c.execute("slow", json("{\"tag\":\"a\"}"), LONG));
-            Future<CompletableFuture<JsonElement>> b = callers.submit(() -> c.execute("slow", json("{\"tag\":\"b\"}"), LONG));
+            Future<CompletableFuture<JsonElement>> a =
+                    callers.submit(() -> c.execute("slow", json("{\"tag\":\"a\"}"), LONG));
+            Future<CompletableFuture<JsonElement>> b =
+                    callers.submit(() -> c.execute("slow", json("{\"tag\":\"b\"}"), LONG));
             assertEquals("a", a.get().get(30, TimeUnit.SECONDS).getAsString());
             assertEquals("b", b.get().get(30, TimeUnit.SECONDS).getAsString());
         } finally {
@@ -233,13 +261,19 @@ class QmpConnectionTest {
             List<Future<Void>> done = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 int thread = t;
-                done.add(callers.submit(() -> {
-                    for (int i = 0; i < 50; i++) {
-                        JsonObject args = json("{\"t\":" + thread + ",\"i\":" + i + "}");
-                        assertEquals(args, c.execute("echo", args, LONG).get(30, TimeUnit.SECONDS));
-                    }
-                    return null;
-                }));
+                done.add(
+                        callers.submit(
+                                () -> {
+                                    for (int i = 0; i < 50; i++) {
+                                        JsonObject args =
+                                                json("{\"t\":" + thread + ",\"i\":" + i + "}");
+                                        assertEquals(
+                                                args,
+                                                c.execute("echo", args, LONG)
+                                                        .get(30, TimeUnit.SECONDS));
+                                    }
+                                    return null;
+                                }));
             }
             for (Future<Void> f : done) {
                 f.get(60, TimeUnit.SECONDS);
@@ -251,28 +285,44 @@ class QmpConnectionTest {
 
     @Test
     void errorReplyKeepsClassAndDesc() throws Exception {
-        server().on("balloon", (request, peer) -> peer.error(request, "DeviceNotActive", "No balloon device has been activated"));
+        server().on(
+                        "balloon",
+                        (request, peer) ->
+                                peer.error(
+                                        request,
+                                        "DeviceNotActive",
+                                        "No balloon device has been activated"));
         QmpConnection c = connect();
 
         QmpException e = failure(c.execute("balloon", json("{\"value\":1}"), LONG));
         assertEquals(Kind.ERROR_REPLY, e.kind());
         assertEquals("DeviceNotActive", e.errorClass());
-        assertEquals("Failed to run QMP command balloon: DeviceNotActive: No balloon device has been activated", e.getMessage());
+        assertEquals(
+                "Failed to run QMP command balloon: DeviceNotActive: No balloon device has been"
+                        + " activated",
+                e.getMessage());
         assertTrue(c.isOpen());
     }
 
     @Test
     void garbageAndUnknownMessagesAreSkipped() throws Exception {
-        server().on("x", (request, peer) -> {
-            peer.send("this is not json {");
-            peer.send("[1, 2, 3]");
-            peer.send("");
-            peer.send("{\"something-new\": true}");
-            peer.send("{\"return\": {}, \"id\": \"not-ours\"}");
-            peer.send("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}");
-            peer.event("AFTER_GARBAGE", null);
-            peer.send("{\"return\": 42, \"id\": " + request.get("id") + ", \"future-field\": [1]}");
-        });
+        server().on(
+                        "x",
+                        (request, peer) -> {
+                            peer.send("this is not json {");
+                            peer.send("[1, 2, 3]");
+                            peer.send("");
+                            peer.send("{\"something-new\": true}");
+                            peer.send("{\"return\": {}, \"id\": \"not-ours\"}");
+                            peer.send(
+                                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON"
+                                            + " parse error\"}}");
+                            peer.event("AFTER_GARBAGE", null);
+                            peer.send(
+                                    "{\"return\": 42, \"id\": "
+                                            + request.get("id")
+                                            + ", \"future-field\": [1]}");
+                        });
         QmpConnection c = connect();
 
         assertEquals(42, c.execute("x", null, LONG).get(30, TimeUnit.SECONDS).getAsInt());
@@ -290,20 +340,22 @@ class QmpConnectionTest {
 
     @Test
     void aThrowingListenerDoesNotStopTheReader() throws Exception {
-        server().on("x", (request, peer) -> {
-            peer.event("BOOM", null);
-            peer.reply(request, new JsonPrimitive(1));
-        });
-        QmpConnection.Listener throwing = new QmpConnection.Listener() {
-            @Override
-            public void onEvent(QmpEvent event) {
-                throw new IllegalStateException("listener bug");
-            }
+        server().on(
+                        "x",
+                        (request, peer) -> {
+                            peer.event("BOOM", null);
+                            peer.reply(request, new JsonPrimitive(1));
+                        });
+        QmpConnection.Listener throwing =
+                new QmpConnection.Listener() {
+                    @Override
+                    public void onEvent(QmpEvent event) {
+                        throw new IllegalStateException("listener bug");
+                    }
 
-            @Override
-            public void onDisconnect(Throwable cause) {
-            }
-        };
+                    @Override
+                    public void onDisconnect(Throwable cause) {}
+                };
         try (QmpConnection c = QmpConnection.connect(sock(), LONG, throwing)) {
             assertEquals(1, c.execute("x", null, LONG).get(30, TimeUnit.SECONDS).getAsInt());
         }
@@ -327,14 +379,16 @@ class QmpConnectionTest {
 
     @Test
     void connectRetriesUntilTheSocketAppears() throws Exception {
-        Thread late = new Thread(() -> {
-            try {
-                Thread.sleep(300);
-                cleanup.add(FakeQmpServer.start(sock()));
-            } catch (InterruptedException | IOException e) {
-                throw new AssertionError(e);
-            }
-        });
+        Thread late =
+                new Thread(
+                        () -> {
+                            try {
+                                Thread.sleep(300);
+                                cleanup.add(FakeQmpServer.start(sock()));
+                            } catch (InterruptedException | IOException e) {
+                                throw new AssertionError(e);
+                            }
+                        });
         late.start();
         try {
             QmpConnection c = connect();
@@ -350,8 +404,10 @@ class QmpConnectionTest {
         try (ServerSocketChannel stale = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             stale.bind(UnixDomainSocketAddress.of(sock()));
         }
-        QmpException e = assertThrows(QmpException.class,
-                () -> QmpConnection.connect(sock(), Duration.ofMillis(300), listener));
+        QmpException e =
+                assertThrows(
+                        QmpException.class,
+                        () -> QmpConnection.connect(sock(), Duration.ofMillis(300), listener));
         assertEquals(Kind.CONNECT, e.kind());
     }
 
@@ -359,10 +415,14 @@ class QmpConnectionTest {
     void connectGivesUpWhenNothingEverListens() {
         Path missing = dir.resolve("never.sock");
         long start = System.nanoTime();
-        QmpException e = assertThrows(QmpException.class,
-                () -> QmpConnection.connect(missing, Duration.ofMillis(300), listener));
+        QmpException e =
+                assertThrows(
+                        QmpException.class,
+                        () -> QmpConnection.connect(missing, Duration.ofMillis(300), listener));
         assertEquals(Kind.CONNECT, e.kind());
-        assertTrue(e.getMessage().startsWith("Failed to connect to QMP socket " + missing + ": "), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("Failed to connect to QMP socket " + missing + ": "),
+                e.getMessage());
         assertNotNull(e.getCause());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
     }
@@ -372,8 +432,10 @@ class QmpConnectionTest {
         // Listening but silent, like QEMU while another client holds the monitor.
         try (ServerSocketChannel silent = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             silent.bind(UnixDomainSocketAddress.of(sock()));
-            QmpException e = assertThrows(QmpException.class,
-                    () -> QmpConnection.connect(sock(), Duration.ofMillis(300), listener));
+            QmpException e =
+                    assertThrows(
+                            QmpException.class,
+                            () -> QmpConnection.connect(sock(), Duration.ofMillis(300), listener));
             assertEquals(Kind.CONNECT, e.kind());
             assertTrue(e.getMessage().contains("no greeting"), e.getMessage());
         }
@@ -384,7 +446,10 @@ class QmpConnectionTest {
         for (String greeting : List.of("{\"hello\": \"world\"}", "SSH-2.0-OpenSSH_9.2")) {
             FakeQmpServer server = FakeQmpServer.start(sock(), greeting);
             try {
-                QmpException e = assertThrows(QmpException.class, () -> QmpConnection.connect(sock(), LONG, listener));
+                QmpException e =
+                        assertThrows(
+                                QmpException.class,
+                                () -> QmpConnection.connect(sock(), LONG, listener));
                 assertEquals(Kind.PROTOCOL, e.kind(), e::getMessage);
                 assertTrue(e.getMessage().contains("expected a QMP greeting"), e.getMessage());
             } finally {
@@ -396,15 +461,21 @@ class QmpConnectionTest {
 
     @Test
     void aRefusedCapabilitiesNegotiationFailsConnect() throws Exception {
-        server().on("qmp_capabilities", (request, peer) -> peer.error(request, "CommandNotFound", "nope"));
-        QmpException e = assertThrows(QmpException.class, () -> QmpConnection.connect(sock(), LONG, listener));
+        server().on(
+                        "qmp_capabilities",
+                        (request, peer) -> peer.error(request, "CommandNotFound", "nope"));
+        QmpException e =
+                assertThrows(
+                        QmpException.class, () -> QmpConnection.connect(sock(), LONG, listener));
         assertEquals(Kind.ERROR_REPLY, e.kind());
     }
 
     @Test
     void connectIsInterruptible() throws Exception {
         Thread.currentThread().interrupt();
-        assertThrows(InterruptedException.class, () -> QmpConnection.connect(dir.resolve("never.sock"), LONG, listener));
+        assertThrows(
+                InterruptedException.class,
+                () -> QmpConnection.connect(dir.resolve("never.sock"), LONG, listener));
         assertFalse(Thread.interrupted());
     }
 
@@ -446,7 +517,8 @@ class QmpConnectionTest {
             while (got.size() < count) {
                 QmpEvent e = events.poll(30, TimeUnit.SECONDS);
                 if (e == null) {
-                    throw new TimeoutException("only " + got.size() + " of " + count + " events arrived");
+                    throw new TimeoutException(
+                            "only " + got.size() + " of " + count + " events arrived");
                 }
                 got.add(e);
             }

@@ -24,8 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The façade against scripted replies copied from QEMU 7.2. */
 @Timeout(60)
 class QmpTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private FakeQmpServer server;
     private QmpConnection connection;
@@ -54,8 +53,10 @@ class QmpTest {
     }
 
     private static QmpException failure(CompletableFuture<?> future) {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(30, TimeUnit.SECONDS));
-        assertTrue(e.getCause() instanceof QmpException, () -> "not a QmpException: " + e.getCause());
+        ExecutionException e =
+                assertThrows(ExecutionException.class, () -> future.get(30, TimeUnit.SECONDS));
+        assertTrue(
+                e.getCause() instanceof QmpException, () -> "not a QmpException: " + e.getCause());
         return (QmpException) e.getCause();
     }
 
@@ -68,7 +69,9 @@ class QmpTest {
 
     @Test
     void queryStatus() throws Exception {
-        server.reply("query-status", json("{\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}"));
+        server.reply(
+                "query-status",
+                json("{\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}"));
         assertEquals(new VmStatus("prelaunch", false), get(qmp.queryStatus()));
     }
 
@@ -88,7 +91,9 @@ class QmpTest {
 
     @Test
     void quitCountsTheHangUpAsSuccess() throws Exception {
-        server.on("quit", (request, peer) -> peer.disconnect()); // QEMU may exit before its reply is out
+        server.on(
+                "quit",
+                (request, peer) -> peer.disconnect()); // QEMU may exit before its reply is out
         assertNull(get(qmp.quit()));
     }
 
@@ -104,10 +109,15 @@ class QmpTest {
 
     @Test
     void hotpluggableCpusAndAddCpu() throws Exception {
-        server.reply("query-hotpluggable-cpus", JsonParser.parseString("["
-                + "{\"props\": {\"core-id\": 1, \"thread-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"type\": \"max-x86_64-cpu\"},"
-                + "{\"props\": {\"core-id\": 0, \"thread-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1,"
-                + " \"qom-path\": \"/machine/unattached/device[0]\", \"type\": \"max-x86_64-cpu\"}]"));
+        server.reply(
+                "query-hotpluggable-cpus",
+                JsonParser.parseString(
+                        "[{\"props\": {\"core-id\": 1, \"thread-id\": 0, \"socket-id\": 0},"
+                                + " \"vcpus-count\": 1, \"type\": \"max-x86_64-cpu\"},{\"props\":"
+                                + " {\"core-id\": 0, \"thread-id\": 0, \"socket-id\": 0},"
+                                + " \"vcpus-count\": 1, \"qom-path\":"
+                                + " \"/machine/unattached/device[0]\", \"type\":"
+                                + " \"max-x86_64-cpu\"}]"));
         server.reply("device_add", new JsonObject());
 
         List<HotpluggableCpu> slots = get(qmp.queryHotpluggableCpus());
@@ -118,19 +128,29 @@ class QmpTest {
 
         get(qmp.addCpu(free, "cpu-1"));
         sent("query-hotpluggable-cpus");
-        assertEquals(json("{\"core-id\": 1, \"thread-id\": 0, \"socket-id\": 0, \"driver\": \"max-x86_64-cpu\", \"id\": \"cpu-1\"}"),
+        assertEquals(
+                json(
+                        "{\"core-id\": 1, \"thread-id\": 0, \"socket-id\": 0, \"driver\":"
+                                + " \"max-x86_64-cpu\", \"id\": \"cpu-1\"}"),
                 sent("device_add"));
         assertFalse(free.props().has("id"), "addCpu must not change the slot");
     }
 
     @Test
     void cpusFastAndDeleteDevice() throws Exception {
-        server.reply("query-cpus-fast", JsonParser.parseString("[{\"thread-id\": 5480, \"props\": {\"core-id\": 0,"
-                + " \"thread-id\": 0, \"socket-id\": 0}, \"qom-path\": \"/machine/unattached/device[0]\","
-                + " \"cpu-index\": 0, \"target\": \"x86_64\"}]"));
-        server.on("device_del", (request, peer) -> peer.error(request, "DeviceNotFound", "Device 'cpu-9' not found"));
+        server.reply(
+                "query-cpus-fast",
+                JsonParser.parseString(
+                        "[{\"thread-id\": 5480, \"props\": {\"core-id\": 0, \"thread-id\": 0,"
+                            + " \"socket-id\": 0}, \"qom-path\": \"/machine/unattached/device[0]\","
+                            + " \"cpu-index\": 0, \"target\": \"x86_64\"}]"));
+        server.on(
+                "device_del",
+                (request, peer) ->
+                        peer.error(request, "DeviceNotFound", "Device 'cpu-9' not found"));
 
-        assertEquals(List.of(new CpuInfo(0, "/machine/unattached/device[0]")), get(qmp.queryCpusFast()));
+        assertEquals(
+                List.of(new CpuInfo(0, "/machine/unattached/device[0]")), get(qmp.queryCpusFast()));
         QmpException e = failure(qmp.deleteDevice("cpu-9"));
         assertEquals(Kind.ERROR_REPLY, e.kind());
         assertEquals("DeviceNotFound", e.errorClass());
@@ -138,24 +158,41 @@ class QmpTest {
 
     @Test
     void queryBlockReadsTrayLockAndMedium() throws Exception {
-        server.reply("query-block", JsonParser.parseString("["
-                + "{\"io-status\": \"ok\", \"device\": \"cd0\", \"locked\": true, \"removable\": true,"
-                + " \"inserted\": {\"ro\": true, \"drv\": \"raw\", \"file\": \"/tmp/x.iso\", \"node-name\": \"#block197\"},"
-                + " \"qdev\": \"cdrom0\", \"tray_open\": false, \"type\": \"unknown\"},"
-                + "{\"device\": \"cd1\", \"locked\": false, \"removable\": true, \"qdev\": \"cdrom1\", \"tray_open\": true},"
-                + "{\"device\": \"\", \"locked\": false, \"removable\": false,"
-                + " \"qdev\": \"/machine/peripheral/disk0/virtio-backend\", \"inserted\": {\"file\": \"/v/disk.qcow2\"}}]"));
+        server.reply(
+                "query-block",
+                JsonParser.parseString(
+                        "[{\"io-status\": \"ok\", \"device\": \"cd0\", \"locked\": true,"
+                            + " \"removable\": true, \"inserted\": {\"ro\": true, \"drv\": \"raw\","
+                            + " \"file\": \"/tmp/x.iso\", \"node-name\": \"#block197\"}, \"qdev\":"
+                            + " \"cdrom0\", \"tray_open\": false, \"type\":"
+                            + " \"unknown\"},{\"device\": \"cd1\", \"locked\": false,"
+                            + " \"removable\": true, \"qdev\": \"cdrom1\", \"tray_open\":"
+                            + " true},{\"device\": \"\", \"locked\": false, \"removable\": false,"
+                            + " \"qdev\": \"/machine/peripheral/disk0/virtio-backend\","
+                            + " \"inserted\": {\"file\": \"/v/disk.qcow2\"}}]"));
 
-        assertEquals(List.of(
-                new BlockInfo("cd0", "cdrom0", true, true, false, "/tmp/x.iso"),
-                new BlockInfo("cd1", "cdrom1", true, false, true, null),
-                new BlockInfo("", "/machine/peripheral/disk0/virtio-backend", false, false, null, "/v/disk.qcow2")),
+        assertEquals(
+                List.of(
+                        new BlockInfo("cd0", "cdrom0", true, true, false, "/tmp/x.iso"),
+                        new BlockInfo("cd1", "cdrom1", true, false, true, null),
+                        new BlockInfo(
+                                "",
+                                "/machine/peripheral/disk0/virtio-backend",
+                                false,
+                                false,
+                                null,
+                                "/v/disk.qcow2")),
                 get(qmp.queryBlock()));
     }
 
     @Test
     void mediaCommandsAddressTheDeviceById() throws Exception {
-        for (String command : List.of("blockdev-open-tray", "blockdev-remove-medium", "blockdev-change-medium", "blockdev-close-tray")) {
+        for (String command :
+                List.of(
+                        "blockdev-open-tray",
+                        "blockdev-remove-medium",
+                        "blockdev-change-medium",
+                        "blockdev-close-tray")) {
             server.reply(command, new JsonObject());
         }
         get(qmp.openTray("cdrom0", false));
@@ -165,8 +202,11 @@ class QmpTest {
 
         assertEquals(json("{\"id\": \"cdrom0\", \"force\": false}"), sent("blockdev-open-tray"));
         assertEquals(json("{\"id\": \"cdrom0\"}"), sent("blockdev-remove-medium"));
-        assertEquals(json("{\"id\": \"cdrom0\", \"filename\": \"/srv/new.iso\", \"format\": \"raw\","
-                + " \"read-only-mode\": \"read-only\"}"), sent("blockdev-change-medium"));
+        assertEquals(
+                json(
+                        "{\"id\": \"cdrom0\", \"filename\": \"/srv/new.iso\", \"format\": \"raw\","
+                                + " \"read-only-mode\": \"read-only\"}"),
+                sent("blockdev-change-medium"));
         assertEquals(json("{\"id\": \"cdrom0\"}"), sent("blockdev-close-tray"));
     }
 
@@ -175,6 +215,8 @@ class QmpTest {
         server.reply("query-status", JsonParser.parseString("[]"));
         QmpException e = failure(qmp.queryStatus());
         assertEquals(Kind.PROTOCOL, e.kind());
-        assertTrue(e.getMessage().startsWith("Failed to read reply to QMP command query-status: "), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("Failed to read reply to QMP command query-status: "),
+                e.getMessage());
     }
 }

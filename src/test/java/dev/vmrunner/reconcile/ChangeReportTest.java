@@ -13,41 +13,48 @@ import org.junit.jupiter.api.Test;
 class ChangeReportTest {
 
     static RunnerConfig config(String vm) throws Exception {
-        return ConfigLoader.parse("\"/Runner\":\n  runtimeDir: /run/t\n  dataDir: /d\n  vm:\n"
-            + "    name: t\n" + vm, Path.of("c.yaml"), Map.of());
+        return ConfigLoader.parse(
+                "\"/Runner\":\n  runtimeDir: /run/t\n  dataDir: /d\n  vm:\n" + "    name: t\n" + vm,
+                Path.of("c.yaml"),
+                Map.of());
     }
 
     @Test
     void liveKeysAndRestartKeysAreTold() throws Exception {
-        RunnerConfig before = config("""
-                maximumRam: 1G
-                currentRam: 1G
-                currentCpus: 1
-                maximumCpus: 2
-                drives:
-                  - type: ide-cd
-                    file: /a.iso
-                  - type: raw
-                    file: /disk.img
-            """);
-        RunnerConfig after = config("""
-                maximumRam: 2G
-                currentRam: 512M
-                currentCpus: 2
-                maximumCpus: 2
-                drives:
-                  - type: ide-cd
-                    file: /b.iso
-                  - type: raw
-                    file: /other.img
-            """);
-        assertEquals(List.of(
-            new Change("vm.maximumRam", "1G", "2G", false),
-            new Change("vm.currentRam", "1G", "512M", true),
-            new Change("vm.currentCpus", "1", "2", true),
-            new Change("vm.drives[0].file", "/a.iso", "/b.iso", true),
-            new Change("vm.drives[1].file", "/disk.img", "/other.img", false)),
-            ChangeReport.between(before, after));
+        RunnerConfig before =
+                config(
+                        """
+                            maximumRam: 1G
+                            currentRam: 1G
+                            currentCpus: 1
+                            maximumCpus: 2
+                            drives:
+                              - type: ide-cd
+                                file: /a.iso
+                              - type: raw
+                                file: /disk.img
+                        """);
+        RunnerConfig after =
+                config(
+                        """
+                            maximumRam: 2G
+                            currentRam: 512M
+                            currentCpus: 2
+                            maximumCpus: 2
+                            drives:
+                              - type: ide-cd
+                                file: /b.iso
+                              - type: raw
+                                file: /other.img
+                        """);
+        assertEquals(
+                List.of(
+                        new Change("vm.maximumRam", "1G", "2G", false),
+                        new Change("vm.currentRam", "1G", "512M", true),
+                        new Change("vm.currentCpus", "1", "2", true),
+                        new Change("vm.drives[0].file", "/a.iso", "/b.iso", true),
+                        new Change("vm.drives[1].file", "/disk.img", "/other.img", false)),
+                ChangeReport.between(before, after));
     }
 
     @Test
@@ -58,11 +65,21 @@ class ChangeReportTest {
     @Test
     void timeoutAndResetCounterAreLive() throws Exception {
         RunnerConfig before = config("    powerdownTimeout: 60\n");
-        RunnerConfig after = ConfigLoader.parse("\"/Runner\":\n  runtimeDir: /run/t\n  dataDir: /d\n"
-            + "  resetCounter: 1\n  vm:\n    name: t\n    powerdownTimeout: 5\n", Path.of("c.yaml"),
-            Map.of());
-        assertEquals(List.of(new Change("resetCounter", "(none)", "1", true),
-            new Change("vm.powerdownTimeout", "60", "5", true)),
-            ChangeReport.between(before, after));
+        RunnerConfig after =
+                ConfigLoader.parse(
+                        "\"/Runner\":\n"
+                                + "  runtimeDir: /run/t\n"
+                                + "  dataDir: /d\n"
+                                + "  resetCounter: 1\n"
+                                + "  vm:\n"
+                                + "    name: t\n"
+                                + "    powerdownTimeout: 5\n",
+                        Path.of("c.yaml"),
+                        Map.of());
+        assertEquals(
+                List.of(
+                        new Change("resetCounter", "(none)", "1", true),
+                        new Change("vm.powerdownTimeout", "60", "5", true)),
+                ChangeReport.between(before, after));
     }
 }

@@ -34,37 +34,47 @@ class ReconcilerTest {
     @Test
     void memoryGoesToTheBalloon() {
         Observed observed = new Observed(512 * M, 1, Map.of());
-        assertEquals(List.of(new SetBalloon(256 * M)),
-            Reconciler.diff(desired(256 * M, 1), observed));
+        assertEquals(
+                List.of(new SetBalloon(256 * M)), Reconciler.diff(desired(256 * M, 1), observed));
     }
 
     @Test
     void noBalloonNoBalloonAction() {
-        assertEquals(List.of(), Reconciler.diff(desired(256 * M, 1), new Observed(null, 1, Map.of())));
+        assertEquals(
+                List.of(), Reconciler.diff(desired(256 * M, 1), new Observed(null, 1, Map.of())));
     }
 
     @Test
     void cpusArePluggedAndUnplugged() {
-        assertEquals(List.of(new AddCpus(1, 3)),
-            Reconciler.diff(desired(M, 3), new Observed(M, 1, Map.of())));
-        assertEquals(List.of(new RemoveCpus(3, 2)),
-            Reconciler.diff(desired(M, 2), new Observed(M, 3, Map.of())));
+        assertEquals(
+                List.of(new AddCpus(1, 3)),
+                Reconciler.diff(desired(M, 3), new Observed(M, 1, Map.of())));
+        assertEquals(
+                List.of(new RemoveCpus(3, 2)),
+                Reconciler.diff(desired(M, 2), new Observed(M, 3, Map.of())));
     }
 
     @Test
     void cdMediaChangeOrEjectByPosition() {
-        Observed observed = new Observed(M, 1, Map.of(
-            "cd0", new Cd("/old.iso", false, true),
-            "cd1", new Cd("/x.iso", false, false),
-            "cd2", new Cd(null, true, false)));
-        assertEquals(List.of(new ChangeMedium("vm.drives[1].file", "cd0", "/new.iso"),
-            new EjectMedium("vm.drives[2].file", "cd1"),
-            new ChangeMedium("vm.drives[3].file", "cd2", "/y.iso")),
-            Reconciler.diff(desired(M, 1, "/new.iso", null, "/y.iso"), observed));
+        Observed observed =
+                new Observed(
+                        M,
+                        1,
+                        Map.of(
+                                "cd0", new Cd("/old.iso", false, true),
+                                "cd1", new Cd("/x.iso", false, false),
+                                "cd2", new Cd(null, true, false)));
+        assertEquals(
+                List.of(
+                        new ChangeMedium("vm.drives[1].file", "cd0", "/new.iso"),
+                        new EjectMedium("vm.drives[2].file", "cd1"),
+                        new ChangeMedium("vm.drives[3].file", "cd2", "/y.iso")),
+                Reconciler.diff(desired(M, 1, "/new.iso", null, "/y.iso"), observed));
     }
 
     @Test
     void aCdTheTemplateDoesNotHaveIsSkipped() {
-        assertEquals(List.of(), Reconciler.diff(desired(M, 1, "/a.iso"), new Observed(M, 1, Map.of())));
+        assertEquals(
+                List.of(), Reconciler.diff(desired(M, 1, "/a.iso"), new Observed(M, 1, Map.of())));
     }
 }
