@@ -69,13 +69,14 @@ final class LogSetup {
         }
 
         private static String label(Level level) {
-            if (level == Level.SEVERE) {
+            int value = level.intValue();
+            if (value >= Level.SEVERE.intValue()) {
                 return "ERROR";
             }
-            if (level == Level.WARNING) {
+            if (value >= Level.WARNING.intValue()) {
                 return "WARN ";
             }
-            if (level == Level.INFO) {
+            if (value >= Level.INFO.intValue()) {
                 return "INFO ";
             }
             return "DEBUG";

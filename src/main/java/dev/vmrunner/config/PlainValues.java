@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -99,7 +100,7 @@ final class PlainValues {
     }
 
     private static Boolean bool(String text) {
-        switch (text.toLowerCase()) {
+        switch (text.toLowerCase(Locale.ROOT)) {
             case "true":
             case "yes":
             case "y":
@@ -139,7 +140,7 @@ final class PlainValues {
 
     private static Object floating(String text) {
         String value = text.replace("_", "");
-        switch (value.toLowerCase()) {
+        switch (value.toLowerCase(Locale.ROOT)) {
             case ".inf":
             case "+.inf":
                 return Double.POSITIVE_INFINITY;

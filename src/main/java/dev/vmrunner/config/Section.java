@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -339,7 +340,7 @@ final class Section {
             if (known.startsWith("/")) {
                 continue;
             }
-            int distance = distance(key.toLowerCase(), known.toLowerCase());
+            int distance = distance(key.toLowerCase(Locale.ROOT), known.toLowerCase(Locale.ROOT));
             if (distance < bestDistance) {
                 best = known;
                 bestDistance = distance;

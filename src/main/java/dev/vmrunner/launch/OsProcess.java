@@ -84,16 +84,17 @@ public final class OsProcess implements ChildProcess {
         pump.start();
         // Report the exit once the output is drained, so that a failure message can quote
         // the process's last words; a grandchild holding the pipe open must not delay it long.
-        process.onExit()
-                .thenRun(
-                        () -> {
-                            try {
-                                pump.join(OUTPUT_DRAIN_MILLIS);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                            child.exited.complete(child);
-                        });
+        var unused =
+                process.onExit()
+                        .thenRun(
+                                () -> {
+                                    try {
+                                        pump.join(OUTPUT_DRAIN_MILLIS);
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                    child.exited.complete(child);
+                                });
         try {
             AtomicFiles.replaceQuickly(
                     runtimeDir.resolve(spec.name() + ".pid"),

@@ -217,31 +217,33 @@ public final class QmpConnection implements AutoCloseable {
         CompletableFuture<JsonElement> result = new CompletableFuture<>();
         // orTimeout uses the JDK's shared delayer thread and cancels its timer once the reply
         // arrives.
-        reply.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
-                .whenComplete(
-                        (value, error) -> {
-                            Throwable cause =
-                                    error instanceof CompletionException && error.getCause() != null
-                                            ? error.getCause()
-                                            : error;
-                            if (cause == null) {
-                                result.complete(value);
-                            } else if (cause instanceof TimeoutException) {
-                                pending.remove(key); // a late reply is then dropped
-                                result.completeExceptionally(
-                                        new QmpException(
-                                                Kind.TIMEOUT,
-                                                "Failed to run QMP command "
-                                                        + command
-                                                        + ": no reply within "
-                                                        + TimeUnit.NANOSECONDS.toMillis(
-                                                                timeoutNanos)
-                                                        + " ms",
-                                                null));
-                            } else {
-                                result.completeExceptionally(cause);
-                            }
-                        });
+        var unused =
+                reply.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+                        .whenComplete(
+                                (value, error) -> {
+                                    Throwable cause =
+                                            error instanceof CompletionException
+                                                            && error.getCause() != null
+                                                    ? error.getCause()
+                                                    : error;
+                                    if (cause == null) {
+                                        result.complete(value);
+                                    } else if (cause instanceof TimeoutException) {
+                                        pending.remove(key); // a late reply is then dropped
+                                        result.completeExceptionally(
+                                                new QmpException(
+                                                        Kind.TIMEOUT,
+                                                        "Failed to run QMP command "
+                                                                + command
+                                                                + ": no reply within "
+                                                                + TimeUnit.NANOSECONDS.toMillis(
+                                                                        timeoutNanos)
+                                                                + " ms",
+                                                        null));
+                                    } else {
+                                        result.completeExceptionally(cause);
+                                    }
+                                });
         send(command, key, Frames.command(command, arguments, id));
         return result;
     }

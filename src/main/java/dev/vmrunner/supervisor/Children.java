@@ -40,7 +40,7 @@ final class Children {
     ChildProcess start(ProcessSpec spec) throws LaunchException {
         ChildProcess child = starter.start(spec);
         all.add(child);
-        child.onExit().thenRun(() -> loop.post(new Event.ChildExited(child)));
+        var unused = child.onExit().thenRun(() -> loop.post(new Event.ChildExited(child)));
         return child;
     }
 

@@ -21,6 +21,7 @@ sealed interface Event {
     record QmpClosed(Throwable cause) implements Event {}
 
     /** The configuration file has new content. */
+    @SuppressWarnings("ArrayRecordComponent") // handed over once, never compared or kept
     record ConfigFileChanged(byte[] content) implements Event {}
 
     /** The continuation of an asynchronous call, to be run on the loop thread. */

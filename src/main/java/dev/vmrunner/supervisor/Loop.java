@@ -55,9 +55,12 @@ final class Loop {
 
     /** Runs the completion of an asynchronous call on the loop thread. */
     <T> void whenDone(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
-        future.whenComplete(
-                (result, error) ->
-                        post(new Event.Continuation(() -> then.accept(result, unwrap(error)))));
+        var unused =
+                future.whenComplete(
+                        (result, error) ->
+                                post(
+                                        new Event.Continuation(
+                                                () -> then.accept(result, unwrap(error)))));
     }
 
     private static Throwable unwrap(Throwable error) {

@@ -35,7 +35,12 @@ class EscapingIT {
                                 content.toString())
                         .redirectErrorStream(true)
                         .start();
-        assertEquals(0, mk.waitFor(), new String(mk.getInputStream().readAllBytes()));
+        assertEquals(
+                0,
+                mk.waitFor(),
+                new String(
+                        mk.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8));
 
         try (TestVm vm =
                 new TestVm(dir)

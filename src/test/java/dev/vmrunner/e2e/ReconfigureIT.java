@@ -76,7 +76,12 @@ class ReconfigureIT {
                                 content.toString())
                         .redirectErrorStream(true)
                         .start();
-        assertEquals(0, mk.waitFor(), new String(mk.getInputStream().readAllBytes()));
+        assertEquals(
+                0,
+                mk.waitFor(),
+                new String(
+                        mk.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8));
         return iso;
     }
 

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -191,7 +192,8 @@ class HelmChartTest {
                 Optional.ofNullable(set.getSpec().getTemplate().getMetadata().getAnnotations())
                         .orElse(Map.of());
         assertTrue(
-                annotations.keySet().stream().noneMatch(k -> k.toLowerCase().contains("checksum")),
+                annotations.keySet().stream()
+                        .noneMatch(k -> k.toLowerCase(Locale.ROOT).contains("checksum")),
                 "pod annotations " + annotations);
 
         // The runner is PID 1 of the image: no command or args override.

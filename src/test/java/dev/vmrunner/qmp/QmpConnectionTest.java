@@ -241,8 +241,10 @@ class QmpConnectionTest {
 
         ExecutorService callers = Executors.newFixedThreadPool(2);
         try {
+            @SuppressWarnings("FutureReturnValueIgnored") // both are awaited below
             Future<CompletableFuture<JsonElement>> a =
                     callers.submit(() -> c.execute("slow", json("{\"tag\":\"a\"}"), LONG));
+            @SuppressWarnings("FutureReturnValueIgnored") // awaited below
             Future<CompletableFuture<JsonElement>> b =
                     callers.submit(() -> c.execute("slow", json("{\"tag\":\"b\"}"), LONG));
             assertEquals("a", a.get().get(30, TimeUnit.SECONDS).getAsString());
