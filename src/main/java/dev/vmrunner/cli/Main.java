@@ -11,6 +11,7 @@ import dev.vmrunner.launch.Renderer;
 import dev.vmrunner.supervisor.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
+import dev.vmrunner.supervisor.VmClaim;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -61,16 +62,31 @@ public final class Main {
 
     private static int runVm(CommonOptions options) {
         LogSetup.configure(options.logLevel());
+        // Signals are caught from here on: one that arrives before the supervisor runs is
+        // handed to it once it does (a stop then ends the start at once).
+        Signals.Relay signals = Signals.relay();
         RunnerConfig config;
-        Preparation.Prepared prepared;
         byte[] content;
         try {
             content = ConfigLoader.readFile(options.config());
             config = parseConfig(options, content);
+        } catch (ConfigException e) {
+            return reportInvalid(e);
+        }
+        VmClaim claim;
+        try {
+            claim = VmClaim.acquire(config);
+        } catch (VmClaim.ClaimException e) {
+            LOG.severe(e.getMessage());
+            return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
+        }
+        Preparation.Prepared prepared;
+        try {
             prepared =
                     Preparation.forRun(
                             config, options.templatesDir(), new Renderer(options.templatesDir()));
-        } catch (ConfigException | LaunchException e) {
+        } catch (LaunchException e) {
+            claim.release();
             return reportInvalid(e);
         }
         warnAbout(prepared);
@@ -88,8 +104,9 @@ public final class Main {
                         config,
                         prepared.commands(),
                         OsProcess.starter(config.runtimeDir()),
-                        Timeouts.DEFAULT);
-        Signals.route(supervisor::signal);
+                        Timeouts.DEFAULT,
+                        claim);
+        signals.deliverTo(supervisor::signal);
         ConfigWatcher watcher = watch(options.config(), content, supervisor);
         try {
             return supervisor.run().code();

@@ -16,7 +16,7 @@ final class Directories {
      * standard and the upstream templates put there is the guest agent's {@code
      * /org.qemu.guest_agent.0} (23 bytes).
      */
-    static final int MAX_RUNTIME_DIR_BYTES = 107 - "/org.qemu.guest_agent.0".length();
+    static final int MAX_RUNTIME_DIR_BYTES = 107 - ("/" + RuntimeFiles.GUEST_AGENT).length();
 
     private Directories() {}
 

@@ -18,10 +18,10 @@ public interface ChildProcess {
     /** Exit code, 128 + signal number when killed by a signal; only valid after exit. */
     int exitCode();
 
-    /** Asks the process to end (SIGTERM). */
+    /** Asks the process, and the processes it started, to end (SIGTERM). */
     void terminate();
 
-    /** Ends the process at once (SIGKILL). */
+    /** Ends the process, and the processes it started, at once (SIGKILL). */
     void kill();
 
     /** The last lines the process printed, for error messages. */

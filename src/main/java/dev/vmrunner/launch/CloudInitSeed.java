@@ -2,6 +2,7 @@ package dev.vmrunner.launch;
 
 import dev.vmrunner.config.CloudInit;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +39,7 @@ public final class CloudInitSeed {
     public static final String DIR = "cloud-init";
 
     /** The image in the runtime directory. */
-    public static final String IMAGE = "cloud-init.iso";
+    public static final String IMAGE = RuntimeFiles.SEED_IMAGE;
 
     static final String META_DATA = "meta-data";
     static final String USER_DATA = "user-data";

@@ -1,5 +1,6 @@
 package dev.vmrunner.launch;
 
+import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.files.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.File;
@@ -97,7 +98,7 @@ public final class OsProcess implements ChildProcess {
                                 });
         try {
             AtomicFiles.replaceQuickly(
-                    runtimeDir.resolve(spec.name() + ".pid"),
+                    runtimeDir.resolve(RuntimeFiles.pidFile(spec.name())),
                     (process.pid() + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             LOG.warning(
@@ -155,13 +156,19 @@ public final class OsProcess implements ChildProcess {
         return process.exitValue();
     }
 
+    /**
+     * SIGTERM to the process and to what it started (swtpm_setup runs a swtpm of its own): those
+     * are seen only while their parent lives, so they are asked first.
+     */
     @Override
     public void terminate() {
+        process.descendants().forEach(ProcessHandle::destroy);
         process.destroy();
     }
 
     @Override
     public void kill() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
     }
 

@@ -4,8 +4,11 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +35,13 @@ public final class TpmSetup {
     public static final String NAME = "swtpm_setup";
 
     static final String CA_DIR = "swtpm-localca";
+
+    /**
+     * swtpm_setup makes the state here, and it is moved into place only once it succeeded: a start
+     * interrupted during setup leaves no half-made state that a later start would take as made.
+     */
+    static final String STAGING_DIR = ".tpm-setup";
+
     static final List<String> EXECUTABLES =
             List.of("/usr/bin/swtpm_setup", "/usr/local/bin/swtpm_setup");
     static final List<String> LOCALCA =
@@ -135,12 +145,23 @@ public final class TpmSetup {
         }
         Path tool = find("swtpm_setup", executables);
         Path state = config.dataDir().toAbsolutePath();
+        Path staging = state.resolve(STAGING_DIR);
+        try {
+            deleteTree(staging);
+            Files.createDirectory(
+                    staging,
+                    PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new LaunchException(
+                    "Failed to make the directory " + staging + " for the TPM state: " + e, e);
+        }
         List<String> args =
                 new ArrayList<>(
                         List.of(
                                 "--tpm2",
                                 "--tpmstate",
-                                state.toString(),
+                                staging.toString(),
                                 "--config",
                                 state.resolve(CA_DIR).resolve("swtpm_setup.conf").toString(),
                                 "--create-ek-cert",
@@ -161,6 +182,42 @@ public final class TpmSetup {
                         tool,
                         args,
                         Map.of("TMPDIR", config.runtimeDir().toAbsolutePath().toString())));
+    }
+
+    /** Moves the state swtpm_setup made into place; called once it exited with 0. */
+    public static void commit(RunnerConfig config) throws LaunchException {
+        Path state = config.dataDir().toAbsolutePath();
+        Path staging = state.resolve(STAGING_DIR);
+        try {
+            Files.move(
+                    staging.resolve(STATE_FILE),
+                    state.resolve(STATE_FILE),
+                    StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(staging);
+        } catch (IOException e) {
+            throw new LaunchException(
+                    "Failed to move the new TPM state from "
+                            + staging
+                            + " into "
+                            + state
+                            + ": "
+                            + e,
+                    e);
+        }
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                for (Path entry : entries) {
+                    deleteTree(entry);
+                }
+            }
+        }
+        Files.delete(path);
     }
 
     private static Path find(String tool, List<String> candidates) throws LaunchException {

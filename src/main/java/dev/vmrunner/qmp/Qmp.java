@@ -20,17 +20,22 @@ import java.util.function.Function;
 public final class Qmp {
     private final QmpConnection connection;
     private final Duration timeout;
+    private final Duration slowTimeout;
 
     /**
-     * @param defaultTimeout how long each command may wait for its reply
+     * @param queryTimeout how long a query or a quick command may wait for its reply
+     * @param slowTimeout the same for commands QEMU may take long over: {@code cont}, {@code
+     *     device_add}, {@code device_del} and medium changes (seconds under TCG on a busy host)
      */
-    public Qmp(QmpConnection connection, Duration defaultTimeout) {
+    public Qmp(QmpConnection connection, Duration queryTimeout, Duration slowTimeout) {
         this.connection = Objects.requireNonNull(connection, "connection");
-        this.timeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
+        this.timeout = Objects.requireNonNull(queryTimeout, "queryTimeout");
+        this.slowTimeout = Objects.requireNonNull(slowTimeout, "slowTimeout");
     }
 
-    public QmpConnection connection() {
-        return connection;
+    /** A façade with one timeout for every command. */
+    public Qmp(QmpConnection connection, Duration timeout) {
+        this(connection, timeout, timeout);
     }
 
     // ---- run state (qapi/run-state.json, qapi/misc.json) ----
@@ -39,7 +44,7 @@ public final class Qmp {
      * {@code cont}: starts or resumes the vCPUs (also leaves {@code prelaunch} after {@code -S}).
      */
     public CompletableFuture<Void> cont() {
-        return run("cont", null);
+        return slow("cont", null);
     }
 
     /** {@code stop}: pauses the vCPUs. */
@@ -134,7 +139,7 @@ public final class Qmp {
         JsonObject arguments = slot.props();
         arguments.addProperty("driver", slot.type());
         arguments.addProperty("id", id);
-        return run("device_add", arguments);
+        return slow("device_add", arguments);
     }
 
     /**
@@ -142,7 +147,7 @@ public final class Qmp {
      * {@code DEVICE_DELETED} arrives for the CPU itself, so confirm with {@link #queryCpusFast()}.
      */
     public CompletableFuture<Void> deleteDevice(String id) {
-        return run("device_del", args("id", id));
+        return slow("device_del", args("id", id));
     }
 
     /** {@code query-cpus-fast}: the vCPUs present now. */
@@ -215,13 +220,17 @@ public final class Qmp {
         arguments.addProperty("filename", file);
         arguments.addProperty("format", "raw");
         arguments.addProperty("read-only-mode", "read-only");
-        return run("blockdev-change-medium", arguments);
+        return slow("blockdev-change-medium", arguments);
     }
 
     // ---- helpers ----
 
     private CompletableFuture<Void> run(String command, JsonObject arguments) {
         return connection.execute(command, arguments, timeout).thenApply(reply -> null);
+    }
+
+    private CompletableFuture<Void> slow(String command, JsonObject arguments) {
+        return connection.execute(command, arguments, slowTimeout).thenApply(reply -> null);
     }
 
     private <T> CompletableFuture<T> query(

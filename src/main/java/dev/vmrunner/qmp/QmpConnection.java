@@ -191,11 +191,6 @@ public final class QmpConnection implements AutoCloseable {
         return greeting.join().deepCopy();
     }
 
-    /** The socket this connection talks to. */
-    public Path socket() {
-        return socket;
-    }
-
     /**
      * Sends {@code {"execute": command, "arguments": arguments, "id": N}}. The future completes
      * with the reply's {@code "return"} value, or exceptionally with a {@link QmpException}: {@code

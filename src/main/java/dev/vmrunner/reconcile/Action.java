@@ -35,4 +35,13 @@ public sealed interface Action {
 
     /** Take the medium out of a CD drive. */
     record EjectMedium(String key, String qdevId) implements Action {}
+
+    /**
+     * The guest has locked the drive's tray (a mounted CD): the change waits until the guest ejects
+     * the medium itself. Nothing is sent to QEMU: a non-forced open of a locked tray makes QEMU
+     * send the guest an eject request, which udev guests answer by ejecting even a mounted disc.
+     *
+     * @param file the medium wanted, null for an empty drive
+     */
+    record AwaitEject(String key, String qdevId, String file) implements Action {}
 }

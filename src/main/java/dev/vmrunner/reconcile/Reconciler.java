@@ -1,6 +1,7 @@
 package dev.vmrunner.reconcile;
 
 import dev.vmrunner.reconcile.Action.AddCpus;
+import dev.vmrunner.reconcile.Action.AwaitEject;
 import dev.vmrunner.reconcile.Action.ChangeMedium;
 import dev.vmrunner.reconcile.Action.EjectMedium;
 import dev.vmrunner.reconcile.Action.RemoveCpus;
@@ -35,7 +36,12 @@ public final class Reconciler {
                 continue;
             }
             String key = desired.cdKey(i);
-            actions.add(want == null ? new EjectMedium(key, id) : new ChangeMedium(key, id, want));
+            if (cd.locked() && !cd.trayOpen()) {
+                actions.add(new AwaitEject(key, id, want));
+            } else {
+                actions.add(
+                        want == null ? new EjectMedium(key, id) : new ChangeMedium(key, id, want));
+            }
         }
         return actions;
     }

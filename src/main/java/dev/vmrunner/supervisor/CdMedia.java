@@ -1,25 +1,25 @@
 package dev.vmrunner.supervisor;
 
-import com.google.gson.JsonObject;
 import dev.vmrunner.qmp.Qmp;
-import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.qmp.VmEvent;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * CD media changes. A guest that has mounted the CD keeps the tray locked; the runner never forces
- * it open under a mounted filesystem. The change then waits until the guest ejects (QMP {@code
- * DEVICE_TRAY_MOVED}, tray open) and completes without further edits; a newer change replaces a
- * waiting one.
+ * CD media changes. A guest that has mounted the CD keeps the tray locked, and the runner then
+ * sends QEMU nothing for that drive: a non-forced open of a locked tray (also inside {@code
+ * blockdev-change-medium}) makes QEMU send the guest an eject request, and Debian's udev answers
+ * one by ejecting even a mounted disc (60-cdrom_id.rules). The change waits until the guest ejects
+ * by itself ({@code DEVICE_TRAY_MOVED}, tray open); the caller then reconciles again, which
+ * completes it. A newer change replaces a waiting one.
  */
 final class CdMedia {
 
-    /** A change waiting for the guest to open the tray. */
-    private record Pending(String key, String file) {}
-
     private final Loop loop;
     private final LiveConfig.Reporter reporter;
-    private final Map<String, Pending> pending = new HashMap<>();
+
+    /** Drives whose change waits for the guest to eject: qdev id → configuration key. */
+    private final Map<String, String> waiting = new HashMap<>();
 
     CdMedia(Loop loop, LiveConfig.Reporter reporter) {
         this.loop = loop;
@@ -28,70 +28,56 @@ final class CdMedia {
 
     /** Puts {@code file} into the drive, or empties it when {@code file} is null. */
     void change(Qmp qmp, String key, String qdevId, String file) {
-        Pending replaced = pending.remove(qdevId);
-        if (replaced != null && !replaced.key().equals(key)) {
-            reporter.report(replaced.key(), "replaced by a newer change");
-        }
+        waiting.remove(qdevId);
         if (file != null) {
             loop.whenDone(
                     qmp.insertMedium(qdevId, file),
-                    (ok, error) ->
-                            settle(key, qdevId, file, error, "applied (medium " + file + ")"));
-        } else {
-            // Not forced: a locked tray stays closed and QEMU asks the guest to eject.
-            loop.whenDone(
-                    qmp.openTray(qdevId, false),
-                    (ok, error) -> {
-                        if (error != null) {
-                            reporter.report(key, "rejected: " + error.getMessage());
-                            return;
-                        }
-                        loop.whenDone(
-                                qmp.removeMedium(qdevId),
-                                (removed, notOpen) -> {
-                                    if (notOpen == null) {
-                                        loop.whenDone(qmp.closeTray(qdevId), (closed, e) -> {});
-                                    }
-                                    settle(key, qdevId, null, notOpen, "applied (ejected)");
-                                });
-                    });
-        }
-    }
-
-    private void settle(String key, String qdevId, String file, Throwable error, String done) {
-        if (error == null) {
-            reporter.report(key, done);
-        } else if (isLockedOrClosed(error)) {
-            pending.put(qdevId, new Pending(key, file));
-            reporter.report(
-                    key,
-                    "pending: the guest has locked the tray of "
-                            + qdevId
-                            + " (the medium is in use); the change completes when the guest ejects"
-                            + " it");
-        } else {
-            reporter.report(key, "rejected: " + error.getMessage());
-        }
-    }
-
-    /** The tray opened: a waiting change can complete now. */
-    void onEvent(Qmp qmp, QmpEvent event) {
-        if (!"DEVICE_TRAY_MOVED".equals(event.name())) {
+                    (ok, error) -> done(key, error, "applied (medium " + file + ")"));
             return;
         }
-        JsonObject data = event.data();
-        if (!data.has("id") || !data.has("tray-open") || !data.get("tray-open").getAsBoolean()) {
-            return;
-        }
-        String qdevId = data.get("id").getAsString();
-        Pending waiting = pending.remove(qdevId);
-        if (waiting != null) {
-            change(qmp, waiting.key(), qdevId, waiting.file());
-        }
+        // The tray is not locked (else the change would wait): it opens without asking the guest.
+        loop.whenDone(
+                qmp.openTray(qdevId, false),
+                (opened, error) -> {
+                    if (error != null) {
+                        done(key, error, null);
+                        return;
+                    }
+                    loop.whenDone(
+                            qmp.removeMedium(qdevId),
+                            (removed, notRemoved) -> {
+                                if (notRemoved == null) {
+                                    loop.whenDone(qmp.closeTray(qdevId), (closed, e) -> {});
+                                }
+                                done(key, notRemoved, "applied (ejected)");
+                            });
+                });
     }
 
-    private static boolean isLockedOrClosed(Throwable error) {
-        String message = String.valueOf(error.getMessage());
-        return message.contains("is locked") || message.contains("not open");
+    /** The guest holds the tray locked: wait for its own eject. */
+    void awaitEject(String key, String qdevId) {
+        boolean already = key.equals(waiting.put(qdevId, key));
+        reporter.report(
+                key,
+                "pending: the guest has locked the tray of "
+                        + qdevId
+                        + " (the medium is in use); the change completes when the guest ejects it"
+                        + (already ? " (replaces the change that was waiting)" : ""));
+    }
+
+    /** The keys of the changes that wait for the guest. */
+    Map<String, String> waiting() {
+        return Map.copyOf(waiting);
+    }
+
+    /** True when the event opened the tray of a drive whose change waits: reconcile now. */
+    boolean opensWaitingTray(VmEvent event) {
+        return event instanceof VmEvent.TrayMoved moved
+                && moved.open()
+                && waiting.containsKey(moved.qdevId());
+    }
+
+    private void done(String key, Throwable error, String outcome) {
+        reporter.report(key, error == null ? outcome : "rejected: " + error.getMessage());
     }
 }

@@ -132,7 +132,7 @@ final class CpuPlugging {
                     awaitCount(
                             qmp,
                             expected,
-                            System.nanoTime() + UNPLUG_WAIT.toNanos(),
+                            loop.clock().nanoTime() + UNPLUG_WAIT.toNanos(),
                             count < present - target
                                     ? "rejected in part: only hot-plugged vCPUs can be"
                                             + " removed, "
@@ -154,7 +154,7 @@ final class CpuPlugging {
                                 shortfall != null
                                         ? shortfall
                                         : "applied (" + vcpus(cpus.size()) + ")");
-                    } else if (System.nanoTime() - deadline > 0) {
+                    } else if (loop.clock().nanoTime() - deadline > 0) {
                         reporter.report(
                                 KEY,
                                 "rejected: the guest did not release the vCPU within "

@@ -2,12 +2,12 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.qmp.QmpConnection;
-import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.qmp.VmEvent;
 
 /** Everything that can happen to the VM, posted to the supervisor's single loop. */
 sealed interface Event {
 
-    /** SIGTERM or SIGINT arrived. */
+    /** A signal arrived (its name without SIG: TERM, INT, HUP, USR1, ...). */
     record SignalReceived(String name) implements Event {}
 
     record ChildExited(ChildProcess child) implements Event {}
@@ -16,9 +16,10 @@ sealed interface Event {
 
     record QmpConnectFailed(Throwable cause) implements Event {}
 
-    record QmpEventArrived(QmpEvent event) implements Event {}
+    record QmpEventArrived(VmEvent event) implements Event {}
 
-    record QmpClosed(Throwable cause) implements Event {}
+    /** A QMP connection closed; {@code cause} is null when the runner closed it. */
+    record QmpClosed(QmpConnection connection, Throwable cause) implements Event {}
 
     /** The configuration file has new content. */
     @SuppressWarnings("ArrayRecordComponent") // handed over once, never compared or kept

@@ -15,8 +15,16 @@ public enum ExitCode {
     START_FAILURE(3),
     /** The guest did not power off within powerdownTimeout; QEMU was terminated. */
     POWERDOWN_TIMEOUT(4),
-    /** QEMU crashed, was killed, or exited with an error while the VM ran. */
-    QEMU_FAILED(5);
+    /**
+     * QEMU crashed, was killed, or exited with an error while the VM ran, or a process the VM needs
+     * (swtpm) ended under it.
+     */
+    QEMU_FAILED(5),
+    /**
+     * The VM runs already: another runner has it, or a QEMU of it is left running without one.
+     * Nothing was started, stopped or removed.
+     */
+    ALREADY_RUNNING(6);
 
     private final int code;
 

@@ -6,7 +6,7 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Sizes;
 import dev.vmrunner.qmp.BlockInfo;
 import dev.vmrunner.qmp.Qmp;
-import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.reconcile.Action;
 import dev.vmrunner.reconcile.ChangeReport;
 import dev.vmrunner.reconcile.ChangeReport.Change;
@@ -46,10 +46,25 @@ final class LiveConfig {
      */
     private static final Duration BALLOON_SETTLE = Duration.ofMillis(2500);
 
+    /** A round that has not finished by then is given up on, so later changes still apply. */
+    private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
+
     private RunnerConfig current;
     private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
+
+    /**
+     * One reconciliation at a time: a round observes QEMU, acts, and ends when every action has
+     * reported. A change that arrives meanwhile waits for the next round, which observes anew (two
+     * quick edits must not plug the same vCPU slot twice).
+     */
+    private boolean reconciling;
+
+    private boolean again;
+    private boolean acting;
+    private final Set<String> outstanding = new LinkedHashSet<>();
+    private Loop.Timer roundLimit;
 
     /** Live changes whose outcome is not logged yet, by key. */
     private final Map<String, Change> unreported = new LinkedHashMap<>();
@@ -78,16 +93,24 @@ final class LiveConfig {
         reconcile();
     }
 
+    /** The monitor was lost and is back: catch up with what changed meanwhile. */
+    void onReconnected(Qmp qmp) {
+        this.qmp = qmp;
+        if (running) {
+            reconcile();
+        }
+    }
+
     /** The VM is being stopped: only the powerdown timeout still matters. */
     void onTerminating() {
         running = false;
     }
 
-    void onQmpEvent(QmpEvent event) {
-        if (qmp != null) {
-            cds.onEvent(qmp, event);
+    void onQmpEvent(VmEvent event) {
+        if (running && cds.opensWaitingTray(event)) {
+            reconcile(); // the guest ejected: a waiting CD change can complete
         }
-        if ("BALLOON_CHANGE".equals(event.name())) {
+        if (event instanceof VmEvent.BalloonChange) {
             if (balloonSettle != null) {
                 balloonSettle.cancel();
                 balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
@@ -194,8 +217,18 @@ final class LiveConfig {
         }
     }
 
-    /** Observe → diff → act. */
+    /** Observe → diff → act, one round at a time. */
     private void reconcile() {
+        if (qmp == null) {
+            return;
+        }
+        if (reconciling) {
+            again = true;
+            return;
+        }
+        reconciling = true;
+        again = false;
+        roundLimit = loop.schedule(ROUND_LIMIT, this::roundOverdue);
         Desired desired = Desired.of(current);
         CompletableFuture<Long> balloon =
                 qmp.queryBalloon().exceptionally(error -> null); // no balloon device: nothing to do
@@ -209,6 +242,7 @@ final class LiveConfig {
                                 () ->
                                         "Failed to query QEMU for the changes: "
                                                 + error.getMessage());
+                        endRound();
                         return;
                     }
                     Map<String, Observed.Cd> drives = new HashMap<>();
@@ -224,15 +258,43 @@ final class LiveConfig {
                     }
                     Observed observed = new Observed(balloon.join(), present.join(), drives);
                     List<Action> actions = Reconciler.diff(desired, observed);
-                    actions.forEach(this::act);
-                    Set<String> acted = new LinkedHashSet<>();
-                    actions.forEach(a -> acted.add(a.key()));
+                    actions.forEach(a -> outstanding.add(a.key()));
                     for (String key : List.copyOf(unreported.keySet())) {
-                        if (!acted.contains(key)) {
+                        if (!outstanding.contains(key)) {
                             report(key, "applied (QEMU already matches)");
                         }
                     }
+                    acting = true;
+                    actions.forEach(this::act);
+                    acting = false;
+                    if (outstanding.isEmpty()) {
+                        endRound();
+                    }
                 });
+    }
+
+    private void endRound() {
+        reconciling = false;
+        outstanding.clear();
+        if (roundLimit != null) {
+            roundLimit.cancel();
+            roundLimit = null;
+        }
+        if (again && running) {
+            reconcile();
+        }
+    }
+
+    private void roundOverdue() {
+        roundLimit = null;
+        LOG.warning(
+                () ->
+                        "QEMU has not completed the changes to "
+                                + String.join(", ", outstanding)
+                                + " within "
+                                + ROUND_LIMIT.toSeconds()
+                                + " s; later changes are applied all the same");
+        endRound();
     }
 
     private void act(Action action) {
@@ -257,6 +319,8 @@ final class LiveConfig {
             cds.change(qmp, c.key(), c.qdevId(), c.file());
         } else if (action instanceof Action.EjectMedium e) {
             cds.change(qmp, e.key(), e.qdevId(), null);
+        } else if (action instanceof Action.AwaitEject w) {
+            cds.awaitEject(w.key(), w.qdevId());
         }
     }
 
@@ -264,6 +328,9 @@ final class LiveConfig {
     private void report(String key, String outcome) {
         Change change = unreported.remove(key);
         LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome);
+        if (outstanding.remove(key) && reconciling && !acting && outstanding.isEmpty()) {
+            endRound();
+        }
     }
 
     interface Reporter {

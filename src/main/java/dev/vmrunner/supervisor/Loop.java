@@ -21,6 +21,10 @@ final class Loop {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
+    /** How long a test clock's loop waits for events before looking at the clock again. */
+    private static final long FAKE_CLOCK_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final Clock clock;
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
     private final PriorityQueue<Timer> timers =
             new PriorityQueue<>(
@@ -48,6 +52,14 @@ final class Loop {
         }
     }
 
+    Loop(Clock clock) {
+        this.clock = clock;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
     /** Posts an event; callable from any thread. */
     void post(Event event) {
         queue.add(event);
@@ -71,7 +83,7 @@ final class Loop {
 
     /** Runs the action on the loop thread after the delay. Call from the loop thread only. */
     Timer schedule(Duration delay, Runnable action) {
-        Timer timer = new Timer(System.nanoTime() + delay.toNanos(), sequence++, action);
+        Timer timer = new Timer(clock.nanoTime() + delay.toNanos(), sequence++, action);
         timers.add(timer);
         return timer;
     }
@@ -83,12 +95,14 @@ final class Loop {
                 continue;
             }
             Timer next = timers.peek();
-            Event event =
-                    next == null
-                            ? queue.take()
-                            : queue.poll(
-                                    Math.max(0, next.due - System.nanoTime()),
-                                    TimeUnit.NANOSECONDS);
+            Event event;
+            if (clock != Clock.SYSTEM) {
+                event = queue.poll(FAKE_CLOCK_POLL_NANOS, TimeUnit.NANOSECONDS);
+            } else if (next == null) {
+                event = queue.take();
+            } else {
+                event = queue.poll(Math.max(0, next.due - clock.nanoTime()), TimeUnit.NANOSECONDS);
+            }
             if (event != null) {
                 guarded(() -> handler.accept(event), event);
             }
@@ -97,7 +111,7 @@ final class Loop {
 
     private boolean runDueTimer() {
         Timer next = timers.peek();
-        if (next == null || next.due - System.nanoTime() > 0) {
+        if (next == null || next.due - clock.nanoTime() > 0) {
             return false;
         }
         timers.poll();
@@ -109,12 +123,15 @@ final class Loop {
 
     /**
      * A bug in one handler must not end the loop: that would take QEMU down with the runner
-     * (killed, not powered down). It is logged and the VM keeps running.
+     * (killed, not powered down). It is logged and the VM keeps running. That includes an {@link
+     * Error}: a StackOverflowError or an OutOfMemoryError in one handler leaves the loop's own
+     * state intact, and the guest is better served by a runner that goes on than by one that ends.
      */
+    @SuppressWarnings("CatchingUnchecked") // see above: nothing may end the loop
     private static void guarded(Runnable action, Object what) {
         try {
             action.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "Internal error while handling " + what + ": " + e, e);
         }
     }

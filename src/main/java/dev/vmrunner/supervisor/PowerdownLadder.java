@@ -26,7 +26,7 @@ final class PowerdownLadder {
     private final Rungs rungs;
     private final Duration repressInterval;
     private final Duration killGrace;
-    private final long startedNanos = System.nanoTime();
+    private final long startedNanos;
     private Duration timeout;
     private Loop.Timer deadline;
     private Loop.Timer repress;
@@ -43,6 +43,7 @@ final class PowerdownLadder {
         this.timeout = timeout;
         this.repressInterval = repressInterval;
         this.killGrace = killGrace;
+        this.startedNanos = loop.clock().nanoTime();
     }
 
     void start() {
@@ -126,7 +127,7 @@ final class PowerdownLadder {
     }
 
     private Duration remaining() {
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - startedNanos);
+        Duration elapsed = Duration.ofNanos(loop.clock().nanoTime() - startedNanos);
         Duration left = timeout.minus(elapsed);
         return left.isNegative() ? Duration.ZERO : left;
     }

@@ -1,6 +1,7 @@
 package dev.vmrunner.supervisor;
 
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.LaunchException;
@@ -68,17 +69,27 @@ final class StartSequence {
             runOneShot(
                     setup.get(),
                     "to create the TPM state in " + config.dataDir(),
-                    () -> startSwtpm(swtpm));
+                    () -> commitTpmState(swtpm));
         } else {
             startSwtpm(swtpm);
         }
     }
 
+    private void commitTpmState(ProcessSpec swtpm) {
+        try {
+            TpmSetup.commit(config);
+        } catch (LaunchException e) {
+            host.failStart(e.getMessage());
+            return;
+        }
+        startSwtpm(swtpm);
+    }
+
     private void startSwtpm(ProcessSpec spec) {
         if (start(spec) != null) {
             awaitSocket(
-                    config.runtimeDir().resolve("swtpm-sock"),
-                    System.nanoTime() + helperStart.toNanos());
+                    config.runtimeDir().resolve(RuntimeFiles.SWTPM),
+                    loop.clock().nanoTime() + helperStart.toNanos());
         }
     }
 
@@ -89,7 +100,7 @@ final class StartSequence {
         }
         if (Files.exists(socket)) {
             startSeedImage();
-        } else if (System.nanoTime() - deadlineNanos > 0) {
+        } else if (loop.clock().nanoTime() - deadlineNanos > 0) {
             host.failStart(
                     "swtpm did not create its socket "
                             + socket

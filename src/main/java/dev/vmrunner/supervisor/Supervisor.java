@@ -1,12 +1,14 @@
 package dev.vmrunner.supervisor;
 
-import com.google.gson.JsonObject;
+import dev.vmrunner.config.ConfigException;
+import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.config.Sizes;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.qmp.Qmp;
-import dev.vmrunner.qmp.QmpConnection;
-import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
 import dev.vmrunner.supervisor.Event.ChildExited;
 import dev.vmrunner.supervisor.Event.Continuation;
@@ -15,51 +17,70 @@ import dev.vmrunner.supervisor.Event.QmpConnectFailed;
 import dev.vmrunner.supervisor.Event.QmpEventArrived;
 import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Starts and supervises the processes of one VM. All state lives on one loop thread; signals,
- * process exits and QMP traffic arrive as {@link Event}s. {@link #run} returns how it ended.
+ * process exits and QMP traffic arrive as {@link Event}s. {@link #run} returns how it ended,
+ * decided once from the {@link Ending}.
  */
 public final class Supervisor {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
+    /** QEMU's last QMP events (SHUTDOWN) may still be in flight when its exit is seen. */
+    private static final Duration LAST_EVENTS = Duration.ofMillis(500);
+
+    /** swtpm ends with QEMU; an exit seen just before QEMU's is not a failure. */
+    private static final Duration HELPER_EXIT_GRACE = Duration.ofSeconds(1);
+
     private final RunnerConfig config;
     private final Commands commands;
     private final Timeouts timeouts;
-    private final Loop loop = new Loop();
-    private final RuntimeDir runtimeDir;
+    private final Loop loop;
+    private final VmClaim claim;
     private final Children children;
-
-    /** Helpers that run to completion during start (swtpm_setup, the seed image). */
-    private final long startNanos = System.nanoTime();
+    private final MonitorLink monitor;
+    private final LiveConfig live;
+    private final long startNanos;
 
     private State state = State.STARTING;
     private ChildProcess qemu;
-    private QmpConnection connection;
-    private Qmp qmp;
     private PowerdownLadder ladder;
-    private ExitCode outcome;
-    private boolean guestPoweredOff;
+    private Ending ending = Ending.NOTHING;
+    private boolean shutdownSeen;
     private Loop.Timer qmpCloseWait;
-    private final LiveConfig live;
     private boolean qemuExitHandled;
 
+    /**
+     * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
+     */
     public Supervisor(
             RunnerConfig config,
             Commands commands,
             ChildProcess.Starter starter,
-            Timeouts timeouts) {
+            Timeouts timeouts,
+            VmClaim claim) {
+        this(config, commands, starter, timeouts, claim, Clock.SYSTEM);
+    }
+
+    Supervisor(
+            RunnerConfig config,
+            Commands commands,
+            ChildProcess.Starter starter,
+            Timeouts timeouts,
+            VmClaim claim,
+            Clock clock) {
         this.config = config;
         this.commands = commands;
-        this.children = new Children(loop, starter, timeouts.killGrace());
         this.timeouts = timeouts;
-        this.runtimeDir = new RuntimeDir(config.runtimeDir());
+        this.claim = claim;
+        this.loop = new Loop(clock);
+        this.startNanos = clock.nanoTime();
+        this.children = new Children(loop, starter, timeouts.killGrace());
+        this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts);
         this.live =
                 new LiveConfig(
                         loop,
@@ -77,23 +98,13 @@ public final class Supervisor {
         loop.post(new Event.ConfigFileChanged(content));
     }
 
-    /** Asks for a graceful stop, as SIGTERM does. Callable from any thread. */
+    /** A signal arrived (TERM, INT, HUP, USR1, ...; see {@link SignalMeaning}). Any thread. */
     public void signal(String name) {
         loop.post(new SignalReceived(name));
     }
 
     /** Runs the VM until it has stopped. Cleans up whatever happens. */
     public ExitCode run() {
-        try {
-            runtimeDir.claim();
-        } catch (IOException e) {
-            LOG.severe(
-                    "Failed to prepare runtime directory "
-                            + config.runtimeDir()
-                            + ": "
-                            + e.getMessage());
-            return ExitCode.START_FAILURE;
-        }
         try {
             new StartSequence(
                             config,
@@ -118,22 +129,53 @@ public final class Supervisor {
                                 }
                             })
                     .begin();
-            loop.run(this::handle, () -> state == State.STOPPED);
+            runLoop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            decide(ExitCode.INTERNAL);
-        } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "Internal error: " + e, e);
-            decide(ExitCode.INTERNAL);
+            LOG.severe("Interrupted while supervising the VM");
         } finally {
-            children.killLeftovers();
-            if (connection != null) {
-                connection.close();
+            monitor.close();
+            endLeftovers();
+            if (claim != null) {
+                claim.release();
             }
-            runtimeDir.remove();
         }
-        LOG.info(() -> "Runner stopped (" + outcome + ", exit code " + outcome.code() + ")");
-        return outcome;
+        ExitCode code = state == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
+        LOG.info(() -> "Runner stopped (" + code + ", exit code " + code.code() + ")");
+        return code;
+    }
+
+    /**
+     * The loop guards every handler itself; this guards the loop: whatever escapes it (an Error
+     * thrown between handlers) is logged and the loop goes on, because ending it would leave QEMU
+     * without its runner.
+     */
+    @SuppressWarnings("CatchingUnchecked") // see above
+    private void runLoop() throws InterruptedException {
+        while (state != State.STOPPED) {
+            try {
+                loop.run(this::handle, () -> state == State.STOPPED);
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "Internal error in the supervisor's loop: " + e, e);
+            }
+        }
+    }
+
+    /**
+     * Only a QEMU that is gone lets the runner end its helpers: a QEMU still alive here (the loop
+     * was interrupted) is left running rather than killed without a powerdown.
+     */
+    private void endLeftovers() {
+        if (qemu != null && qemu.isAlive()) {
+            LOG.severe(
+                    () ->
+                            "QEMU (pid "
+                                    + qemu.pid()
+                                    + ") is left running: the runner ends without having stopped"
+                                    + " it");
+            return;
+        }
+        children.killLeftovers();
     }
 
     // ---- start sequence ----------------------------------------------------------------
@@ -141,44 +183,28 @@ public final class Supervisor {
     /** QEMU runs (paused): connect to its monitor, off the loop. */
     private void qemuStarted(ChildProcess started) {
         qemu = started;
-        Path socket = config.runtimeDir().resolve("monitor.sock");
-        Thread connector = new Thread(() -> connectQmp(socket), "qmp-connect");
-        connector.setDaemon(true);
-        connector.start();
+        ending = ending.withQemuStarted();
+        monitor.connect();
     }
 
-    private void connectQmp(Path socket) {
-        try {
-            QmpConnection c =
-                    QmpConnection.connect(
-                            socket,
-                            timeouts.qmpConnect(),
-                            new QmpConnection.Listener() {
-                                @Override
-                                public void onEvent(QmpEvent event) {
-                                    loop.post(new QmpEventArrived(event));
-                                }
-
-                                @Override
-                                public void onDisconnect(Throwable cause) {
-                                    loop.post(new QmpClosed(cause));
-                                }
-                            });
-            loop.post(new QmpReady(c));
-        } catch (Exception e) {
-            loop.post(new QmpConnectFailed(e));
-        }
-    }
-
-    private void onQmpReady(QmpConnection c) {
-        connection = c;
-        qmp = new Qmp(c, timeouts.qmpCommand());
-        if (state != State.STARTING) {
+    private void onQmpReady(Event.QmpReady ready) {
+        Qmp qmp = monitor.ready(ready.connection());
+        if (qmp == null) {
+            reconnectIfQemuLives("the connection closed at once");
             return;
         }
+        if (state == State.STARTING) {
+            configureAndContinue(qmp);
+        } else if (state == State.RUNNING) {
+            LOG.info("Connected to QEMU's monitor again");
+            live.onReconnected(qmp);
+        }
+    }
+
+    private void configureAndContinue(Qmp qmp) {
         String ticket = spiceTicket();
         if (ticket == null) {
-            continueVm();
+            continueVm(qmp);
             return;
         }
         loop.whenDone(
@@ -187,13 +213,13 @@ public final class Supervisor {
                     if (error != null) {
                         failStart("Failed to set the SPICE password: " + error.getMessage());
                     } else {
-                        continueVm();
+                        continueVm(qmp);
                     }
                 });
     }
 
     /** Lets the vCPUs run: the VM is configured. */
-    private void continueVm() {
+    private void continueVm(Qmp qmp) {
         if (state != State.STARTING) {
             return;
         }
@@ -201,8 +227,10 @@ public final class Supervisor {
         loop.whenDone(
                 qmp.cont(),
                 (ok, error) -> {
-                    if (error != null) {
-                        failStart("Failed to start the vCPUs (QMP cont): " + error.getMessage());
+                    if (error != null && state == State.BOOTING) {
+                        LOG.severe("Failed to start the vCPUs (QMP cont): " + error.getMessage());
+                        ending = ending.withStartFailed();
+                        startPowerdown();
                     } else if (state == State.BOOTING) {
                         moveTo(State.RUNNING);
                         live.onRunning(qmp);
@@ -213,8 +241,7 @@ public final class Supervisor {
                                                 + " is running (QEMU pid "
                                                 + qemu.pid()
                                                 + ", "
-                                                + Duration.ofNanos(System.nanoTime() - startNanos)
-                                                        .toMillis()
+                                                + elapsed().toMillis()
                                                 + " ms after start)");
                     }
                 });
@@ -233,19 +260,18 @@ public final class Supervisor {
         } else if (event instanceof ChildExited e) {
             onChildExited(e.child());
         } else if (event instanceof QmpReady r) {
-            onQmpReady(r.connection());
+            onQmpReady(r);
         } else if (event instanceof QmpConnectFailed f) {
+            monitor.connectFailed();
             if (state == State.STARTING) {
                 failStart("Failed to connect to QEMU's monitor: " + f.cause().getMessage());
+            } else {
+                reconnectIfQemuLives(f.cause().getMessage());
             }
         } else if (event instanceof QmpEventArrived a) {
             onQmpEvent(a.event());
-        } else if (event instanceof QmpClosed) {
-            LOG.fine("QMP connection closed");
-            if (qemu != null && children.hasExited(qemu)) {
-                onQemuExited(qemu.exitCode());
-            }
-            maybeStopped();
+        } else if (event instanceof QmpClosed c) {
+            onQmpClosed(c);
         } else if (event instanceof Event.ConfigFileChanged f) {
             live.onFileChanged(f.content(), state == State.TERMINATING || state == State.STOPPED);
         } else if (event instanceof Continuation c) {
@@ -254,25 +280,23 @@ public final class Supervisor {
     }
 
     private void onSignal(String name) {
+        switch (SignalMeaning.of(name)) {
+            case STOP -> onStopSignal(name);
+            case RELOAD -> reload(name);
+            case REPORT -> LOG.info(() -> "SIG" + name + ": " + statusLine());
+            case IGNORE -> LOG.info(() -> "SIG" + name + " received and ignored");
+        }
+    }
+
+    private void onStopSignal(String name) {
         LOG.info(() -> "Received SIG" + name);
         switch (state) {
             case STARTING -> {
                 LOG.info("Stopping before the guest ran");
-                decide(ExitCode.CLEAN);
+                ending = ending.withStoppedBeforeRun();
                 terminateAll();
             }
-            case BOOTING, RUNNING -> {
-                moveTo(State.TERMINATING);
-                live.onTerminating();
-                ladder =
-                        new PowerdownLadder(
-                                loop,
-                                new QemuRungs(),
-                                Duration.ofSeconds(live.current().vm().powerdownTimeout()),
-                                timeouts.powerdownRepress(),
-                                timeouts.killGrace());
-                ladder.start();
-            }
+            case BOOTING, RUNNING -> startPowerdown();
             case TERMINATING -> {
                 if (ladder != null) {
                     ladder.again();
@@ -284,43 +308,116 @@ public final class Supervisor {
         }
     }
 
-    private void onQmpEvent(QmpEvent event) {
+    /** SIGHUP, as daemons do: read the configuration file again now. Read off the loop. */
+    private void reload(String name) {
+        LOG.info(() -> "SIG" + name + ": reading " + config.configFile() + " again");
+        Thread reader =
+                new Thread(
+                        () -> {
+                            try {
+                                configFileChanged(ConfigLoader.readFile(config.configFile()));
+                            } catch (ConfigException e) {
+                                LOG.warning(
+                                        () ->
+                                                "Failed to read the configuration again: "
+                                                        + e.getMessage());
+                            }
+                        },
+                        "config-reload");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** One line on what the VM is doing, for SIGUSR1/SIGUSR2. */
+    private String statusLine() {
+        StringBuilder line =
+                new StringBuilder("VM ")
+                        .append(config.vm().name())
+                        .append(' ')
+                        .append(state.label())
+                        .append(", runner up ")
+                        .append(elapsed().toSeconds())
+                        .append(" s");
+        if (qemu != null) {
+            line.append(", QEMU pid ").append(qemu.pid());
+        }
+        RunnerConfig current = live.current();
+        line.append(", RAM ")
+                .append(Sizes.format(current.vm().currentRam()))
+                .append(" of ")
+                .append(Sizes.format(current.vm().maximumRam()))
+                .append(", ")
+                .append(current.vm().currentCpus())
+                .append(" of ")
+                .append(current.vm().maximumCpus())
+                .append(" vCPUs, monitor ")
+                .append(monitor.isOpen() ? "connected" : "not connected");
+        if (ladder != null) {
+            line.append(", powering down");
+        }
+        return line.toString();
+    }
+
+    private void onQmpEvent(VmEvent event) {
         live.onQmpEvent(event);
-        if ("SHUTDOWN".equals(event.name())) {
-            JsonObject data = event.data();
-            boolean guest = data != null && data.has("guest") && data.get("guest").getAsBoolean();
-            String reason =
-                    data != null && data.has("reason")
-                            ? data.get("reason").getAsString()
-                            : "unknown";
+        if (event instanceof VmEvent.Shutdown s) {
             LOG.info(
                     () ->
                             "QEMU reports shutdown ("
-                                    + reason
-                                    + (guest ? ", by the guest" : "")
+                                    + s.reason()
+                                    + (s.guest() ? ", by the guest" : "")
                                     + ")");
-            guestPoweredOff = guest && "guest-shutdown".equals(reason);
-        } else if ("POWERDOWN".equals(event.name())) {
+            shutdownSeen = true;
+            ending = ending.withGuestPoweredOff(s.guestPoweredOff());
+        } else if (event instanceof VmEvent.Powerdown) {
             LOG.fine("Power button pressed");
         } else {
-            LOG.fine(() -> "QMP event " + event.name() + " " + event.data());
+            LOG.fine(() -> "QMP event " + event);
+        }
+    }
+
+    private void onQmpClosed(QmpClosed closed) {
+        boolean unexpected = monitor.closed(closed.connection(), closed.cause());
+        if (qemu != null && children.hasExited(qemu)) {
+            onQemuExited();
+        } else if (unexpected) {
+            String cause = String.valueOf(closed.cause().getMessage());
+            LOG.warning(() -> "Lost the connection to QEMU's monitor (" + cause + ")");
+            reconnectIfQemuLives(cause);
+        } else {
+            LOG.fine("QMP connection closed");
+        }
+        maybeStopped();
+    }
+
+    /**
+     * Without its monitor the runner cannot power the guest down: connect again while QEMU lives.
+     * During a start a lost monitor is a failed start instead.
+     */
+    private void reconnectIfQemuLives(String why) {
+        if (state == State.STARTING) {
+            failStart("Failed to talk to QEMU's monitor during start: " + why);
+        } else if (qemu != null && !children.hasExited(qemu) && state != State.STOPPED) {
+            LOG.info("Connecting to QEMU's monitor again");
+            monitor.reconnectLater();
         }
     }
 
     private void onChildExited(ChildProcess child) {
         children.exited(child);
         int code = child.exitCode();
+        Children.OneShot step = children.oneShot(child);
         if (child == qemu) {
-            // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be
-            // in flight; they are all in once the connection has closed.
-            if (connection != null && connection.isOpen()) {
-                loop.schedule(Duration.ofMillis(500), () -> onQemuExited(code));
+            ending = ending.withQemuExit(code);
+            // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be in
+            // flight; they are all in once the connection has closed.
+            if (monitor.hasConnection()) {
+                loop.schedule(LAST_EVENTS, this::onQemuExited);
             } else {
-                onQemuExited(code);
+                onQemuExited();
             }
             return;
-        } else if (state == State.STARTING && children.oneShot(child) != null) {
-            Children.OneShot step = children.oneShot(child);
+        } else if (state == State.STARTING && step != null) {
             if (code == 0) {
                 step.then().run();
             } else {
@@ -334,49 +431,61 @@ public final class Supervisor {
                                 + ")"
                                 + Children.lastWords(child));
             }
-        } else if (children.oneShot(child) != null && code == 0) {
+        } else if (step != null && code == 0) {
             LOG.fine(() -> child.name() + " finished");
         } else if (state == State.STARTING) {
             failStart(
                     Children.describeExit(child, code)
                             + " during start"
                             + Children.lastWords(child));
-        } else if (state != State.TERMINATING) {
-            LOG.warning(
-                    () ->
-                            Children.describeExit(child, code)
-                                    + " while the VM runs"
-                                    + Children.lastWords(child));
+        } else if (state == State.BOOTING || state == State.RUNNING) {
+            // swtpm ends by itself when QEMU goes; its exit may be seen just before QEMU's.
+            loop.schedule(HELPER_EXIT_GRACE, () -> helperEnded(child, code));
         }
         maybeStopped();
     }
 
-    private void onQemuExited(int code) {
+    /** A helper (swtpm) ended while QEMU still runs: the guest has lost a device it relies on. */
+    private void helperEnded(ChildProcess child, int code) {
+        if (shutdownSeen
+                || qemu == null
+                || children.hasExited(qemu)
+                || state == State.TERMINATING
+                || state == State.STOPPED) {
+            return;
+        }
+        LOG.severe(
+                () ->
+                        Children.describeExit(child, code)
+                                + " while the VM runs; the guest has lost its TPM, so the VM is"
+                                + " powered down"
+                                + Children.lastWords(child));
+        ending = ending.withHelperFailed();
+        startPowerdown();
+    }
+
+    private void onQemuExited() {
         if (qemuExitHandled) {
             return;
         }
         qemuExitHandled = true;
+        int code = qemu.exitCode();
         if (ladder != null) {
             ladder.finish();
         }
-        if (ladder != null && ladder.escalated()) {
-            decide(ExitCode.POWERDOWN_TIMEOUT);
-        } else if (outcome != null) {
-            // A stop during start, or a failed start: already decided and reported.
-            LOG.fine(() -> Children.describeExit(qemu, code));
-        } else if (state == State.STARTING) {
+        if (state == State.STARTING) {
             failStart(
                     Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
-        } else if (guestPoweredOff && code == 0) {
+        } else if (ending.escalated() || ending.stoppedBeforeRun() || ending.startFailed()) {
+            LOG.fine(() -> Children.describeExit(qemu, code));
+        } else if (ending.guestPoweredOff() && code == 0) {
             LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
-            decide(ExitCode.CLEAN);
         } else {
             LOG.severe(
                     () ->
                             Children.describeExit(qemu, code)
                                     + " unexpectedly"
                                     + Children.lastWords(qemu));
-            decide(ExitCode.QEMU_FAILED);
         }
         if (state != State.TERMINATING) {
             moveTo(State.TERMINATING);
@@ -386,13 +495,35 @@ public final class Supervisor {
 
     // ---- stopping ----------------------------------------------------------------------
 
+    /** The graceful stop of a VM whose vCPUs may run: the power button, then the ladder. */
+    private void startPowerdown() {
+        if (ladder != null) {
+            return;
+        }
+        if (state != State.TERMINATING) {
+            moveTo(State.TERMINATING);
+        }
+        live.onTerminating();
+        ladder =
+                new PowerdownLadder(
+                        loop,
+                        new QemuRungs(),
+                        Duration.ofSeconds(live.current().vm().powerdownTimeout()),
+                        timeouts.powerdownRepress(),
+                        timeouts.killGrace());
+        ladder.start();
+    }
+
     private void failStart(String message) {
         LOG.severe(message);
-        decide(ExitCode.START_FAILURE);
+        ending = ending.withStartFailed();
         terminateAll();
     }
 
-    /** Ends every child: SIGTERM now, SIGKILL after the grace period. */
+    /**
+     * Ends every child and its own children: SIGTERM now, SIGKILL after the grace period. Only
+     * while the guest has not run (a start that failed or was stopped): no guest data at stake.
+     */
     private void terminateAll() {
         if (state != State.TERMINATING) {
             moveTo(State.TERMINATING);
@@ -417,31 +548,27 @@ public final class Supervisor {
                 || qemu != null && !qemuExitHandled) {
             return;
         }
-        if (connection != null && connection.isOpen() && qmpCloseWait == null) {
+        if (monitor.hasConnection() && qmpCloseWait == null) {
             qmpCloseWait =
                     loop.schedule(
-                            Duration.ofMillis(500),
+                            LAST_EVENTS,
                             () -> {
-                                connection.close();
+                                monitor.close();
                                 maybeStopped();
                             });
             return;
         }
-        if (connection != null && connection.isOpen()) {
+        if (monitor.hasConnection()) {
             return;
         }
         if (qmpCloseWait != null) {
             qmpCloseWait.cancel();
         }
-        decide(ExitCode.INTERNAL);
         state = state.moveTo(State.STOPPED);
     }
 
-    /** Records the outcome; the first decision wins. */
-    private void decide(ExitCode code) {
-        if (outcome == null) {
-            outcome = code;
-        }
+    private Duration elapsed() {
+        return Duration.ofNanos(loop.clock().nanoTime() - startNanos);
     }
 
     private void moveTo(State next) {
@@ -454,22 +581,26 @@ public final class Supervisor {
     private final class QemuRungs implements PowerdownLadder.Rungs {
         @Override
         public void pressPowerButton() {
-            if (qmp != null && connection.isOpen()) {
-                loop.whenDone(
-                        qmp.systemPowerdown(),
-                        (ok, error) -> {
-                            if (error != null) {
-                                LOG.warning(
-                                        () ->
-                                                "Failed to press the power button: "
-                                                        + error.getMessage());
-                            }
-                        });
+            Qmp qmp = monitor.qmp();
+            if (qmp == null || !monitor.isOpen()) {
+                LOG.warning("Cannot press the power button: not connected to QEMU's monitor");
+                return;
             }
+            loop.whenDone(
+                    qmp.systemPowerdown(),
+                    (ok, error) -> {
+                        if (error != null) {
+                            LOG.warning(
+                                    () ->
+                                            "Failed to press the power button: "
+                                                    + error.getMessage());
+                        }
+                    });
         }
 
         @Override
         public void terminateQemu() {
+            ending = ending.withEscalated();
             if (qemu.isAlive()) {
                 qemu.terminate();
             }

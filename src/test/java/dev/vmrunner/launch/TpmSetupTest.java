@@ -46,7 +46,7 @@ class TpmSetupTest {
                         "/usr/bin/swtpm_setup",
                         "--tpm2",
                         "--tpmstate",
-                        data.toString(),
+                        data.resolve(".tpm-setup").toString(),
                         "--config",
                         data.resolve("swtpm-localca/swtpm_setup.conf").toString(),
                         "--create-ek-cert",
@@ -57,6 +57,14 @@ class TpmSetupTest {
                         "/usr/bin/swtpm socket"),
                 spec.argv());
         assertEquals(Map.of("TMPDIR", config.runtimeDir().toString()), spec.environment());
+        assertTrue(Files.isDirectory(data.resolve(".tpm-setup")), "made in a staging directory");
+        assertFalse(TpmSetup.needed(config) && Files.exists(data.resolve(TpmSetup.STATE_FILE)));
+        // What swtpm_setup leaves there is moved into place only once it succeeded.
+        Files.writeString(data.resolve(".tpm-setup").resolve(TpmSetup.STATE_FILE), "state");
+        TpmSetup.commit(config);
+        assertEquals("state", Files.readString(data.resolve(TpmSetup.STATE_FILE)));
+        assertFalse(Files.exists(data.resolve(".tpm-setup")));
+        assertFalse(TpmSetup.needed(config));
 
         String setupConf = Files.readString(data.resolve("swtpm-localca/swtpm_setup.conf"));
         assertTrue(

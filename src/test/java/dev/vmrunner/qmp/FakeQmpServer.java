@@ -24,13 +24,13 @@ import java.util.concurrent.TimeUnit;
  * QEMU's {@code CommandNotFound}). Serves one client at a time, accepting the next after a
  * disconnect.
  */
-final class FakeQmpServer implements AutoCloseable {
+public final class FakeQmpServer implements AutoCloseable {
     static final String QEMU_GREETING =
             "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7},"
                     + " \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
 
     /** What to do with one received command. Runs on the server thread. */
-    interface Handler {
+    public interface Handler {
         void handle(JsonObject request, Peer peer) throws IOException;
     }
 
@@ -53,32 +53,32 @@ final class FakeQmpServer implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    static FakeQmpServer start(Path socket) throws IOException {
+    public static FakeQmpServer start(Path socket) throws IOException {
         return start(socket, QEMU_GREETING);
     }
 
     /**
      * @param greeting the first line sent to every client, verbatim
      */
-    static FakeQmpServer start(Path socket, String greeting) throws IOException {
+    public static FakeQmpServer start(Path socket, String greeting) throws IOException {
         FakeQmpServer fake = new FakeQmpServer(socket, greeting);
         fake.thread.start();
         return fake;
     }
 
     /** Scripts the answer to {@code command}; replaces an earlier script for it. */
-    FakeQmpServer on(String command, Handler handler) {
+    public FakeQmpServer on(String command, Handler handler) {
         handlers.put(command, handler);
         return this;
     }
 
     /** Scripts a plain {@code "return"} reply. */
-    FakeQmpServer reply(String command, JsonElement value) {
+    public FakeQmpServer reply(String command, JsonElement value) {
         return on(command, (request, p) -> p.reply(request, value));
     }
 
     /** Every command received (qmp_capabilities included), in order. */
-    JsonObject nextReceived() throws InterruptedException {
+    public JsonObject nextReceived() throws InterruptedException {
         JsonObject request = received.poll(10, TimeUnit.SECONDS);
         if (request == null) {
             throw new AssertionError("fake QMP server received no command within 10 s");
@@ -87,7 +87,7 @@ final class FakeQmpServer implements AutoCloseable {
     }
 
     /** The current client, for pushing frames from the test thread. */
-    Peer peer() {
+    public Peer peer() {
         return peer;
     }
 
@@ -134,21 +134,21 @@ final class FakeQmpServer implements AutoCloseable {
     }
 
     /** One connected client; writes are whole lines, safe from any thread. */
-    static final class Peer {
+    public static final class Peer {
         private final SocketChannel channel;
 
         Peer(SocketChannel channel) {
             this.channel = channel;
         }
 
-        void reply(JsonObject request, JsonElement value) throws IOException {
+        public void reply(JsonObject request, JsonElement value) throws IOException {
             JsonObject reply = new JsonObject();
             reply.add("return", value);
             copyId(request, reply);
             send(reply.toString());
         }
 
-        void error(JsonObject request, String errorClass, String desc) throws IOException {
+        public void error(JsonObject request, String errorClass, String desc) throws IOException {
             JsonObject error = new JsonObject();
             error.addProperty("class", errorClass);
             error.addProperty("desc", desc);
@@ -158,7 +158,7 @@ final class FakeQmpServer implements AutoCloseable {
             send(reply.toString());
         }
 
-        void event(String name, JsonObject data) throws IOException {
+        public void event(String name, JsonObject data) throws IOException {
             JsonObject timestamp = new JsonObject();
             timestamp.addProperty("seconds", 1_700_000_000L);
             timestamp.addProperty("microseconds", 250_000);
@@ -172,14 +172,14 @@ final class FakeQmpServer implements AutoCloseable {
         }
 
         /** Sends {@code line} verbatim plus a newline. */
-        synchronized void send(String line) throws IOException {
+        public synchronized void send(String line) throws IOException {
             ByteBuffer bytes = StandardCharsets.UTF_8.encode(line + "\n");
             while (bytes.hasRemaining()) {
                 channel.write(bytes);
             }
         }
 
-        void disconnect() throws IOException {
+        public void disconnect() throws IOException {
             channel.close();
         }
 

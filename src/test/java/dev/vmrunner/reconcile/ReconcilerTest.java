@@ -55,13 +55,30 @@ class ReconcilerTest {
     }
 
     @Test
-    void cdMediaChangeOrEjectByPosition() {
+    void aLockedTrayWaitsForTheGuestsEjectAndAnOpenOneIsChanged() {
+        Desired want = new Desired(M, 1, List.of("/new.iso", "/new2.iso"), List.of(0, 1));
         Observed observed =
                 new Observed(
                         M,
                         1,
                         Map.of(
                                 "cd0", new Cd("/old.iso", false, true),
+                                "cd1", new Cd("/old.iso", true, true)));
+        assertEquals(
+                List.of(
+                        new Action.AwaitEject("vm.drives[0].file", "cd0", "/new.iso"),
+                        new ChangeMedium("vm.drives[1].file", "cd1", "/new2.iso")),
+                Reconciler.diff(want, observed));
+    }
+
+    @Test
+    void cdMediaChangeOrEjectByPosition() {
+        Observed observed =
+                new Observed(
+                        M,
+                        1,
+                        Map.of(
+                                "cd0", new Cd("/old.iso", false, false),
                                 "cd1", new Cd("/x.iso", false, false),
                                 "cd2", new Cd(null, true, false)));
         assertEquals(

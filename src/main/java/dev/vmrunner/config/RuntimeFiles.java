@@ -1,0 +1,40 @@
+package dev.vmrunner.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The names of the files in a VM's runtime directory: the sockets are a contract with templates
+ * (docs/templates.md), the pid files one with users and tests. One place for all of them.
+ */
+public final class RuntimeFiles {
+
+    /** QEMU's QMP monitor; the template makes QEMU listen here. */
+    public static final String MONITOR = "monitor.sock";
+
+    /** swtpm's control socket. */
+    public static final String SWTPM = "swtpm-sock";
+
+    /** The guest agent's virtio-serial port, as QEMU's chardev socket. */
+    public static final String GUEST_AGENT = "org.qemu.guest_agent.0";
+
+    /** The runner's own pid. */
+    public static final String RUNNER_PID = "runner.pid";
+
+    /** The cloud-init seed image, made before each start. */
+    public static final String SEED_IMAGE = "cloud-init.iso";
+
+    /** Every socket or image the runner or its children put there (besides pid files). */
+    public static final List<String> ALL = List.of(MONITOR, SWTPM, GUEST_AGENT, SEED_IMAGE);
+
+    private RuntimeFiles() {}
+
+    /** The pid file of a child process (its name in the template: qemu, swtpm, ...). */
+    public static String pidFile(String process) {
+        return process + ".pid";
+    }
+
+    public static Path monitor(RunnerConfig config) {
+        return config.runtimeDir().resolve(MONITOR);
+    }
+}

@@ -1,0 +1,279 @@
+package dev.vmrunner.supervisor;
+
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RuntimeFiles;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * This runner's claim on its VM: the only runner of it, and no QEMU of it left running. Taken
+ * before anything of the VM is written, cleaned up or started, so that a second runner can never
+ * delete a live QEMU's sockets or start a second QEMU for the same disks.
+ *
+ * <ul>
+ *   <li>Runner against runner: an exclusive lock on {@code <dataDir>/runner.lock}, held while the
+ *       runner lives and dropped by the kernel when it dies, however it dies. Two runners started
+ *       at once on one configuration: one gets the lock, the other is refused.
+ *   <li>Runner against a QEMU left by a killed runner: its pid file and monitor socket in the
+ *       runtime directory, verified against {@code /proc} ({@link LiveQemu}). Refused now; a runner
+ *       that adopts such a QEMU replaces exactly this decision.
+ * </ul>
+ *
+ * The runtime directory (sockets, pid files) is readable by the user only and removed on {@link
+ * #release}; one that existed before is not removed as a whole (the user may have made it), only
+ * the runner's files in it are.
+ */
+public final class VmClaim {
+
+    private static final Logger LOG = Logger.getLogger("vmrunner");
+    static final String LOCK_FILE = "runner.lock";
+
+    private final Path runtimeDir;
+    private final FileChannel lockFile;
+    private final boolean createdRuntimeDir;
+
+    private VmClaim(Path runtimeDir, FileChannel lockFile, boolean createdRuntimeDir) {
+        this.runtimeDir = runtimeDir;
+        this.lockFile = lockFile;
+        this.createdRuntimeDir = createdRuntimeDir;
+    }
+
+    /** Why a claim failed. */
+    public static final class ClaimException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final boolean alreadyRunning;
+
+        ClaimException(String message, boolean alreadyRunning, Throwable cause) {
+            super(message, cause);
+            this.alreadyRunning = alreadyRunning;
+        }
+
+        /** True when the VM runs already (another runner, or a QEMU left by one). */
+        public boolean alreadyRunning() {
+            return alreadyRunning;
+        }
+    }
+
+    /** Claims the VM, or explains why not; on failure nothing is left behind. */
+    public static VmClaim acquire(RunnerConfig config) throws ClaimException {
+        return acquire(config, Processes.PROC);
+    }
+
+    static VmClaim acquire(RunnerConfig config, Processes processes) throws ClaimException {
+        FileChannel lock = lock(config);
+        try {
+            Path dir = config.runtimeDir();
+            boolean created = prepareRuntimeDir(config, dir, processes);
+            try {
+                Files.writeString(
+                        dir.resolve(RuntimeFiles.RUNNER_PID),
+                        ProcessHandle.current().pid() + "\n",
+                        StandardCharsets.US_ASCII);
+            } catch (IOException e) {
+                new VmClaim(dir, null, created).release();
+                throw new ClaimException(
+                        "Failed to write " + dir.resolve(RuntimeFiles.RUNNER_PID) + ": " + e,
+                        false,
+                        e);
+            }
+            return new VmClaim(dir, lock, created);
+        } catch (ClaimException | RuntimeException e) {
+            closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    private static FileChannel lock(RunnerConfig config) throws ClaimException {
+        Path dataDir = config.dataDir();
+        Path file = dataDir.resolve(LOCK_FILE);
+        FileChannel channel;
+        try {
+            if (!Files.isDirectory(dataDir)) {
+                Files.createDirectories(dataDir.toAbsolutePath().getParent());
+                Files.createDirectory(
+                        dataDir,
+                        PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rwx------")));
+            }
+            channel =
+                    FileChannel.open(
+                            file,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.READ,
+                            StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new ClaimException("Failed to open " + file + ": " + describe(e), false, e);
+        }
+        try {
+            FileLock held = channel.tryLock();
+            if (held == null) {
+                String pid = readPid(channel);
+                closeQuietly(channel);
+                throw new ClaimException(
+                        "VM "
+                                + config.vm().name()
+                                + " is already run by another vmrunner"
+                                + (pid.isEmpty() ? "" : " (pid " + pid + ")")
+                                + " (lock "
+                                + file
+                                + "); stop that runner first (SIGTERM powers the guest down)",
+                        true,
+                        null);
+            }
+            byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(pid), 0);
+            return channel;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new ClaimException("Failed to lock " + file + ": " + describe(e), false, e);
+        }
+    }
+
+    /** Creates the runtime directory, or makes sure an existing one holds no live VM. */
+    private static boolean prepareRuntimeDir(RunnerConfig config, Path dir, Processes processes)
+            throws ClaimException {
+        try {
+            Files.createDirectories(dir.toAbsolutePath().getParent());
+            Files.createDirectory(
+                    dir,
+                    PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rwx------")));
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            refuseLiveQemu(config, dir, processes);
+            try {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                stopLeftoverSwtpm(dir, processes);
+                new VmClaim(dir, null, false).removeRuntimeFiles();
+            } catch (IOException io) {
+                throw new ClaimException(
+                        "Failed to prepare runtime directory " + dir + ": " + describe(io),
+                        false,
+                        io);
+            }
+            return false;
+        } catch (IOException e) {
+            throw new ClaimException(
+                    "Failed to create runtime directory " + dir + ": " + describe(e), false, e);
+        }
+    }
+
+    private static void refuseLiveQemu(RunnerConfig config, Path dir, Processes processes)
+            throws ClaimException {
+        Optional<LiveQemu> live = LiveQemu.find(dir, processes);
+        if (live.isPresent()) {
+            long pid = live.get().pid();
+            throw new ClaimException(
+                    "QEMU (pid "
+                            + pid
+                            + ") of VM "
+                            + config.vm().name()
+                            + " is still running without a runner (was the runner killed?);"
+                            + " nothing was started or removed. Power the guest down through its"
+                            + " monitor "
+                            + live.get().monitor()
+                            + " (QMP system_powerdown), or end it with 'kill "
+                            + pid
+                            + "' (the guest does not shut down then), and start the runner again",
+                    true,
+                    null);
+        }
+    }
+
+    /** A swtpm of an interrupted start holds the TPM state's lock; it serves no guest. */
+    private static void stopLeftoverSwtpm(Path dir, Processes processes) {
+        LiveQemu.findSwtpm(dir, processes)
+                .flatMap(ProcessHandle::of)
+                .ifPresent(
+                        p -> {
+                            LOG.warning(
+                                    () -> "Stopping swtpm (pid " + p.pid() + ") left in " + dir);
+                            p.destroy();
+                        });
+    }
+
+    /** Removes what the runner put into the runtime directory, then lets go of the VM. */
+    public void release() {
+        try {
+            if (createdRuntimeDir) {
+                deleteTree(runtimeDir);
+            } else {
+                removeRuntimeFiles();
+            }
+        } catch (IOException e) {
+            LOG.warning(
+                    () ->
+                            "Failed to remove runtime directory "
+                                    + runtimeDir
+                                    + ": "
+                                    + e.getMessage());
+        } finally {
+            closeQuietly(lockFile);
+        }
+    }
+
+    private void removeRuntimeFiles() throws IOException {
+        if (!Files.isDirectory(runtimeDir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(runtimeDir)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (RuntimeFiles.ALL.contains(name) || name.endsWith(".pid")) {
+                    Files.deleteIfExists(entry);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                for (Path entry : entries) {
+                    deleteTree(entry);
+                }
+            }
+        }
+        Files.deleteIfExists(path);
+    }
+
+    private static String readPid(FileChannel channel) {
+        try {
+            ByteBuffer buffer = ByteBuffer.allocate(32);
+            channel.read(buffer, 0);
+            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII)
+                    .strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String describe(IOException e) {
+        String message = e.getMessage();
+        String kind = e.getClass().getSimpleName();
+        return message == null ? kind : kind + ": " + message;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // nothing held any more
+            }
+        }
+    }
+}

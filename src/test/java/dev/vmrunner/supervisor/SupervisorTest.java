@@ -1,0 +1,233 @@
+package dev.vmrunner.supervisor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The supervisor's decisions on a fake clock with fake children and a scripted QMP peer: the
+ * shutdown ladder, the exit decision and every signal in every state, each in milliseconds.
+ */
+class SupervisorTest {
+
+    @TempDir Path dir;
+
+    @Test
+    void sigtermPressesThePowerButtonAndAGuestThatPowersOffEndsClean() throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+            assertEquals(0, vm.child("qemu").terminations, "QEMU must not be terminated");
+        }
+    }
+
+    @Test
+    void aGuestThatPowersOffByItselfEndsClean() throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            vm.guestPowersOff();
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void theButtonIsPressedAgainEveryFiveSecondsUntilTheTimeoutThenQemuIsTerminated()
+            throws Exception {
+        try (FakeVm vm = new FakeVm(dir, false, false, "powerdownTimeout: 900").running()) {
+            vm.guestIgnoresButton = true;
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown", 1);
+            vm.advance(Duration.ofSeconds(5));
+            vm.awaitCommand("system_powerdown", 2);
+            vm.advance(Duration.ofSeconds(5));
+            vm.awaitCommand("system_powerdown", 3);
+            vm.advance(Duration.ofSeconds(880));
+            assertEquals(0, vm.child("qemu").terminations, "terminated before the timeout");
+            vm.advance(Duration.ofSeconds(11));
+            assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
+            assertEquals(1, vm.child("qemu").terminations);
+            assertEquals(0, vm.child("qemu").kills);
+        }
+    }
+
+    @Test
+    void furtherSignalsPressAgainButNeverShortenTheWait() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, false, false, "powerdownTimeout: 60").running()) {
+            vm.guestIgnoresButton = true;
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown", 1);
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown", 2);
+            vm.signal("INT");
+            vm.awaitCommand("system_powerdown", 3);
+            vm.advance(Duration.ofSeconds(59));
+            assertFalse(vm.ended());
+            assertEquals(0, vm.child("qemu").terminations);
+            vm.advance(Duration.ofSeconds(2));
+            assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void aFrozenQemuIsKilledAfterTheGracePeriodOfSigterm() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, false, false, "powerdownTimeout: 10").running()) {
+            vm.guestIgnoresButton = true;
+            vm.child("qemu").ignoresTerm = true;
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown");
+            vm.advance(Duration.ofSeconds(11));
+            assertEquals(1, vm.child("qemu").terminations);
+            assertFalse(vm.ended());
+            vm.advance(Duration.ofSeconds(6));
+            assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
+            assertEquals(1, vm.child("qemu").kills);
+        }
+    }
+
+    @Test
+    void aLowerPowerdownTimeoutDuringThePowerdownTakesEffectAtOnce() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, false, false, "powerdownTimeout: 900").running()) {
+            vm.guestIgnoresButton = true;
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown");
+            vm.advance(Duration.ofSeconds(3));
+            vm.configFileChanged(
+                    new String(java.nio.file.Files.readAllBytes(vm.dir.resolve("config.yaml")))
+                            .replace("powerdownTimeout: 900", "powerdownTimeout: 4"));
+            FakeVm.settle();
+            vm.advance(Duration.ofSeconds(2));
+            assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void qemuCrashingWhileTheVmRunsIsExitFive() throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            vm.dropMonitor();
+            vm.child("qemu").exit(139);
+            assertEquals(ExitCode.QEMU_FAILED, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void qemuFailingDuringStartIsExitThree() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, false, true)) {
+            vm.seedHangs = true;
+            vm.start();
+            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.child("cloudInitImg").exit(1);
+            assertEquals(ExitCode.START_FAILURE, vm.awaitEnd());
+            assertNull(vm.child("qemu"), "QEMU must not start after a failed step");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TERM", "INT"})
+    void aStopDuringStartEndsTheStepAndStartsNothingMore(String signal) throws Exception {
+        try (FakeVm vm = new FakeVm(dir, true, true)) {
+            vm.seedHangs = true;
+            vm.start();
+            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.signal(signal);
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+            assertEquals(1, vm.child("cloudInitImg").terminations);
+            assertEquals(1, vm.child("swtpm").terminations);
+            assertNull(vm.child("qemu"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HUP", "USR1", "USR2", "ALRM", "VTALRM", "PROF", "IO", "PWR", "XCPU"})
+    void otherSignalsLeaveARunningVmRunning(String signal) throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            vm.signal(signal);
+            FakeVm.settle();
+            vm.advance(Duration.ofSeconds(30));
+            assertFalse(vm.ended());
+            assertEquals(0, vm.child("qemu").terminations);
+            assertFalse(vm.commands.contains("system_powerdown"));
+            vm.signal("TERM");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HUP", "USR1", "USR2", "PWR"})
+    void otherSignalsDuringStartOrPowerdownChangeNothing(String signal) throws Exception {
+        try (FakeVm vm = new FakeVm(dir, false, true, "powerdownTimeout: 20")) {
+            vm.seedHangs = true;
+            vm.start();
+            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.signal(signal);
+            FakeVm.settle();
+            assertEquals(0, vm.child("cloudInitImg").terminations);
+            vm.child("cloudInitImg").exit(0);
+            vm.awaitCommand("cont");
+            vm.guestIgnoresButton = true;
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown");
+            vm.signal(signal);
+            vm.advance(Duration.ofSeconds(19));
+            assertEquals(0, vm.child("qemu").terminations);
+            vm.advance(Duration.ofSeconds(2));
+            assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void aLostMonitorIsConnectedAgainSoThatTheButtonCanStillBePressed() throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            vm.dropMonitor();
+            FakeVm.settle();
+            vm.advance(Duration.ofSeconds(1)); // the reconnect pause
+            FakeVm.settle();
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void swtpmEndingWhileTheVmRunsPowersTheVmDownAndIsExitFive() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, true, false).running()) {
+            vm.child("swtpm").exit(1);
+            FakeVm.settle();
+            vm.advance(Duration.ofSeconds(2));
+            vm.awaitCommand("system_powerdown");
+            assertEquals(ExitCode.QEMU_FAILED, vm.awaitEnd());
+            assertEquals(0, vm.child("qemu").terminations);
+        }
+    }
+
+    @Test
+    void swtpmEndingWithQemuIsNoFailure() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, true, false).running()) {
+            vm.child("swtpm").exit(0); // seen first, as it can be
+            vm.guestPowersOff();
+            FakeVm.settle();
+            vm.advance(Duration.ofSeconds(2));
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void aLiveChangeReachesQemu() throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            vm.configFileChanged(
+                    new String(java.nio.file.Files.readAllBytes(vm.dir.resolve("config.yaml")))
+                            + "    currentRam: 512M\n");
+            vm.awaitCommand("balloon");
+            vm.signal("TERM");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+            assertTrue(vm.commands.indexOf("balloon") < vm.commands.indexOf("system_powerdown"));
+        }
+    }
+}
