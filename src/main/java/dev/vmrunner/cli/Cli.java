@@ -51,12 +51,16 @@ final class Cli {
                     "  4  the guest did not power off within vm.powerdownTimeout; QEMU was"
                             + " terminated",
                     "  5  QEMU crashed, was killed or exited with an error while the VM ran",
+                    "     (or swtpm ended under it)",
+                    "  6  the VM runs already (another runner, or a QEMU left by a killed one);",
+                    "     nothing was started, stopped or removed",
                     "  1  internal error of the runner",
                     "",
                     "SIGTERM/SIGINT press the guest's power button and wait up to"
                             + " vm.powerdownTimeout",
                     "(from the first signal) before QEMU is terminated. Further signals press the",
-                    "button again; they never shorten the wait.");
+                    "button again; they never shorten the wait. SIGHUP re-reads the configuration,",
+                    "SIGUSR1/SIGUSR2 log a status line; no signal ends the runner at once.");
 
     private Cli() {}
 
