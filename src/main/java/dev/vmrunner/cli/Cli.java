@@ -20,6 +20,10 @@ final class Cli {
                 "Prints the commands the VM would be started with, without starting or writing"
                     + " anything: for each process a line '# <name>' (swtpm, cloudInitImg, qemu),"
                     + " then its argv, one argument per line."),
+        STATUS(
+                "Asks the runner of the configuration's VM what the VM is doing and prints a"
+                        + " short table, or JSON with -o json. Exit 0 when a runner answered, 7"
+                        + " when none runs this VM, 8 with --ready when the VM is not running."),
         CHECK(
                 "Validates the configuration, its template and the executables it needs; starts and"
                     + " writes nothing. Exit 0 when all is well, 2 with the problems otherwise.");
@@ -37,7 +41,13 @@ final class Cli {
 
     /** A parsed command line. */
     record Parsed(
-            Command command, CommonOptions options, boolean raw, boolean help, boolean version) {}
+            Command command,
+            CommonOptions options,
+            boolean raw,
+            boolean help,
+            boolean version,
+            String output,
+            boolean ready) {}
 
     static final String FOOTER =
             String.join(
@@ -96,7 +106,9 @@ final class Cli {
                 common,
                 line.hasOption("raw"),
                 line.hasOption("help"),
-                line.hasOption("version"));
+                line.hasOption("version"),
+                line.getOptionValue("output", "text"),
+                line.hasOption("ready"));
     }
 
     static void printHelp(Command command, PrintWriter out) {
@@ -145,6 +157,20 @@ final class Cli {
                                         .build());
         if (command == Command.RENDER) {
             options.addOption(null, "raw", false, "Print the template's YAML output instead.");
+        }
+        if (command == Command.STATUS) {
+            options.addOption(
+                            Option.builder("o")
+                                    .longOpt("output")
+                                    .hasArg()
+                                    .argName("text|json")
+                                    .desc("Output format (default: text).")
+                                    .build())
+                    .addOption(
+                            null,
+                            "ready",
+                            false,
+                            "Exit 8 unless the VM is running (for readiness probes).");
         }
         return options.addOption("v", "verbose", false, "Log debug details, QMP traffic included.")
                 .addOption("q", "quiet", false, "Log warnings and errors only.")

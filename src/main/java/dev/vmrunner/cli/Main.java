@@ -56,6 +56,8 @@ public final class Main {
         return switch (parsed.command()) {
             case RUN -> runVm(parsed.options());
             case RENDER -> RenderCommand.run(parsed.options(), parsed.raw(), out);
+            case STATUS ->
+                    StatusCommand.run(parsed.options(), parsed.output(), parsed.ready(), out);
             case CHECK -> CheckCommand.run(parsed.options(), out);
         };
     }

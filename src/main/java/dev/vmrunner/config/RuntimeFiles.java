@@ -18,6 +18,9 @@ public final class RuntimeFiles {
     /** The guest agent's virtio-serial port, as QEMU's chardev socket. */
     public static final String GUEST_AGENT = "org.qemu.guest_agent.0";
 
+    /** The runner's status socket ({@code vmrunner status}). */
+    public static final String STATUS = "status.sock";
+
     /** The runner's own pid. */
     public static final String RUNNER_PID = "runner.pid";
 
@@ -25,7 +28,7 @@ public final class RuntimeFiles {
     public static final String SEED_IMAGE = "cloud-init.iso";
 
     /** Every socket or image the runner or its children put there (besides pid files). */
-    public static final List<String> ALL = List.of(MONITOR, SWTPM, GUEST_AGENT, SEED_IMAGE);
+    public static final List<String> ALL = List.of(MONITOR, SWTPM, GUEST_AGENT, SEED_IMAGE, STATUS);
 
     private RuntimeFiles() {}
 

@@ -53,6 +53,16 @@ final class Children {
         return oneShots.get(child);
     }
 
+    /** The child started under this name (the last one), or null. */
+    ChildProcess named(String name) {
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (all.get(i).name().equals(name)) {
+                return all.get(i);
+            }
+        }
+        return null;
+    }
+
     void exited(ChildProcess child) {
         exited.add(child);
     }

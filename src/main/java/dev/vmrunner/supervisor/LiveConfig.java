@@ -13,7 +13,9 @@ import dev.vmrunner.reconcile.ChangeReport.Change;
 import dev.vmrunner.reconcile.Desired;
 import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
+import dev.vmrunner.status.Status;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -49,6 +51,7 @@ final class LiveConfig {
     /** A round that has not finished by then is given up on, so later changes still apply. */
     private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
 
+    private final RunnerConfig initial;
     private RunnerConfig current;
     private Loop.Timer balloonSettle;
     private Qmp qmp;
@@ -66,6 +69,12 @@ final class LiveConfig {
     private final Set<String> outstanding = new LinkedHashSet<>();
     private Loop.Timer roundLimit;
 
+    /** What QEMU last reported (null before the first look), for the status. */
+    private Observed lastObserved;
+
+    /** Per key, the outcome of its last change, for the status. */
+    private final Map<String, String> outcomes = new LinkedHashMap<>();
+
     /** Live changes whose outcome is not logged yet, by key. */
     private final Map<String, Change> unreported = new LinkedHashMap<>();
 
@@ -76,6 +85,7 @@ final class LiveConfig {
             Consumer<Duration> powerdownTimeoutChanged) {
         this.loop = loop;
         this.current = initial;
+        this.initial = initial;
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
         this.cpus = new CpuPlugging(loop, this::report);
@@ -84,6 +94,53 @@ final class LiveConfig {
 
     RunnerConfig current() {
         return current;
+    }
+
+    /** What the status shows of live changes and of QEMU's state. */
+    record View(
+            Long ramActual,
+            Integer cpusPresent,
+            List<Status.Drive> drives,
+            List<String> pending,
+            List<String> needsRestart,
+            Map<String, String> lastChanges) {}
+
+    View view() {
+        Desired desired = Desired.of(current);
+        Map<String, String> waiting = cds.waiting();
+        List<Status.Drive> drives = new ArrayList<>();
+        for (int i = 0; i < desired.cdMedia().size(); i++) {
+            String id = Desired.cdId(i);
+            Observed.Cd cd = lastObserved == null ? null : lastObserved.cds().get(id);
+            String want = desired.cdMedia().get(i);
+            boolean differs = cd != null && !java.util.Objects.equals(want, cd.file());
+            drives.add(
+                    new Status.Drive(
+                            id,
+                            desired.cdKey(i),
+                            cd == null ? want : cd.file(),
+                            cd == null ? null : cd.trayOpen(),
+                            cd != null && cd.locked(),
+                            differs ? (want == null ? "" : want) : null));
+        }
+        List<String> pending = new ArrayList<>();
+        unreported.values().forEach(change -> pending.add(change.toString()));
+        waiting.forEach(
+                (id, key) ->
+                        pending.add(key + ": waits for the guest to eject the medium of " + id));
+        List<String> restart = new ArrayList<>();
+        for (Change change : ChangeReport.between(initial, current)) {
+            if (!change.live()) {
+                restart.add(change.key());
+            }
+        }
+        return new View(
+                lastObserved == null ? null : lastObserved.balloonActual(),
+                lastObserved == null ? null : lastObserved.presentCpus(),
+                drives,
+                pending,
+                restart,
+                outcomes);
     }
 
     /** The VM runs: apply what the configuration asks beyond the command line (the balloon). */
@@ -109,6 +166,12 @@ final class LiveConfig {
     void onQmpEvent(VmEvent event) {
         if (running && cds.opensWaitingTray(event)) {
             reconcile(); // the guest ejected: a waiting CD change can complete
+        } else if (event instanceof VmEvent.TrayMoved) {
+            refresh();
+        }
+        if (event instanceof VmEvent.BalloonChange b && lastObserved != null) {
+            lastObserved =
+                    new Observed(b.actualBytes(), lastObserved.presentCpus(), lastObserved.cds());
         }
         if (event instanceof VmEvent.BalloonChange) {
             if (balloonSettle != null) {
@@ -229,35 +292,13 @@ final class LiveConfig {
         reconciling = true;
         again = false;
         roundLimit = loop.schedule(ROUND_LIMIT, this::roundOverdue);
-        Desired desired = Desired.of(current);
-        CompletableFuture<Long> balloon =
-                qmp.queryBalloon().exceptionally(error -> null); // no balloon device: nothing to do
-        CompletableFuture<Integer> present = qmp.queryCpusFast().thenApply(List::size);
-        CompletableFuture<List<BlockInfo>> blocks = qmp.queryBlock();
-        loop.whenDone(
-                CompletableFuture.allOf(balloon, present, blocks),
-                (ok, error) -> {
-                    if (error != null) {
-                        LOG.warning(
-                                () ->
-                                        "Failed to query QEMU for the changes: "
-                                                + error.getMessage());
+        observe(
+                observed -> {
+                    if (observed == null) {
                         endRound();
                         return;
                     }
-                    Map<String, Observed.Cd> drives = new HashMap<>();
-                    for (BlockInfo b : blocks.join()) {
-                        if (b.qdevId() != null && b.removable()) {
-                            drives.put(
-                                    b.qdevId(),
-                                    new Observed.Cd(
-                                            b.file(),
-                                            Boolean.TRUE.equals(b.trayOpen()),
-                                            b.locked()));
-                        }
-                    }
-                    Observed observed = new Observed(balloon.join(), present.join(), drives);
-                    List<Action> actions = Reconciler.diff(desired, observed);
+                    List<Action> actions = Reconciler.diff(Desired.of(current), observed);
                     actions.forEach(a -> outstanding.add(a.key()));
                     for (String key : List.copyOf(unreported.keySet())) {
                         if (!outstanding.contains(key)) {
@@ -273,7 +314,49 @@ final class LiveConfig {
                 });
     }
 
+    /**
+     * Asks QEMU for the live-changeable state; {@code then} gets it on the loop, or null when QEMU
+     * could not be asked. What it reports is also kept for the status.
+     */
+    private void observe(Consumer<Observed> then) {
+        CompletableFuture<Long> balloon =
+                qmp.queryBalloon().exceptionally(error -> null); // no balloon device: nothing to do
+        CompletableFuture<Integer> present = qmp.queryCpusFast().thenApply(List::size);
+        CompletableFuture<List<BlockInfo>> blocks = qmp.queryBlock();
+        loop.whenDone(
+                CompletableFuture.allOf(balloon, present, blocks),
+                (ok, error) -> {
+                    if (error != null) {
+                        LOG.warning(
+                                () -> "Failed to query QEMU for its state: " + error.getMessage());
+                        then.accept(null);
+                        return;
+                    }
+                    Map<String, Observed.Cd> drives = new HashMap<>();
+                    for (BlockInfo b : blocks.join()) {
+                        if (b.qdevId() != null && b.removable()) {
+                            drives.put(
+                                    b.qdevId(),
+                                    new Observed.Cd(
+                                            b.file(),
+                                            Boolean.TRUE.equals(b.trayOpen()),
+                                            b.locked()));
+                        }
+                    }
+                    lastObserved = new Observed(balloon.join(), present.join(), drives);
+                    then.accept(lastObserved);
+                });
+    }
+
+    /** Refreshes what the status shows of QEMU's state. */
+    private void refresh() {
+        if (qmp != null && running) {
+            observe(observed -> {});
+        }
+    }
+
     private void endRound() {
+        refresh();
         reconciling = false;
         outstanding.clear();
         if (roundLimit != null) {
@@ -328,6 +411,7 @@ final class LiveConfig {
     private void report(String key, String outcome) {
         Change change = unreported.remove(key);
         LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome);
+        outcomes.put(key, outcome);
         if (outstanding.remove(key) && reconciling && !acting && outstanding.isEmpty()) {
             endRound();
         }

@@ -33,6 +33,7 @@ final class Loop {
                                     ? Long.compare(a.due - b.due, 0)
                                     : Long.compare(a.order, b.order));
     private long sequence;
+    private Runnable afterEach = () -> {};
 
     /** A scheduled action; cancel it to keep it from running. */
     static final class Timer {
@@ -58,6 +59,11 @@ final class Loop {
 
     Clock clock() {
         return clock;
+    }
+
+    /** Runs after every event and timer (the supervisor publishes its status there). */
+    void afterEach(Runnable action) {
+        afterEach = action;
     }
 
     /** Posts an event; callable from any thread. */
@@ -105,6 +111,7 @@ final class Loop {
             }
             if (event != null) {
                 guarded(() -> handler.accept(event), event);
+                guarded(afterEach, "the status");
             }
         }
     }
@@ -117,6 +124,7 @@ final class Loop {
         timers.poll();
         if (!next.cancelled) {
             guarded(next.action, "a timer");
+            guarded(afterEach, "the status");
         }
         return true;
     }

@@ -126,7 +126,8 @@ final class PowerdownLadder {
                 });
     }
 
-    private Duration remaining() {
+    /** How long the guest still has before QEMU is terminated. */
+    Duration remaining() {
         Duration elapsed = Duration.ofNanos(loop.clock().nanoTime() - startedNanos);
         Duration left = timeout.minus(elapsed);
         return left.isNegative() ? Duration.ZERO : left;

@@ -10,6 +10,8 @@ import dev.vmrunner.launch.Commands;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
+import dev.vmrunner.status.Status;
+import dev.vmrunner.status.StatusServer;
 import dev.vmrunner.supervisor.Event.ChildExited;
 import dev.vmrunner.supervisor.Event.Continuation;
 import dev.vmrunner.supervisor.Event.QmpClosed;
@@ -17,7 +19,13 @@ import dev.vmrunner.supervisor.Event.QmpConnectFailed;
 import dev.vmrunner.supervisor.Event.QmpEventArrived;
 import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
+import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -53,6 +61,11 @@ public final class Supervisor {
     private boolean shutdownSeen;
     private Loop.Timer qmpCloseWait;
     private boolean qemuExitHandled;
+    private final Instant runnerStarted = Instant.now();
+    private Instant since = runnerStarted;
+    private String lastError;
+    private volatile Status published;
+    private StatusServer statusServer;
 
     /**
      * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
@@ -81,6 +94,7 @@ public final class Supervisor {
         this.startNanos = clock.nanoTime();
         this.children = new Children(loop, starter, timeouts.killGrace());
         this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts);
+        loop.afterEach(this::publish);
         this.live =
                 new LiveConfig(
                         loop,
@@ -103,8 +117,15 @@ public final class Supervisor {
         loop.post(new SignalReceived(name));
     }
 
+    /** The latest status; any thread. */
+    public Status status() {
+        return published;
+    }
+
     /** Runs the VM until it has stopped. Cleans up whatever happens. */
     public ExitCode run() {
+        publish();
+        serveStatus();
         try {
             new StartSequence(
                             config,
@@ -135,6 +156,9 @@ public final class Supervisor {
             LOG.severe("Interrupted while supervising the VM");
         } finally {
             monitor.close();
+            if (statusServer != null) {
+                statusServer.close();
+            }
             endLeftovers();
             if (claim != null) {
                 claim.release();
@@ -454,12 +478,11 @@ public final class Supervisor {
                 || state == State.STOPPED) {
             return;
         }
-        LOG.severe(
-                () ->
-                        Children.describeExit(child, code)
-                                + " while the VM runs; the guest has lost its TPM, so the VM is"
-                                + " powered down"
-                                + Children.lastWords(child));
+        error(
+                Children.describeExit(child, code)
+                        + " while the VM runs; the guest has lost its TPM, so the VM is"
+                        + " powered down"
+                        + Children.lastWords(child));
         ending = ending.withHelperFailed();
         startPowerdown();
     }
@@ -481,11 +504,7 @@ public final class Supervisor {
         } else if (ending.guestPoweredOff() && code == 0) {
             LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
         } else {
-            LOG.severe(
-                    () ->
-                            Children.describeExit(qemu, code)
-                                    + " unexpectedly"
-                                    + Children.lastWords(qemu));
+            error(Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));
         }
         if (state != State.TERMINATING) {
             moveTo(State.TERMINATING);
@@ -515,7 +534,7 @@ public final class Supervisor {
     }
 
     private void failStart(String message) {
-        LOG.severe(message);
+        error(message);
         ending = ending.withStartFailed();
         terminateAll();
     }
@@ -565,6 +584,89 @@ public final class Supervisor {
             qmpCloseWait.cancel();
         }
         state = state.moveTo(State.STOPPED);
+        since = Instant.now();
+    }
+
+    /** Logs an error and keeps it for the status. */
+    private void error(String message) {
+        LOG.severe(message);
+        lastError = message;
+    }
+
+    // ---- status ------------------------------------------------------------------------
+
+    private void serveStatus() {
+        Thread starter =
+                new Thread(
+                        () -> {
+                            try {
+                                StatusServer server =
+                                        StatusServer.start(
+                                                config.runtimeDir().resolve(RuntimeFiles.STATUS),
+                                                this::status,
+                                                this::loopAnswers);
+                                loop.post(new Continuation(() -> statusServer = server));
+                            } catch (IOException e) {
+                                LOG.warning(
+                                        () ->
+                                                "Failed to open the status socket: "
+                                                        + e.getMessage()
+                                                        + "; 'vmrunner status' cannot ask this"
+                                                        + " runner");
+                            }
+                        },
+                        "status-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /** For liveness: the loop takes an event within a second. Not on the loop thread. */
+    private boolean loopAnswers() {
+        CountDownLatch answered = new CountDownLatch(1);
+        loop.post(new Continuation(answered::countDown));
+        try {
+            return answered.await(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void publish() {
+        LiveConfig.View view = live == null ? null : live.view();
+        var vm = (live == null ? config : live.current()).vm();
+        ChildProcess swtpm = children.named("swtpm");
+        published =
+                new Status(
+                        vm.name(),
+                        switch (state) {
+                            case STARTING, BOOTING -> "starting";
+                            case RUNNING -> "running";
+                            case TERMINATING -> "stopping";
+                            case STOPPED -> "stopped";
+                        },
+                        since,
+                        runnerStarted,
+                        null,
+                        qemu == null ? null : qemu.pid(),
+                        swtpm == null || !swtpm.isAlive() ? null : swtpm.pid(),
+                        new Status.Ram(
+                                vm.maximumRam(),
+                                vm.currentRam(),
+                                view == null ? null : view.ramActual()),
+                        new Status.Cpus(
+                                vm.maximumCpus(),
+                                vm.currentCpus(),
+                                view == null ? null : view.cpusPresent()),
+                        view == null ? List.of() : view.drives(),
+                        view == null ? List.of() : view.pending(),
+                        view == null ? List.of() : view.needsRestart(),
+                        view == null ? Map.of() : view.lastChanges(),
+                        ladder == null || ladder.escalated()
+                                ? null
+                                : Instant.now().plus(ladder.remaining()),
+                        lastError,
+                        null);
     }
 
     private Duration elapsed() {
@@ -574,6 +676,7 @@ public final class Supervisor {
     private void moveTo(State next) {
         State previous = state;
         state = state.moveTo(next);
+        since = Instant.now();
         LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
     }
 

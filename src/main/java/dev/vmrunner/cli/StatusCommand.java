@@ -1,0 +1,180 @@
+package dev.vmrunner.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.vmrunner.config.ConfigException;
+import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.config.Sizes;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+
+/**
+ * {@code vmrunner status}: asks the runner of the configuration's VM over its status socket and
+ * prints a short table or the JSON (docs/status.md).
+ */
+final class StatusCommand {
+
+    /** No runner answers for this VM. */
+    static final int NOT_RUNNING = 7;
+
+    /** {@code --ready}: a runner answers, but the VM is not running (starting or stopping). */
+    static final int NOT_READY = 8;
+
+    private static final int MAX_ANSWER = 1 << 20;
+
+    private StatusCommand() {}
+
+    static int run(CommonOptions options, String output, boolean ready, PrintWriter out) {
+        LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
+        RunnerConfig config;
+        try {
+            config = Main.loadConfig(options);
+        } catch (ConfigException e) {
+            return Main.reportInvalid(e);
+        }
+        Path socket = config.runtimeDir().resolve(RuntimeFiles.STATUS);
+        String answer;
+        try {
+            answer = ask(socket, "status");
+        } catch (IOException e) {
+            System.err.println(
+                    "vmrunner: no vmrunner is running VM "
+                            + config.vm().name()
+                            + " (nothing answers on "
+                            + socket
+                            + ": "
+                            + e.getMessage()
+                            + ")");
+            return NOT_RUNNING;
+        }
+        JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
+        if ("json".equals(output)) {
+            out.println(answer);
+        } else {
+            text(status, out);
+        }
+        out.flush();
+        return ready && !"running".equals(status.get("state").getAsString()) ? NOT_READY : 0;
+    }
+
+    /** One request, one answer line, over a fresh connection. */
+    static String ask(Path socket, String request) throws IOException {
+        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            channel.write(StandardCharsets.US_ASCII.encode(request + "\n"));
+            channel.shutdownOutput();
+            ByteBuffer in = ByteBuffer.allocate(64 << 10);
+            StringBuilder answer = new StringBuilder();
+            while (channel.read(in) >= 0 && answer.length() < MAX_ANSWER) {
+                in.flip();
+                answer.append(StandardCharsets.UTF_8.decode(in));
+                in.clear();
+            }
+            String text = answer.toString().strip();
+            if (text.isEmpty()) {
+                throw new IOException("the runner closed the connection without an answer");
+            }
+            return text;
+        }
+    }
+
+    private static void text(JsonObject s, PrintWriter out) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(row("VM", s.get("name").getAsString()));
+        String state = s.get("state").getAsString() + " since " + str(s, "since");
+        if (s.get("adopted").getAsBoolean()) {
+            state += " (adopted " + str(s, "adoptedAt") + ")";
+        }
+        rows.add(row("State", state));
+        rows.add(row("QEMU", "pid " + str(s.getAsJsonObject("qemu"), "pid")));
+        JsonObject ram = s.getAsJsonObject("ram");
+        rows.add(
+                row(
+                        "RAM",
+                        size(ram.get("actual"))
+                                + " (target "
+                                + size(ram.get("target"))
+                                + ", maximum "
+                                + size(ram.get("maximum"))
+                                + ")"));
+        JsonObject cpus = s.getAsJsonObject("cpus");
+        rows.add(
+                row(
+                        "vCPUs",
+                        str(cpus, "present")
+                                + " (target "
+                                + str(cpus, "target")
+                                + ", maximum "
+                                + str(cpus, "maximum")
+                                + ")"));
+        for (JsonElement e : s.getAsJsonArray("drives")) {
+            JsonObject d = e.getAsJsonObject();
+            String medium = d.get("medium").isJsonNull() ? "empty" : str(d, "medium");
+            String pending = d.get("pending").isJsonNull() ? "" : "; pending: " + str(d, "pending");
+            rows.add(
+                    row(
+                            d.get("id").getAsString(),
+                            medium + (d.get("locked").getAsBoolean() ? ", locked" : "") + pending));
+        }
+        list(rows, "Pending", s.getAsJsonArray("pending"));
+        list(rows, "Needs restart", s.getAsJsonArray("needsRestart"));
+        if (!s.get("powerdownDeadline").isJsonNull()) {
+            rows.add(row("Powerdown", "QEMU is terminated at " + str(s, "powerdownDeadline")));
+        }
+        if (!s.get("lastError").isJsonNull()) {
+            rows.add(row("Last error", str(s, "lastError")));
+        }
+        if (s.has("guest")) {
+            JsonObject g = s.getAsJsonObject("guest");
+            rows.add(
+                    row(
+                            "Guest",
+                            (g.get("booted").getAsBoolean() ? "booted " + str(g, "bootedAt") : "")
+                                    + "; "
+                                    + str(g, "os")
+                                    + "; host "
+                                    + str(g, "hostName")
+                                    + "; "
+                                    + String.join(", ", strings(g.getAsJsonArray("addresses")))));
+        }
+        for (String[] r : rows) {
+            out.printf("%-14s %s%n", r[0], r[1]);
+        }
+    }
+
+    private static void list(List<String[]> rows, String label, JsonArray values) {
+        for (String value : strings(values)) {
+            rows.add(row(label, value));
+            label = "";
+        }
+    }
+
+    private static List<String> strings(JsonArray values) {
+        List<String> list = new ArrayList<>();
+        values.forEach(v -> list.add(v.getAsString()));
+        return list;
+    }
+
+    private static String[] row(String label, String value) {
+        return new String[] {label, value};
+    }
+
+    private static String str(JsonObject o, String member) {
+        JsonElement v = o.get(member);
+        return v == null || v.isJsonNull() ? "-" : v.getAsString();
+    }
+
+    private static String size(JsonElement bytes) {
+        return bytes == null || bytes.isJsonNull() ? "-" : Sizes.format(bytes.getAsLong());
+    }
+}

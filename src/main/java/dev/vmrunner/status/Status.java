@@ -1,0 +1,96 @@
+package dev.vmrunner.status;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the runner knows about its VM at one moment: published by the supervisor's loop after every
+ * event, immutable, so any thread may read it. The JSON form ({@link StatusJson}) is the contract
+ * of {@code vmrunner status -o json} and of {@code GET /status}.
+ *
+ * @param name the VM's name
+ * @param state {@code starting} (until QEMU runs the vCPUs), {@code running}, {@code stopping},
+ *     {@code stopped}
+ * @param since when the VM entered that state
+ * @param runnerStarted when this runner started
+ * @param adoptedAt when this runner adopted a QEMU it did not start, null when it started it
+ * @param qemuPid QEMU's pid, null before it is started
+ * @param swtpmPid swtpm's pid, null without a TPM
+ * @param ram bytes: the maximum, the balloon target, and what the guest has (null until known)
+ * @param cpus the maximum, the target, and the vCPUs QEMU has (null until known)
+ * @param drives the CD drives
+ * @param pending live changes that have not completed, one line each
+ * @param needsRestart configuration keys whose change takes effect at the next start
+ * @param lastChanges per key, the outcome of its last live change
+ * @param powerdownDeadline while stopping: when QEMU is terminated if the guest has not powered off
+ * @param lastError the last error the runner reported, null when none
+ * @param guest what the guest agent said, null while it has not answered
+ */
+public record Status(
+        String name,
+        String state,
+        Instant since,
+        Instant runnerStarted,
+        Instant adoptedAt,
+        Long qemuPid,
+        Long swtpmPid,
+        Ram ram,
+        Cpus cpus,
+        List<Drive> drives,
+        List<String> pending,
+        List<String> needsRestart,
+        Map<String, String> lastChanges,
+        Instant powerdownDeadline,
+        String lastError,
+        Guest guest) {
+
+    public Status {
+        drives = List.copyOf(drives);
+        pending = List.copyOf(pending);
+        needsRestart = List.copyOf(needsRestart);
+        lastChanges = Map.copyOf(lastChanges);
+    }
+
+    /** Memory in bytes. */
+    public record Ram(long maximum, long target, Long actual) {}
+
+    /** vCPU counts. */
+    public record Cpus(int maximum, int target, Integer present) {}
+
+    /**
+     * A CD drive.
+     *
+     * @param id QEMU's device id (cd0, ...)
+     * @param key the configuration key of its medium
+     * @param medium the medium's file, null when empty
+     * @param trayOpen null while unknown
+     * @param locked whether the guest holds the tray locked (a mounted disc)
+     * @param pending the medium a change waits to put in (empty string: to eject), null when none
+     */
+    public record Drive(
+            String id,
+            String key,
+            String medium,
+            Boolean trayOpen,
+            boolean locked,
+            String pending) {}
+
+    /** Facts from the guest agent. */
+    public record Guest(
+            boolean booted,
+            Instant bootedAt,
+            String os,
+            String hostName,
+            String timeZone,
+            List<String> addresses) {
+        public Guest {
+            addresses = addresses == null ? List.of() : List.copyOf(addresses);
+        }
+    }
+
+    /** True once QEMU runs the guest's vCPUs, and until a stop begins. */
+    public boolean ready() {
+        return "running".equals(state);
+    }
+}
