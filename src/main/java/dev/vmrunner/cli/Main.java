@@ -8,6 +8,7 @@ import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
 import dev.vmrunner.launch.Renderer;
+import dev.vmrunner.supervisor.Adoption;
 import dev.vmrunner.supervisor.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
@@ -82,32 +83,48 @@ public final class Main {
             LOG.severe(e.getMessage());
             return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
         }
-        Preparation.Prepared prepared;
-        try {
-            prepared =
-                    Preparation.forRun(
-                            config, options.templatesDir(), new Renderer(options.templatesDir()));
-        } catch (LaunchException e) {
-            claim.release();
-            return reportInvalid(e);
+        Supervisor supervisor;
+        if (claim.adoptable().isPresent()) {
+            try {
+                Adoption adoption = Adoption.prepare(claim, config, content, System.getenv());
+                supervisor =
+                        Supervisor.adopting(config, content, adoption, Timeouts.DEFAULT, claim);
+            } catch (VmClaim.ClaimException e) {
+                claim.release();
+                LOG.severe(e.getMessage());
+                return ExitCode.ALREADY_RUNNING.code();
+            }
+        } else {
+            Preparation.Prepared prepared;
+            try {
+                prepared =
+                        Preparation.forRun(
+                                config,
+                                options.templatesDir(),
+                                new Renderer(options.templatesDir()));
+            } catch (LaunchException e) {
+                claim.release();
+                return reportInvalid(e);
+            }
+            warnAbout(prepared);
+            LOG.info(
+                    () ->
+                            "vmrunner "
+                                    + Version.text()
+                                    + " starting VM "
+                                    + config.vm().name()
+                                    + " (template "
+                                    + prepared.template().origin()
+                                    + ")");
+            supervisor =
+                    new Supervisor(
+                            config,
+                            content,
+                            prepared.commands(),
+                            OsProcess.starter(config.runtimeDir()),
+                            Timeouts.DEFAULT,
+                            claim);
         }
-        warnAbout(prepared);
-        LOG.info(
-                () ->
-                        "vmrunner "
-                                + Version.text()
-                                + " starting VM "
-                                + config.vm().name()
-                                + " (template "
-                                + prepared.template().origin()
-                                + ")");
-        Supervisor supervisor =
-                new Supervisor(
-                        config,
-                        prepared.commands(),
-                        OsProcess.starter(config.runtimeDir()),
-                        Timeouts.DEFAULT,
-                        claim);
         signals.deliverTo(supervisor::signal);
         ConfigWatcher watcher = watch(options.config(), content, supervisor);
         try {

@@ -21,6 +21,9 @@ public final class RuntimeFiles {
     /** The runner's status socket ({@code vmrunner status}). */
     public static final String STATUS = "status.sock";
 
+    /** What a runner keeps for the runner that may adopt its QEMU. */
+    public static final String STATE = "runner-state.json";
+
     /** The runner's own pid. */
     public static final String RUNNER_PID = "runner.pid";
 
@@ -28,7 +31,8 @@ public final class RuntimeFiles {
     public static final String SEED_IMAGE = "cloud-init.iso";
 
     /** Every socket or image the runner or its children put there (besides pid files). */
-    public static final List<String> ALL = List.of(MONITOR, SWTPM, GUEST_AGENT, SEED_IMAGE, STATUS);
+    public static final List<String> ALL =
+            List.of(MONITOR, SWTPM, GUEST_AGENT, SEED_IMAGE, STATUS, STATE);
 
     private RuntimeFiles() {}
 

@@ -18,6 +18,14 @@ public interface ChildProcess {
     /** Exit code, 128 + signal number when killed by a signal; only valid after exit. */
     int exitCode();
 
+    /**
+     * False for a process the runner did not start (an adopted QEMU): its exit status goes to its
+     * own parent, and {@link #exitCode()} means nothing.
+     */
+    default boolean exitStatusKnown() {
+        return true;
+    }
+
     /** Asks the process, and the processes it started, to end (SIGTERM). */
     void terminate();
 

@@ -44,6 +44,12 @@ final class Children {
         return child;
     }
 
+    /** Takes on a process an earlier runner started (an adopted QEMU or swtpm). */
+    void adopt(ChildProcess child) {
+        all.add(child);
+        var unused = child.onExit().thenRun(() -> loop.post(new Event.ChildExited(child)));
+    }
+
     void startOneShot(ProcessSpec spec, String purpose, Runnable then) throws LaunchException {
         oneShots.put(start(spec), new OneShot(spec, purpose, then));
     }
@@ -61,6 +67,12 @@ final class Children {
             }
         }
         return null;
+    }
+
+    /** Lets go of every child without stopping it (an adoption that did not happen). */
+    void forgetAll() {
+        all.clear();
+        oneShots.clear();
     }
 
     void exited(ChildProcess child) {
@@ -100,6 +112,12 @@ final class Children {
     }
 
     static String describeExit(ChildProcess child, int code) {
+        if (!child.exitStatusKnown()) {
+            return child.name()
+                    + " (pid "
+                    + child.pid()
+                    + ", started by an earlier runner) ended; its exit status is unknown";
+        }
         return code > 128
                 ? child.name() + " was killed by signal " + (code - 128)
                 : child.name() + " exited with code " + code;

@@ -32,9 +32,30 @@ final class CpuPlugging {
      */
     private final Set<String> unpluggedSlots = new HashSet<>();
 
+    private Runnable emptiedChanged = () -> {};
+    private boolean emptiedUnknown;
+
     CpuPlugging(Loop loop, LiveConfig.Reporter reporter) {
         this.loop = loop;
         this.reporter = reporter;
+    }
+
+    /** The slots emptied in this QEMU run (each slot's properties as JSON text). */
+    Set<String> emptiedSlots() {
+        return Set.copyOf(unpluggedSlots);
+    }
+
+    /**
+     * Slots an earlier runner of this QEMU emptied, null when unknown (then no free slot is used:
+     * any may have been emptied); {@code changed} runs when more are emptied.
+     */
+    void restore(Set<String> emptied, Runnable changed) {
+        if (emptied == null) {
+            emptiedUnknown = true;
+        } else {
+            unpluggedSlots.addAll(emptied);
+        }
+        emptiedChanged = changed;
     }
 
     void add(Qmp qmp, int present, int target) {
@@ -51,7 +72,7 @@ final class CpuPlugging {
                         if (!slot.isFree()) {
                             continue;
                         }
-                        if (unpluggedSlots.contains(slot.props().toString())) {
+                        if (emptiedUnknown || unpluggedSlots.contains(slot.props().toString())) {
                             reused++;
                         } else {
                             free.add(slot);
@@ -120,6 +141,7 @@ final class CpuPlugging {
                     for (HotpluggableCpu slot : plugged.subList(0, count)) {
                         String id = slot.qomPath().substring("/machine/peripheral/".length());
                         unpluggedSlots.add(slot.props().toString());
+                        emptiedChanged.run();
                         loop.whenDone(
                                 qmp.deleteDevice(id),
                                 (ok, e) -> {

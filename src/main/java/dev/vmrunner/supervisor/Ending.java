@@ -14,6 +14,7 @@ import java.util.OptionalInt;
  * @param qemuExit QEMU's exit status; empty when it never ran or when it is unknown (a QEMU that is
  *     not the runner's child: its status goes to its parent)
  * @param helperFailed a process the VM needs (swtpm) ended while the VM ran
+ * @param refused a QEMU left running by an earlier runner could not be adopted; it was left alone
  */
 record Ending(
         boolean startFailed,
@@ -22,10 +23,11 @@ record Ending(
         boolean escalated,
         boolean guestPoweredOff,
         OptionalInt qemuExit,
-        boolean helperFailed) {
+        boolean helperFailed,
+        boolean refused) {
 
     static final Ending NOTHING =
-            new Ending(false, false, false, false, false, OptionalInt.empty(), false);
+            new Ending(false, false, false, false, false, OptionalInt.empty(), false, false);
 
     /**
      * The one decision of how the run ended. The order matters: a terminated QEMU is a timeout
@@ -33,6 +35,9 @@ record Ending(
      * power-off needs both the guest's word and a QEMU that did not fail after it.
      */
     ExitCode exitCode() {
+        if (refused) {
+            return ExitCode.ALREADY_RUNNING;
+        }
         if (escalated) {
             return ExitCode.POWERDOWN_TIMEOUT;
         }
@@ -60,12 +65,20 @@ record Ending(
                 escalated,
                 guestPoweredOff,
                 qemuExit,
-                helperFailed);
+                helperFailed,
+                refused);
     }
 
     Ending withStoppedBeforeRun() {
         return new Ending(
-                startFailed, true, qemuStarted, escalated, guestPoweredOff, qemuExit, helperFailed);
+                startFailed,
+                true,
+                qemuStarted,
+                escalated,
+                guestPoweredOff,
+                qemuExit,
+                helperFailed,
+                refused);
     }
 
     Ending withQemuStarted() {
@@ -76,7 +89,8 @@ record Ending(
                 escalated,
                 guestPoweredOff,
                 qemuExit,
-                helperFailed);
+                helperFailed,
+                refused);
     }
 
     Ending withEscalated() {
@@ -87,7 +101,8 @@ record Ending(
                 true,
                 guestPoweredOff,
                 qemuExit,
-                helperFailed);
+                helperFailed,
+                refused);
     }
 
     Ending withGuestPoweredOff(boolean poweredOff) {
@@ -98,7 +113,8 @@ record Ending(
                 escalated,
                 poweredOff,
                 qemuExit,
-                helperFailed);
+                helperFailed,
+                refused);
     }
 
     Ending withQemuExit(int code) {
@@ -109,7 +125,20 @@ record Ending(
                 escalated,
                 guestPoweredOff,
                 OptionalInt.of(code),
-                helperFailed);
+                helperFailed,
+                refused);
+    }
+
+    Ending withRefused() {
+        return new Ending(
+                startFailed,
+                stoppedBeforeRun,
+                qemuStarted,
+                escalated,
+                guestPoweredOff,
+                qemuExit,
+                helperFailed,
+                true);
     }
 
     Ending withHelperFailed() {
@@ -120,6 +149,7 @@ record Ending(
                 escalated,
                 guestPoweredOff,
                 qemuExit,
-                true);
+                true,
+                refused);
     }
 }

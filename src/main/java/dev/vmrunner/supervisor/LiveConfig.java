@@ -52,6 +52,7 @@ final class LiveConfig {
     private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
 
     private final RunnerConfig initial;
+    private Consumer<byte[]> appliedContent = content -> {};
     private RunnerConfig current;
     private Loop.Timer balloonSettle;
     private Qmp qmp;
@@ -78,14 +79,21 @@ final class LiveConfig {
     /** Live changes whose outcome is not logged yet, by key. */
     private final Map<String, Change> unreported = new LinkedHashMap<>();
 
+    /**
+     * @param started the configuration QEMU was started with (what needs a restart is measured
+     *     against it)
+     * @param applied the configuration QEMU runs with now: the same, unless an earlier runner of an
+     *     adopted QEMU applied changes
+     */
     LiveConfig(
             Loop loop,
-            RunnerConfig initial,
+            RunnerConfig started,
+            RunnerConfig applied,
             Map<String, String> env,
             Consumer<Duration> powerdownTimeoutChanged) {
         this.loop = loop;
-        this.current = initial;
-        this.initial = initial;
+        this.current = applied;
+        this.initial = started;
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
         this.cpus = new CpuPlugging(loop, this::report);
@@ -94,6 +102,16 @@ final class LiveConfig {
 
     RunnerConfig current() {
         return current;
+    }
+
+    /**
+     * Keeps what a runner adopting this QEMU would need: {@code applied} gets each configuration
+     * file content that became current, {@code emptied} the vCPU slots whenever an unplug empties
+     * one; {@code known} are those an earlier runner emptied (null: unknown).
+     */
+    void keepState(Consumer<byte[]> applied, Set<String> known, Consumer<Set<String>> emptied) {
+        this.appliedContent = applied;
+        cpus.restore(known, () -> emptied.accept(cpus.emptiedSlots()));
     }
 
     /** What the status shows of live changes and of QEMU's state. */
@@ -229,6 +247,7 @@ final class LiveConfig {
         List<Change> changes = ChangeReport.between(current, next);
         RunnerConfig previous = current;
         current = next;
+        appliedContent.accept(content);
         if (changes.isEmpty()) {
             LOG.fine("Configuration file changed, but nothing that matters");
             return;

@@ -1,9 +1,12 @@
 package dev.vmrunner.supervisor;
 
+import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,7 +19,7 @@ import java.util.Optional;
  * @param pid QEMU's pid
  * @param monitor its QMP socket
  */
-record LiveQemu(long pid, Path monitor) {
+public record LiveQemu(long pid, Path monitor) {
 
     /** The verified live QEMU of the VM whose runtime directory this is, if any. */
     static Optional<LiveQemu> find(Path runtimeDir, Processes processes) {
@@ -24,6 +27,43 @@ record LiveQemu(long pid, Path monitor) {
                 .filter(pid -> isQemu(pid, processes))
                 .filter(pid -> namesFile(pid, runtimeDir.resolve(RuntimeFiles.MONITOR), processes))
                 .map(pid -> new LiveQemu(pid, runtimeDir.resolve(RuntimeFiles.MONITOR)));
+    }
+
+    /** Whether the process's command line names this VM (its name or uuid). */
+    boolean isOf(RunnerConfig config, Processes processes) {
+        List<String> words = new ArrayList<>();
+        words.add(config.vm().name());
+        words.add(config.vm().name().replace(",", ",,"));
+        if (config.vm().uuid() != null) {
+            words.add(config.vm().uuid());
+        }
+        try {
+            Path stored = config.dataDir().resolve("uuid.txt");
+            if (Files.isRegularFile(stored) && Files.size(stored) < 100) {
+                words.add(Files.readString(stored).strip());
+            }
+        } catch (IOException e) {
+            // the name must do
+        }
+        List<String> args = processes.commandLine(pid);
+        return args.stream()
+                .anyMatch(
+                        arg ->
+                                words.stream()
+                                        .filter(w -> !w.isEmpty())
+                                        .anyMatch(w -> arg.equals(w) || hasValue(arg, w)));
+    }
+
+    /** Whether an option string ({@code guest=NAME,debug-threads=on}) has this value. */
+    private static boolean hasValue(String arg, String value) {
+        String key = "=" + value;
+        for (int at = arg.indexOf(key); at >= 0; at = arg.indexOf(key, at + 1)) {
+            int end = at + key.length();
+            if (end == arg.length() || arg.charAt(end) == ',') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -20,10 +20,12 @@ import dev.vmrunner.supervisor.Event.QmpEventArrived;
 import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -53,6 +55,11 @@ public final class Supervisor {
     private final MonitorLink monitor;
     private final LiveConfig live;
     private final long startNanos;
+    private final Adoption adoption;
+    private final String content;
+    private byte[] adoptedContent;
+    private Instant adoptedAt;
+    private RunnerState runnerState;
 
     private State state = State.STARTING;
     private ChildProcess qemu;
@@ -70,23 +77,56 @@ public final class Supervisor {
     /**
      * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
      */
+    /**
+     * @param content the configuration file's content that {@code config} came from
+     */
     public Supervisor(
             RunnerConfig config,
+            byte[] content,
             Commands commands,
             ChildProcess.Starter starter,
             Timeouts timeouts,
             VmClaim claim) {
-        this(config, commands, starter, timeouts, claim, Clock.SYSTEM);
+        this(config, content, commands, starter, timeouts, claim, null, Clock.SYSTEM);
+    }
+
+    /**
+     * A supervisor that adopts the QEMU an earlier runner left running instead of starting one.
+     *
+     * @param content the configuration file's content now; applied once QEMU is adopted
+     */
+    public static Supervisor adopting(
+            RunnerConfig config,
+            byte[] content,
+            Adoption adoption,
+            Timeouts timeouts,
+            VmClaim claim) {
+        Supervisor s =
+                new Supervisor(
+                        adoption.applied(),
+                        content,
+                        null,
+                        spec -> null,
+                        timeouts,
+                        claim,
+                        adoption,
+                        Clock.SYSTEM);
+        s.adoptedContent = content;
+        return s;
     }
 
     Supervisor(
             RunnerConfig config,
+            byte[] content,
             Commands commands,
             ChildProcess.Starter starter,
             Timeouts timeouts,
             VmClaim claim,
+            Adoption adoption,
             Clock clock) {
         this.config = config;
+        this.content = new String(content, StandardCharsets.UTF_8);
+        this.adoption = adoption;
         this.commands = commands;
         this.timeouts = timeouts;
         this.claim = claim;
@@ -98,6 +138,7 @@ public final class Supervisor {
         this.live =
                 new LiveConfig(
                         loop,
+                        adoption == null ? config : adoption.started(),
                         config,
                         System.getenv(),
                         timeout -> {
@@ -127,29 +168,11 @@ public final class Supervisor {
         publish();
         serveStatus();
         try {
-            new StartSequence(
-                            config,
-                            commands,
-                            timeouts.helperStart(),
-                            loop,
-                            children,
-                            new StartSequence.Host() {
-                                @Override
-                                public boolean starting() {
-                                    return state == State.STARTING;
-                                }
-
-                                @Override
-                                public void failStart(String message) {
-                                    Supervisor.this.failStart(message);
-                                }
-
-                                @Override
-                                public void qemuStarted(ChildProcess qemu) {
-                                    Supervisor.this.qemuStarted(qemu);
-                                }
-                            })
-                    .begin();
+            if (adoption != null) {
+                adopt();
+            } else {
+                start();
+            }
             runLoop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -167,6 +190,83 @@ public final class Supervisor {
         ExitCode code = state == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
         LOG.info(() -> "Runner stopped (" + code + ", exit code " + code.code() + ")");
         return code;
+    }
+
+    private void start() {
+        new StartSequence(
+                        config,
+                        commands,
+                        timeouts.helperStart(),
+                        loop,
+                        children,
+                        new StartSequence.Host() {
+                            @Override
+                            public boolean starting() {
+                                return state == State.STARTING;
+                            }
+
+                            @Override
+                            public void failStart(String message) {
+                                Supervisor.this.failStart(message);
+                            }
+
+                            @Override
+                            public void qemuStarted(ChildProcess qemu) {
+                                Supervisor.this.qemuStarted(qemu);
+                            }
+                        })
+                .begin();
+    }
+
+    /** Takes on the QEMU (and swtpm) an earlier runner left running. */
+    private void adopt() {
+        qemu = AdoptedProcess.of("qemu", adoption.qemu().pid());
+        adoptedAt = Instant.now();
+        if (qemu == null) {
+            error("QEMU (pid " + adoption.qemu().pid() + ") ended before it could be adopted");
+            moveTo(State.TERMINATING);
+            state = state.moveTo(State.STOPPED);
+            return;
+        }
+        LOG.info(
+                () ->
+                        "Adopting QEMU (pid "
+                                + qemu.pid()
+                                + ") of VM "
+                                + config.vm().name()
+                                + ", left running by an earlier runner; QEMU is "
+                                + adoption.runState());
+        children.adopt(qemu);
+        if (adoption.swtpmPid() != null) {
+            ChildProcess swtpm = AdoptedProcess.of("swtpm", adoption.swtpmPid());
+            if (swtpm != null) {
+                children.adopt(swtpm);
+            }
+        }
+        ending = ending.withQemuStarted();
+        runnerState =
+                new RunnerState(
+                        adoption.startedContent(),
+                        adoption.appliedContent(),
+                        adoption.emptiedSlots() == null ? Set.of() : adoption.emptiedSlots());
+        keepState(adoption.emptiedSlots());
+        monitor.connect();
+    }
+
+    /** The state a runner adopting this QEMU would need, kept from now on. */
+    private void keepState(Set<String> emptied) {
+        runnerState.write(config.runtimeDir());
+        live.keepState(
+                content -> {
+                    runnerState =
+                            runnerState.withApplied(new String(content, StandardCharsets.UTF_8));
+                    runnerState.write(config.runtimeDir());
+                },
+                emptied,
+                slots -> {
+                    runnerState = runnerState.withEmptied(slots);
+                    runnerState.write(config.runtimeDir());
+                });
     }
 
     /**
@@ -208,6 +308,8 @@ public final class Supervisor {
     private void qemuStarted(ChildProcess started) {
         qemu = started;
         ending = ending.withQemuStarted();
+        runnerState = new RunnerState(content, content, Set.of());
+        keepState(Set.of());
         monitor.connect();
     }
 
@@ -217,7 +319,12 @@ public final class Supervisor {
             reconnectIfQemuLives("the connection closed at once");
             return;
         }
-        if (state == State.STARTING) {
+        if (state == State.STARTING
+                && adoption != null
+                && !adoption.runState().equals("prelaunch")) {
+            moveTo(State.BOOTING);
+            becameRunning(qmp);
+        } else if (state == State.STARTING) {
             configureAndContinue(qmp);
         } else if (state == State.RUNNING) {
             LOG.info("Connected to QEMU's monitor again");
@@ -256,19 +363,29 @@ public final class Supervisor {
                         ending = ending.withStartFailed();
                         startPowerdown();
                     } else if (state == State.BOOTING) {
-                        moveTo(State.RUNNING);
-                        live.onRunning(qmp);
-                        LOG.info(
-                                () ->
-                                        "VM "
-                                                + config.vm().name()
-                                                + " is running (QEMU pid "
-                                                + qemu.pid()
-                                                + ", "
-                                                + elapsed().toMillis()
-                                                + " ms after start)");
+                        becameRunning(qmp);
                     }
                 });
+    }
+
+    private void becameRunning(Qmp qmp) {
+        moveTo(State.RUNNING);
+        live.onRunning(qmp);
+        LOG.info(
+                () ->
+                        "VM "
+                                + config.vm().name()
+                                + " is running (QEMU pid "
+                                + qemu.pid()
+                                + (adoption != null ? ", adopted" : "")
+                                + ", "
+                                + elapsed().toMillis()
+                                + " ms after start)");
+        if (adoptedContent != null) {
+            // What the file says now, against what the earlier runner applied and QEMU reports.
+            live.onFileChanged(adoptedContent, false);
+            adoptedContent = null;
+        }
     }
 
     private String spiceTicket() {
@@ -402,6 +519,12 @@ public final class Supervisor {
 
     private void onQmpClosed(QmpClosed closed) {
         boolean unexpected = monitor.closed(closed.connection(), closed.cause());
+        if (qemu instanceof AdoptedProcess adopted && !children.hasExited(qemu)) {
+            // Not the runner's child: its end is noticed, not waited for. Look now, and again
+            // shortly, as it closes its socket just before it exits.
+            watchAdoptedExit(adopted, 100);
+            return;
+        }
         if (qemu != null && children.hasExited(qemu)) {
             onQemuExited();
         } else if (unexpected) {
@@ -412,6 +535,16 @@ public final class Supervisor {
             LOG.fine("QMP connection closed");
         }
         maybeStopped();
+    }
+
+    private void watchAdoptedExit(AdoptedProcess adopted, int looksLeft) {
+        adopted.checkGone();
+        if (adopted.isAlive() && looksLeft > 0) {
+            loop.schedule(Duration.ofMillis(50), () -> watchAdoptedExit(adopted, looksLeft - 1));
+        } else if (adopted.isAlive() && !children.hasExited(qemu)) {
+            LOG.warning("Lost the connection to the adopted QEMU's monitor; QEMU still runs");
+            reconnectIfQemuLives("the monitor closed");
+        }
     }
 
     /**
@@ -432,7 +565,9 @@ public final class Supervisor {
         int code = child.exitCode();
         Children.OneShot step = children.oneShot(child);
         if (child == qemu) {
-            ending = ending.withQemuExit(code);
+            if (child.exitStatusKnown()) {
+                ending = ending.withQemuExit(code);
+            }
             // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be in
             // flight; they are all in once the connection has closed.
             if (monitor.hasConnection()) {
@@ -501,7 +636,7 @@ public final class Supervisor {
                     Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
         } else if (ending.escalated() || ending.stoppedBeforeRun() || ending.startFailed()) {
             LOG.fine(() -> Children.describeExit(qemu, code));
-        } else if (ending.guestPoweredOff() && code == 0) {
+        } else if (ending.guestPoweredOff() && (code == 0 || !qemu.exitStatusKnown())) {
             LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
         } else {
             error(Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));
@@ -535,6 +670,18 @@ public final class Supervisor {
 
     private void failStart(String message) {
         error(message);
+        if (adoption != null) {
+            // Not this runner's QEMU to stop: leave it as it was found.
+            error("QEMU (pid " + qemu.pid() + ") was not adopted and is left running");
+            ending = ending.withRefused();
+            children.forgetAll();
+            if (state != State.TERMINATING) {
+                moveTo(State.TERMINATING);
+            }
+            qemuExitHandled = true;
+            maybeStopped();
+            return;
+        }
         ending = ending.withStartFailed();
         terminateAll();
     }
@@ -647,7 +794,7 @@ public final class Supervisor {
                         },
                         since,
                         runnerStarted,
-                        null,
+                        adoptedAt,
                         qemu == null ? null : qemu.pid(),
                         swtpm == null || !swtpm.isAlive() ? null : swtpm.pid(),
                         new Status.Ram(

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -43,11 +44,26 @@ public final class VmClaim {
     private final Path runtimeDir;
     private final FileChannel lockFile;
     private final boolean createdRuntimeDir;
+    private final LiveQemu adoptable;
 
-    private VmClaim(Path runtimeDir, FileChannel lockFile, boolean createdRuntimeDir) {
+    private VmClaim(
+            Path runtimeDir, FileChannel lockFile, boolean createdRuntimeDir, LiveQemu adoptable) {
         this.runtimeDir = runtimeDir;
         this.lockFile = lockFile;
         this.createdRuntimeDir = createdRuntimeDir;
+        this.adoptable = adoptable;
+    }
+
+    /**
+     * The QEMU of this VM that an earlier runner left running, verified: this runner adopts it
+     * instead of starting one. Its files in the runtime directory are left as they are.
+     */
+    public Optional<LiveQemu> adoptable() {
+        return Optional.ofNullable(adoptable);
+    }
+
+    Path runtimeDir() {
+        return runtimeDir;
     }
 
     /** Why a claim failed. */
@@ -75,20 +91,23 @@ public final class VmClaim {
         FileChannel lock = lock(config);
         try {
             Path dir = config.runtimeDir();
-            boolean created = prepareRuntimeDir(config, dir, processes);
+            LiveQemu live = Files.isDirectory(dir) ? liveQemu(config, dir, processes) : null;
+            boolean created = live == null && prepareRuntimeDir(dir, processes);
             try {
                 Files.writeString(
                         dir.resolve(RuntimeFiles.RUNNER_PID),
                         ProcessHandle.current().pid() + "\n",
                         StandardCharsets.US_ASCII);
             } catch (IOException e) {
-                new VmClaim(dir, null, created).release();
+                if (live == null) {
+                    new VmClaim(dir, null, created, null).release();
+                }
                 throw new ClaimException(
                         "Failed to write " + dir.resolve(RuntimeFiles.RUNNER_PID) + ": " + e,
                         false,
                         e);
             }
-            return new VmClaim(dir, lock, created);
+            return new VmClaim(dir, lock, created, live);
         } catch (ClaimException | RuntimeException e) {
             closeQuietly(lock);
             throw e;
@@ -117,7 +136,12 @@ public final class VmClaim {
             throw new ClaimException("Failed to open " + file + ": " + describe(e), false, e);
         }
         try {
-            FileLock held = channel.tryLock();
+            FileLock held;
+            try {
+                held = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                held = null; // this JVM holds it already
+            }
             if (held == null) {
                 String pid = readPid(channel);
                 closeQuietly(channel);
@@ -142,9 +166,8 @@ public final class VmClaim {
         }
     }
 
-    /** Creates the runtime directory, or makes sure an existing one holds no live VM. */
-    private static boolean prepareRuntimeDir(RunnerConfig config, Path dir, Processes processes)
-            throws ClaimException {
+    /** Creates the runtime directory, or clears one that holds no live VM. */
+    private static boolean prepareRuntimeDir(Path dir, Processes processes) throws ClaimException {
         try {
             Files.createDirectories(dir.toAbsolutePath().getParent());
             Files.createDirectory(
@@ -153,11 +176,10 @@ public final class VmClaim {
                             PosixFilePermissions.fromString("rwx------")));
             return true;
         } catch (FileAlreadyExistsException e) {
-            refuseLiveQemu(config, dir, processes);
             try {
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
                 stopLeftoverSwtpm(dir, processes);
-                new VmClaim(dir, null, false).removeRuntimeFiles();
+                new VmClaim(dir, null, false, null).removeRuntimeFiles();
             } catch (IOException io) {
                 throw new ClaimException(
                         "Failed to prepare runtime directory " + dir + ": " + describe(io),
@@ -171,26 +193,33 @@ public final class VmClaim {
         }
     }
 
-    private static void refuseLiveQemu(RunnerConfig config, Path dir, Processes processes)
+    /**
+     * A QEMU left running in this runtime directory, to be adopted; refused when it is another VM's
+     * (another configuration with the same runtime directory).
+     */
+    private static LiveQemu liveQemu(RunnerConfig config, Path dir, Processes processes)
             throws ClaimException {
         Optional<LiveQemu> live = LiveQemu.find(dir, processes);
-        if (live.isPresent()) {
-            long pid = live.get().pid();
+        if (live.isEmpty()) {
+            return null;
+        }
+        long pid = live.get().pid();
+        if (!live.get().isOf(config, processes)) {
             throw new ClaimException(
                     "QEMU (pid "
                             + pid
-                            + ") of VM "
-                            + config.vm().name()
-                            + " is still running without a runner (was the runner killed?);"
-                            + " nothing was started or removed. Power the guest down through its"
-                            + " monitor "
+                            + ") running with the monitor "
                             + live.get().monitor()
-                            + " (QMP system_powerdown), or end it with 'kill "
-                            + pid
-                            + "' (the guest does not shut down then), and start the runner again",
+                            + " is not VM "
+                            + config.vm().name()
+                            + " (its command line names neither that name nor its uuid):"
+                            + " another configuration uses the runtime directory "
+                            + dir
+                            + "; nothing was started or removed",
                     true,
                     null);
         }
+        return live.get();
     }
 
     /** A swtpm of an interrupted start holds the TPM state's lock; it serves no guest. */

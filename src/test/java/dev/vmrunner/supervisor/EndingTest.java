@@ -63,6 +63,11 @@ class EndingTest {
     }
 
     @Test
+    void aQemuThatCouldNotBeAdoptedIsAlreadyRunning() {
+        assertEquals(ExitCode.ALREADY_RUNNING, RAN.withRefused().exitCode());
+    }
+
+    @Test
     void nothingStartedAndNothingAskedIsAnInternalError() {
         assertEquals(ExitCode.INTERNAL, Ending.NOTHING.exitCode());
     }

@@ -41,6 +41,7 @@ final class FakeVm implements AutoCloseable {
     /** When set, the cloud-init seed step does not finish by itself: a start that hangs. */
     volatile boolean seedHangs;
 
+    private final String yaml;
     private final boolean tpm;
     private final boolean seed;
     private FakeQmpServer qmp;
@@ -64,6 +65,7 @@ final class FakeVm implements AutoCloseable {
         }
         Path file = dir.resolve("config.yaml");
         Files.writeString(file, yaml);
+        this.yaml = yaml.toString();
         config = ConfigLoader.parse(yaml.toString(), file, Map.of());
         Files.createDirectories(config.runtimeDir());
     }
@@ -80,7 +82,15 @@ final class FakeVm implements AutoCloseable {
                         seed ? Optional.of(spec("cloudInitImg")) : Optional.empty(),
                         spec("qemu"));
         supervisor =
-                new Supervisor(config, commands, this::startChild, Timeouts.DEFAULT, null, clock);
+                new Supervisor(
+                        config,
+                        yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        commands,
+                        this::startChild,
+                        Timeouts.DEFAULT,
+                        null,
+                        null,
+                        clock);
         thread = new Thread(() -> result = supervisor.run(), "supervisor-under-test");
         thread.setDaemon(true);
         thread.start();

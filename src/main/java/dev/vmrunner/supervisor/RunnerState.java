@@ -1,0 +1,93 @@
+package dev.vmrunner.supervisor;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.files.AtomicFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * What a runner knows that QEMU cannot be asked, kept in the runtime directory so that a runner
+ * started after this one died can adopt the running QEMU: the configuration QEMU was started with
+ * (what needs a restart is measured against it), the configuration last applied (live changes are
+ * diffed against it and QEMU's own report), and the vCPU slots an unplug emptied (QEMU 7.2 aborts
+ * when one is plugged again). Written atomically after every change of it.
+ *
+ * <p>What is not kept because QEMU reports it: RAM, vCPUs present, media and tray locks; a CD
+ * change waiting for the guest follows again from the configuration and QEMU's locked tray.
+ *
+ * @param startedConfig the configuration file's content at QEMU's start
+ * @param appliedConfig the content last applied live (equal to the above until a change)
+ * @param emptiedSlots vCPU slots (their properties as JSON) emptied by an unplug
+ */
+record RunnerState(String startedConfig, String appliedConfig, Set<String> emptiedSlots) {
+
+    static final String FILE = RuntimeFiles.STATE;
+    private static final Logger LOG = Logger.getLogger("vmrunner");
+
+    /** Two configurations of at most 1 MiB each, and the slots, with room to spare. */
+    private static final long MAX_BYTES = 4L << 20;
+
+    RunnerState {
+        emptiedSlots = Set.copyOf(emptiedSlots);
+    }
+
+    RunnerState withApplied(String config) {
+        return new RunnerState(startedConfig, config, emptiedSlots);
+    }
+
+    RunnerState withEmptied(Set<String> slots) {
+        return new RunnerState(startedConfig, appliedConfig, slots);
+    }
+
+    void write(Path runtimeDir) {
+        JsonObject o = new JsonObject();
+        o.addProperty("startedConfig", startedConfig);
+        o.addProperty("appliedConfig", appliedConfig);
+        JsonArray slots = new JsonArray();
+        emptiedSlots.forEach(slots::add);
+        o.add("emptiedSlots", slots);
+        try {
+            AtomicFiles.replaceQuickly(
+                    runtimeDir.resolve(FILE), o.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            LOG.warning(
+                    () ->
+                            "Failed to write "
+                                    + runtimeDir.resolve(FILE)
+                                    + ": "
+                                    + e.getMessage()
+                                    + "; a runner started after this one could not adopt QEMU"
+                                    + " with all it knows");
+        }
+    }
+
+    /** The state a runner left in the runtime directory, if it is there and readable. */
+    static Optional<RunnerState> read(Path runtimeDir) {
+        Path file = runtimeDir.resolve(FILE);
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) > MAX_BYTES) {
+                return Optional.empty();
+            }
+            JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            Set<String> slots = new LinkedHashSet<>();
+            o.getAsJsonArray("emptiedSlots").forEach(e -> slots.add(e.getAsString()));
+            return Optional.of(
+                    new RunnerState(
+                            o.get("startedConfig").getAsString(),
+                            o.get("appliedConfig").getAsString(),
+                            slots));
+        } catch (IOException | RuntimeException e) {
+            LOG.warning(() -> "Ignoring " + file + ", it cannot be read: " + e);
+            return Optional.empty();
+        }
+    }
+}
