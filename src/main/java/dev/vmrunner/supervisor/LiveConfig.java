@@ -317,7 +317,10 @@ final class LiveConfig {
                         endRound();
                         return;
                     }
-                    List<Action> actions = Reconciler.diff(Desired.of(current), observed);
+                    List<Action> actions =
+                            Reconciler.diff(Desired.of(current), observed).stream()
+                                    .filter(this::worthActing)
+                                    .toList();
                     actions.forEach(a -> outstanding.add(a.key()));
                     for (String key : List.copyOf(unreported.keySet())) {
                         if (!outstanding.contains(key)) {
@@ -372,6 +375,24 @@ final class LiveConfig {
         if (qmp != null && running) {
             observe(observed -> {});
         }
+    }
+
+    /**
+     * Whether a difference is acted on in this round: when a change of the file asks for it, when a
+     * guest's eject lets a waiting CD change complete, or when QEMU no longer has what was applied.
+     * A difference already reported as rejected or pending stays reported, not retried with every
+     * later round.
+     */
+    private boolean worthActing(Action action) {
+        String key = action.key();
+        if (unreported.containsKey(key)) {
+            return true;
+        }
+        if (cds.waiting().containsValue(key)) {
+            return !(action instanceof Action.AwaitEject); // still locked: wait on, quietly
+        }
+        String last = outcomes.get(key);
+        return last == null || last.startsWith("applied");
     }
 
     private void endRound() {

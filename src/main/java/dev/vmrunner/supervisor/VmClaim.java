@@ -41,6 +41,12 @@ public final class VmClaim {
     private static final Logger LOG = Logger.getLogger("vmrunner");
     static final String LOCK_FILE = "runner.lock";
 
+    /**
+     * Marks a runtime directory a runner made, so that the runner that ends the VM removes it as a
+     * whole also when an earlier runner made it (an adopted QEMU).
+     */
+    static final String MADE_BY_RUNNER = ".made-by-vmrunner";
+
     private final Path runtimeDir;
     private final FileChannel lockFile;
     private final boolean createdRuntimeDir;
@@ -174,6 +180,12 @@ public final class VmClaim {
                     dir,
                     PosixFilePermissions.asFileAttribute(
                             PosixFilePermissions.fromString("rwx------")));
+            try {
+                Files.createFile(dir.resolve(MADE_BY_RUNNER));
+            } catch (IOException full) {
+                Files.deleteIfExists(dir); // nothing left behind
+                throw full;
+            }
             return true;
         } catch (FileAlreadyExistsException e) {
             try {
@@ -234,10 +246,17 @@ public final class VmClaim {
                         });
     }
 
-    /** Removes what the runner put into the runtime directory, then lets go of the VM. */
+    /**
+     * Removes what the runner put into the runtime directory, then lets go of the VM. While a QEMU
+     * of the VM still runs there (one that was not adopted, or one the runner could not stop), only
+     * the runner's own pid file goes: QEMU's sockets and pid files stay for the next runner.
+     */
     public void release() {
         try {
-            if (createdRuntimeDir) {
+            if (LiveQemu.find(runtimeDir, Processes.PROC).isPresent()) {
+                Files.deleteIfExists(runtimeDir.resolve(RuntimeFiles.RUNNER_PID));
+                Files.deleteIfExists(runtimeDir.resolve(RuntimeFiles.STATUS));
+            } else if (createdRuntimeDir || Files.exists(runtimeDir.resolve(MADE_BY_RUNNER))) {
                 deleteTree(runtimeDir);
             } else {
                 removeRuntimeFiles();

@@ -160,6 +160,12 @@ final class TestVm implements AutoCloseable {
         return runner;
     }
 
+    /** SIGKILL to the runner, as the OOM killer sends it. */
+    void killRunner() throws InterruptedException {
+        runner.destroyForcibly();
+        runner.waitFor();
+    }
+
     void sigterm() {
         runner.destroy(); // SIGTERM
     }
