@@ -20,7 +20,6 @@ note() { echo "train-archive.sh: $*" >&2; }
 
 feature=$("$java" -XshowSettings:properties -version 2>&1 \
     | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
-rm -f "$lib"/vmrunner.aot "$lib"/vmrunner.aot.stamp "$lib"/vmrunner.jsa "$lib"/vmrunner.jsa.stamp
 if [ "${feature:-0}" -ge 25 ]; then
     archive=$lib/vmrunner.aot
     export VMRUNNER_AOT_DUMP=$archive
@@ -30,6 +29,8 @@ else
     export VMRUNNER_CDS_DUMP=$archive
     quiet="-Xlog:cds=off"
 fi
+# Only this kind is made again: an archive for another java (JDK 17 and 25 on one host) stays.
+rm -f "$archive" "$archive.stamp"
 export VMRUNNER_JAVA_OPTS="${VMRUNNER_JAVA_OPTS:-} $quiet"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmrunner-train.XXXXXX")

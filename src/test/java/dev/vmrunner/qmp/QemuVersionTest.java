@@ -55,7 +55,22 @@ class QemuVersionTest {
         assertFalse(CpuReplugPolicy.emptiedSlotsReusable(new QemuVersion(7, 2, 22)));
         assertFalse(CpuReplugPolicy.emptiedSlotsReusable(new QemuVersion(9, 2, 3)));
         assertTrue(CpuReplugPolicy.emptiedSlotsReusable(new QemuVersion(10, 0, 0)));
-        assertTrue(CpuReplugPolicy.emptiedSlotsReusable(new QemuVersion(10, 1, 2)));
         assertTrue(CpuReplugPolicy.emptiedSlotsReusable(new QemuVersion(11, 0, 0)));
+    }
+
+    @Test
+    void plugsFollowTheVersionAndTheTcgContextBudget() {
+        QemuVersion old = new QemuVersion(7, 2, 22);
+        QemuVersion current = new QemuVersion(10, 0, 13);
+        // Fresh slots: always, on both (created stays within maxcpus by itself).
+        assertTrue(CpuReplugPolicy.mayPlug(old, "tcg", false, 1, 2));
+        assertTrue(CpuReplugPolicy.mayPlug(current, "tcg", false, 1, 2));
+        // An emptied slot: never on 7.2 (heap corruption), on 10 while TCG contexts are left.
+        assertFalse(CpuReplugPolicy.mayPlug(old, "kvm", true, 2, 4));
+        assertFalse(CpuReplugPolicy.mayPlug(old, "tcg", true, 2, 4));
+        assertTrue(CpuReplugPolicy.mayPlug(current, "tcg", true, 2, 3));
+        assertFalse(CpuReplugPolicy.mayPlug(current, "tcg", true, 3, 3));
+        assertFalse(CpuReplugPolicy.mayPlug(current, "tcg", true, 2, 2));
+        assertTrue(CpuReplugPolicy.mayPlug(current, "kvm", true, 2, 2));
     }
 }
