@@ -40,7 +40,7 @@ cleanup() {
     # A QEMU or swtpm left behind by a killed run: found by the unique work path in its argv.
     local p
     for p in /proc/[0-9]*; do
-        if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF "$work/"; then
+        if { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -qF "$work/"; then
             kill -KILL "${p#/proc/}" 2>/dev/null || true
         fi
     done
