@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TimeZone;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
@@ -140,11 +142,19 @@ public final class RenderCache {
     }
 
     /**
-     * Every class path entry by path, size and modification time, and the Java version; null when
-     * an entry is a directory (a development build, whose classes can change unseen).
+     * Every class path entry by path, size and modification time, the Java version, the default
+     * time zone and locale; null when an entry is a directory (a development build, whose classes
+     * can change unseen).
      */
     static String buildIdentity() {
-        StringBuilder id = new StringBuilder("java ").append(Runtime.version());
+        // Dates in a model (a YAML timestamp in cloud-init data) render in the default zone.
+        StringBuilder id =
+                new StringBuilder("java ")
+                        .append(Runtime.version())
+                        .append(' ')
+                        .append(TimeZone.getDefault().getID())
+                        .append(' ')
+                        .append(Locale.getDefault());
         for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
             if (entry.isEmpty()) {
                 continue;
