@@ -34,7 +34,11 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUNNER = os.path.join(REPO, "bin", "vmrunner")
+# VMRUNNER_BENCH_ROOT: the root directory of a mounted vmrunner image (bench/in-image.sh
+# --mount); the runner, QEMU and every tool then run inside it (chroot, same pids).
+IMAGE_ROOT = os.environ.get("VMRUNNER_BENCH_ROOT") or None
+PREFIX = [os.path.join(REPO, "bench", "in-image.sh"), IMAGE_ROOT] if IMAGE_ROOT else []
+RUNNER = "/opt/vmrunner/bin/vmrunner" if IMAGE_ROOT else os.path.join(REPO, "bin", "vmrunner")
 UUID = "6c1b7a0e-3f7e-4a53-9d0e-2b1f9f0c2a11"
 POWERDOWN_TIMEOUT = 30          # vm.powerdownTimeout in the benchmark's configuration
 
@@ -62,7 +66,7 @@ class Processes:
         self.foreign = set()       # QEMUs started by a runner (not our children)
 
     def popen(self, argv, **kw):
-        p = subprocess.Popen(argv, **kw)
+        p = subprocess.Popen(PREFIX + list(argv), **kw)
         self.popens.append(p)
         return p
 
@@ -329,6 +333,8 @@ class Bench:
         self.data = os.path.join(self.work, "data")
         self.config = os.path.join(self.work, "config.yaml")
         self.env = dict(os.environ)
+        if IMAGE_ROOT:
+            self.env.pop("JAVA_HOME", None)  # the image's own java
 
     # -- setup --
 
@@ -379,7 +385,10 @@ class Bench:
     # -- per-run cleanliness --
 
     def clean(self):
-        for path in (self.runtime, self.data):
+        # The data directory stays between runs unless --fresh-data: a restart of the same VM
+        # (its uuid, NVRAM and the render cache are there).
+        fresh = getattr(self.args, "fresh_data", True)
+        for path in (self.runtime, self.data) if fresh else (self.runtime,):
             shutil.rmtree(path, ignore_errors=True)
         for path in (self.serial, os.path.join(self.work, "command.sock"),
                      os.path.join(self.work, "observer.sock")):
@@ -560,7 +569,7 @@ class Bench:
 def write_guest_template(path, serial, cmdsock, testqmp, append=""):
     """Builds (or reuses) the test guest and writes testguest/testguest.ftl.yaml.in to path
     with every @...@ placeholder filled in; returns the guest's directory."""
-    out = run_tool([os.path.join(REPO, "testguest", "build.sh")], "testguest/build.sh")
+    out = run_tool([os.path.join(REPO, "testguest", "build.sh")], "testguest/build.sh", host=True)
     guest = out.strip().splitlines()[-1].strip()
     for f in ("vmlinuz", "initrd.img"):
         if not os.path.isfile(os.path.join(guest, f)):
@@ -580,9 +589,10 @@ def write_guest_template(path, serial, cmdsock, testqmp, append=""):
     return guest
 
 
-def run_tool(argv, what, env=None, stderr=False):
+def run_tool(argv, what, env=None, stderr=False, host=False):
+    """Runs a tool (in the image with VMRUNNER_BENCH_ROOT unless host) and returns its output."""
     try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
+        p = subprocess.run(([] if host else PREFIX) + list(argv), stdin=subprocess.DEVNULL, capture_output=True, env=env,
                            timeout=T_TOOL)
     except subprocess.TimeoutExpired:
         raise Failure(f"{what} did not finish within {T_TOOL:.0f} s")
@@ -632,7 +642,8 @@ def machine_lines(qemu):
     lines.append("cpu:          " + first_match("/proc/cpuinfo", r"model name\s*:\s*(.*)"))
     lines.append(f"kernel:       {os.uname().release}")
     lines.append("qemu:         " + first_line(run_tool([qemu, "--version"], "qemu")))
-    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") \
+    java = "java" if IMAGE_ROOT else \
+        os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") \
         else shutil.which("java") or "java"
     lines.append("java:         " + first_line(run_tool([java, "-version"], "java -version",
                                                         stderr=True)))
@@ -643,23 +654,30 @@ def machine_lines(qemu):
 
 
 def appcds_state(java):
-    """Whether bin/vmrunner will pass -XX:SharedArchiveFile (same test as the launcher)."""
+    """Which class archive bin/vmrunner will pass (same test as the launcher)."""
+    if IMAGE_ROOT:
+        lib = os.path.join(IMAGE_ROOT, "opt/vmrunner/lib")
+        found = [f for f in ("vmrunner.aot", "vmrunner.jsa") if os.path.isfile(os.path.join(lib, f))]
+        return f"image: {', '.join(found) or 'none'} (made at image build for its java)"
     lib = os.path.join(REPO, "lib") if os.path.isfile(os.path.join(REPO, "lib", "vmrunner.jar")) \
         else os.path.join(REPO, "target")
-    jsa, stamp = os.path.join(lib, "vmrunner.jsa"), os.path.join(lib, "vmrunner.jsa.stamp")
-    if not os.path.isfile(jsa) or not os.path.isfile(stamp):
-        return f"no archive in {lib} (launcher runs without it)"
     cp = f"{lib}/*" if lib.endswith("/lib") else f"{lib}/vmrunner.jar:{lib}/lib/*"
-    with open(stamp) as f:
-        recorded = f.readline().rstrip("\n")
-    if recorded != f"{os.path.realpath(java)} {cp}":
-        return f"{jsa} present but its stamp does not match this java/class path (not used)"
-    return f"{jsa} ({os.path.getsize(jsa) / 2**20:.1f} MiB, stamp matches: used)"
+    states = []
+    for name in ("vmrunner.aot", "vmrunner.jsa"):
+        archive, stamp = os.path.join(lib, name), os.path.join(lib, name + ".stamp")
+        if not os.path.isfile(archive) or not os.path.isfile(stamp):
+            continue
+        with open(stamp) as f:
+            recorded = f.readline().rstrip("\n")
+        if recorded == f"{os.path.realpath(java)} {cp}":
+            return f"{archive} ({os.path.getsize(archive) / 2**20:.1f} MiB, stamp matches: used)"
+        states.append(f"{name} for another java")
+    return f"no archive for this java in {lib} ({', '.join(states) or 'none'}; runs without)"
 
 
 def launcher_jvm_options():
     """The JVM options on bin/vmrunner's exec line."""
-    with open(RUNNER) as f:
+    with open(os.path.join(IMAGE_ROOT, RUNNER[1:]) if IMAGE_ROOT else RUNNER) as f:
         text = f.read().replace("\\\n", " ")
     for line in text.splitlines():
         if line.strip().startswith("exec ") and "java" in line:
@@ -785,6 +803,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=1, help="discarded warm-up runs (default 1)")
     ap.add_argument("--idle-seconds", type=float, default=5.0, help="idle window (default 5)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--fresh-data", action="store_true",
+                    help="remove the VM's data directory before every run (a first start "
+                         "each time: no render cache)")
     args = ap.parse_args()
     if args.runs < 1:
         ap.error("--runs must be at least 1")

@@ -34,12 +34,15 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the worktree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
 from bench import (RUNNER, T_BOOT, T_QMP, T_RUNNING, T_STOP, UUID, Failure, LineLog, prepare,  # noqa: E402
                    Processes, Qmp, fmt, kill_if, loadavg, machine_lines, qemu_pids, run_tool,
                    stats, stray_pids, wait_gone, write_guest_template)
@@ -286,9 +289,12 @@ class Reconfig:
         self.observer = os.path.join(self.work, "observer.sock")
         self.cmdsock = os.path.join(self.work, "command.sock")
         self.notes = []
+        self.floor = []   # ms: this script's own 'balloon' -> effect
 
     def setup(self):
-        if not os.path.exists(os.path.join(os.path.dirname(RUNNER), "..", "target", "vmrunner.jar")) \
+        if bench.IMAGE_ROOT:
+            pass
+        elif not os.path.exists(os.path.join(os.path.dirname(RUNNER), "..", "target", "vmrunner.jar")) \
                 and not os.path.exists(os.path.join(os.path.dirname(RUNNER), "..", "lib",
                                                     "vmrunner.jar")):
             raise SystemExit("reconfig: no target/vmrunner.jar; run 'mvn -q package -DskipTests'")
@@ -333,10 +339,38 @@ class Reconfig:
                 results.append(r)
                 old = new
                 time.sleep(self.args.pause)
+            self.memory_floor(vm, old)
         finally:
             rc = vm.stop()
             if rc not in (0, None):
                 self.notes.append(f"memory VM: runner exit code {rc} after SIGTERM")
+
+    def memory_floor(self, vm, last):
+        """The floor of a memory change: this script sends 'balloon' itself over its own QMP
+        monitor of the same VM and polls query-balloon until 'actual' is the target (the same
+        probe as for the runner's changes, timed from the command instead of the write)."""
+        poll = self.args.poll_ms / 1000.0
+        current = int(last[:-1])
+        for i in range(min(6, self.args.mem_changes)):
+            target = (384 if current == 256 else 256) * M
+            vm.qmp.events.clear()
+            t0 = time.time()
+            vm.qmp.execute("balloon", arguments={"value": target})
+            deadline = time.monotonic() + T_EFFECT
+            while vm.qmp.execute("query-balloon")["actual"] != target:
+                if time.monotonic() > deadline:
+                    raise Failure(f"floor: balloon {target // M}M not reached in {T_EFFECT:.0f} s")
+                time.sleep(poll)
+            r = {"effect": (time.time() - t0) * 1000}
+            for e in vm.qmp.events:
+                if e.get("event") == "BALLOON_CHANGE" and "timestamp" in e:
+                    ts = e["timestamp"]["seconds"] + e["timestamp"]["microseconds"] / 1e6
+                    if ts >= t0 - 0.001:
+                        r["first_event"] = (ts - t0) * 1000
+                        break
+            self.floor.append(r)
+            current = target // M
+            time.sleep(self.args.pause)
 
     def cpus(self, plugs, unplugs):
         top = self.args.max_cpus
@@ -376,7 +410,7 @@ class Reconfig:
             print(f"(work directory kept: {self.work})", file=sys.stderr)
 
 
-def report(header, mem, plugs, unplugs, failures, notes, args):
+def report(header, mem, plugs, unplugs, failures, notes, args, floor=()):
     out = list(header)
     out.append(f"1-min load average at the end: {loadavg():.2f}; "
                f"QEMUs of others running then: {len(qemu_pids())}")
@@ -423,6 +457,23 @@ def report(header, mem, plugs, unplugs, failures, notes, args):
     if mem:
         series(f"MEMORY (currentRam 512M -> 256M <-> 384M, {len(mem)} changes, maximumCpus 2)",
                mem, "balloon", "QEMU: query-balloon 'actual' == target")
+        if floor:
+            # The floor: this script sends 'balloon' itself (same VM, its own monitor). The
+            # guest's inflating/deflating makes 'actual' slow and erratic; QEMU's first
+            # BALLOON_CHANGE is the QMP effect without the guest's share.
+            row("floor: script's 'balloon' -> first BALLOON_CHANGE", col(floor, "first_event"))
+            row("floor: script's 'balloon' -> query-balloon == target", col(floor, "effect"))
+            fl = [r["first_event"] for r in floor if "first_event" in r]
+            if fl:
+                fm = statistics.median(fl)
+                ev = [r.get("first_event") for r in mem]
+                if ev and ev[0] is not None:
+                    row("first BALLOON_CHANGE over the floor, first edit", [ev[0] - fm])
+                row("first BALLOON_CHANGE over the floor, later edits",
+                    [e - fm for e in ev[1:] if e is not None])
+    for title, rs in (("first vCPU plug", plugs[:1]), ("later vCPU plugs", plugs[1:])):
+        if rs:
+            row(f"(a) runner sends 'device_add', {title}", col(rs, "sent"))
     if plugs:
         series(f"vCPU PLUG (currentCpus 1 -> {args.max_cpus}, one at a time, maximumCpus "
                f"{args.max_cpus})", plugs, "device_add", "QEMU: query-cpus-fast count == target")
@@ -495,7 +546,7 @@ def main():
             rc.cpus(plugs, unplugs)
         except (Failure, OSError, ValueError, subprocess.SubprocessError) as e:
             failures.append(f"vCPU series: {e}")
-    print(report(header, mem, plugs, unplugs, failures, rc.notes, args))
+    print(report(header, mem, plugs, unplugs, failures, rc.notes, args, rc.floor))
     print(f"(benchmark took {time.monotonic() - started:.0f} s)")
     return 0
 

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Makes the class data sharing archive for bin/vmrunner: a training run (render of a full
-# configuration) records the classes a start loads. Run by 'mvn package'; harmless to skip.
+# Makes the class archive for bin/vmrunner in target/ (an AOT cache with java 25 and newer, a
+# CDS archive before; see scripts/train-archive.sh). Run by 'mvn package', after which the
+# archives of older jars are stale: both kinds are removed first. Harmless to skip. For a
+# second java on the same host, add its archive with
+#   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 scripts/train-archive.sh target "$PWD/target/vmrunner.jar:$PWD/target/lib/*"
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-lib="$top/target"
-if [ -n "${JAVA_HOME:-}" ]; then java="$JAVA_HOME/bin/java"; else java=$(command -v java); fi
-rm -f "$lib/vmrunner.jsa" "$lib/vmrunner.jsa.stamp"
-VMRUNNER_CDS_DUMP="$lib/vmrunner.jsa" "$top/bin/vmrunner" render \
-    -c "$top/src/test/resources/golden/full.yaml" --templates-dir /nonexistent >/dev/null
-echo "$(readlink -f "$java") $lib/vmrunner.jar:$lib/lib/*" > "$lib/vmrunner.jsa.stamp"
+rm -f "$top"/target/vmrunner.aot "$top"/target/vmrunner.aot.stamp \
+    "$top"/target/vmrunner.jsa "$top"/target/vmrunner.jsa.stamp
+exec "$top/scripts/train-archive.sh" "$top/target" "$top/target/vmrunner.jar:$top/target/lib/*"

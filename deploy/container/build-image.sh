@@ -2,13 +2,18 @@
 # Builds the vmrunner image from deploy/container/Containerfile with podman (through
 # deploy/container/podman.sh, so that it works on hosts like our CI).
 #
-# Usage: deploy/container/build-image.sh [--tag IMAGE] [--base IMAGE]
-#   --tag   the image to build (default localhost/vmrunner:latest, also tagged with the
-#           project's version, which is the Helm chart's default tag)
-#   --base  the base image (FROM); default: a Debian 12 minbase made locally with mmdebstrap
-#           from the host's apt mirror (no container registry needed). Its tarball is cached in
-#           $VMRUNNER_CACHE/base (default ~/.cache/vmrunner/base), keyed by the day and the
-#           mmdebstrap options, and imported once as localhost/vmrunner-base:<key>.
+# Usage: deploy/container/build-image.sh [--tag IMAGE] [--suite SUITE] [--base IMAGE] [--debian-jre]
+#   --tag    the image to build (default localhost/vmrunner:latest, also tagged with the
+#            project's version, which is the Helm chart's default tag)
+#   --suite  the Debian release: trixie (default; QEMU 10, JDK 25) or bookworm (QEMU 7.2,
+#            JDK 17)
+#   --base   the base image (FROM), a Debian of that suite; default: a minbase made locally with
+#            mmdebstrap from the host's apt mirror (no container registry needed). Its tarball is
+#            cached in $VMRUNNER_CACHE/base (default ~/.cache/vmrunner/base), keyed by the suite,
+#            the day and the mmdebstrap options, and imported once as
+#            localhost/vmrunner-base:<suite>-<key>.
+#   --debian-jre  Debian's JRE package instead of a runtime jlink'd to the runner's modules
+#            (about 150 MB more; security updates through apt)
 # Needs 'mvn package' first (target/vmrunner.jar, target/lib). The last line of stdout is the
 # image name; progress goes to stderr. Layers are cached: with an unchanged base only the
 # jars are copied again and the class data sharing archive is made again.
@@ -20,15 +25,25 @@ tag=localhost/vmrunner:latest
 version=$(sed -n 's|^  <version>\(.*\)</version>|\1|p' "$top/pom.xml" | head -n 1)
 also=localhost/vmrunner:$version
 base=""
+suite=trixie
+jre_package=""
 while [ $# -gt 0 ]; do
     case $1 in
     --tag) tag=$2; also=""; shift 2 ;;
+    --suite) suite=$2; shift 2 ;;
     --base) base=$2; shift 2 ;;
+    --debian-jre) jre_package=yes; shift ;;
     *) echo "build-image.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
 note() { echo "build-image.sh: $*" >&2; }
 die() { note "error: $*"; exit 1; }
+case $suite in
+trixie) jdk=25 ;;
+bookworm) jdk=17 ;;
+*) die "unknown suite: $suite (trixie or bookworm)" ;;
+esac
+[ -z "$jre_package" ] || jre_package=openjdk-$jdk-jre-headless
 [ -f "$top/target/vmrunner.jar" ] && [ -d "$top/target/lib" ] || die "run 'mvn package' first"
 command -v podman >/dev/null || die "podman is not installed (scripts/install-deps.sh installs it)"
 
@@ -42,17 +57,17 @@ if [ -z "$base" ]; then
     mirror=${VMRUNNER_DEBIAN_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
     mirror=${mirror:-http://deb.debian.org/debian}
     security=${VMRUNNER_DEBIAN_SECURITY_MIRROR:-$mirror-security}
-    # Like debian:bookworm-slim: no documentation, manual pages or translations.
+    # Like debian:<suite>-slim: no documentation, manual pages or translations.
     opts=(--variant=minbase --aptopt='APT::Install-Recommends "false"'
           --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
           --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
           --dpkgopt='path-exclude=/usr/share/info/*'
-          bookworm)
-    sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main"
-             "deb $security bookworm-security main")
+          "$suite")
+    sources=("deb $mirror $suite main" "deb $mirror $suite-updates main"
+             "deb $security $suite-security main")
     key=$(date -u +%Y%m%d)-$(printf '%s\n' "${opts[@]}" "${sources[@]}" | sha256sum | cut -c1-10)
-    tar=$cache/base/debian-bookworm-minbase-$key.tar
-    base=localhost/vmrunner-base:$key
+    tar=$cache/base/debian-$suite-minbase-$key.tar
+    base=localhost/vmrunner-base:$suite-$key
     if ! "$podman" image exists "$base"; then
         if [ ! -s "$tar" ]; then
             note "making the base with mmdebstrap ($mirror)"
@@ -65,25 +80,27 @@ if [ -z "$base" ]; then
         "$podman" import --quiet "$tar" "$base" >/dev/null
         note "imported $base"
     fi
-    # Older bases (other days): their tarballs and images, and the layers built on them.
-    find "$cache/base" -maxdepth 1 -name 'debian-bookworm-minbase-*.tar' ! -name "${tar##*/}" -delete
+    # Older bases of this suite (other days): their tarballs and images, and the layers built
+    # on them.
+    find "$cache/base" -maxdepth 1 -name "debian-$suite-minbase-*.tar" ! -name "${tar##*/}" -delete
     "$podman" images --format '{{.Repository}}:{{.Tag}}' \
-        | { grep '^localhost/vmrunner-base:' || true; } | { grep -vxF "$base" || true; } \
+        | { grep "^localhost/vmrunner-base:$suite-" || true; } | { grep -vxF "$base" || true; } \
         | while read -r old; do "$podman" rmi "$old" >/dev/null 2>&1 || true; done
 fi
 
 # ---- the build context: jars, launcher, templates --------------------------------------------
 ctx=$top/target/container
 rm -rf "$ctx"
-mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates"
+mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates" "$ctx/training"
 cp "$top/target/vmrunner.jar" "$top"/target/lib/*.jar "$ctx/lib/"
 cp "$top/bin/vmrunner" "$ctx/bin/"
 cp "$top"/src/main/resources/templates/*.ftl.yaml "$ctx/templates/"
-cp "$top/deploy/container/cds-training.yaml" "$ctx/"
+cp "$top/scripts/train-archive.sh" "$ctx/training/"
 
 note "building $tag on $base"
 t0=$SECONDS
-"$podman" build --quiet --network=host --build-arg "BASE=$base" -t "$tag" \
+"$podman" build --quiet --network=host --build-arg "BASE=$base" \
+    --build-arg "JDK=openjdk-$jdk-jdk-headless" --build-arg "JRE_PACKAGE=$jre_package" -t "$tag" \
     -f "$top/deploy/container/Containerfile" "$ctx" >&2
 [ -z "$also" ] || "$podman" tag "$tag" "$also"
 "$podman" image prune -f >/dev/null   # the previous build's layers, now untagged

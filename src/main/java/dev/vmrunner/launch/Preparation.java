@@ -44,7 +44,15 @@ public final class Preparation {
         try {
             createPrivateDirectory(config.dataDir());
             String uuid = Uuids.ensure(config);
-            Prepared prepared = render(config, templatesDir, renderer, uuid, firmware);
+            TemplateSource template = TemplateSource.forVm(config, templatesDir);
+            Commands commands =
+                    renderer.render(
+                            template,
+                            TemplateModel.of(config, uuid, firmware),
+                            config.vm().useTpm(),
+                            config.cloudInit() != null,
+                            RenderCache.in(config.dataDir()));
+            Prepared prepared = new Prepared(commands, template);
             if (firmware != null && !Files.exists(firmware.vars())) {
                 // The VM's NVRAM: made once from the distribution's template, never replaced.
                 AtomicFiles.copy(firmware.varsTemplate(), firmware.vars());

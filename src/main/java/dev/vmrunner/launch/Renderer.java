@@ -32,14 +32,19 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 public final class Renderer {
 
-    private final Configuration freemarker;
+    private final TemplateLoader loader;
+
+    /** Made on the first rendering: a start served from the {@link RenderCache} needs none. */
+    private Configuration freemarker;
+
+    private RecordingTemplateLoader recorder;
+    private int renderings;
 
     /**
      * @param templatesDir where {@code <#include>}d templates are looked up; the built-in templates
      *     are found after it
      */
     public Renderer(Path templatesDir) {
-        freemarker = new Configuration(Configuration.VERSION_2_3_34);
         List<TemplateLoader> loaders = new ArrayList<>(2);
         if (Files.isDirectory(templatesDir)) {
             try {
@@ -49,8 +54,21 @@ public final class Renderer {
             }
         }
         loaders.add(new ClassTemplateLoader(Renderer.class, "/templates"));
-        freemarker.setTemplateLoader(
-                new MultiTemplateLoader(loaders.toArray(new TemplateLoader[0])));
+        loader = new MultiTemplateLoader(loaders.toArray(new TemplateLoader[0]));
+    }
+
+    private Configuration freemarker() {
+        if (freemarker == null) {
+            recorder = new RecordingTemplateLoader(loader);
+            freemarker = configuration(recorder);
+        }
+        return freemarker;
+    }
+
+    private static Configuration configuration(TemplateLoader loader) {
+        Configuration freemarker = new Configuration(Configuration.VERSION_2_3_34);
+        freemarker.setTemplateLoader(loader);
+        freemarker.setDefaultEncoding(RecordingTemplateLoader.ENCODING);
         freemarker.setRegisteredCustomOutputFormats(List.of(YamlStringOutputFormat.INSTANCE));
         freemarker.setOutputFormat(YamlStringOutputFormat.INSTANCE);
         freemarker.setAutoEscapingPolicy(Configuration.ENABLE_IF_DEFAULT_AUTO_ESCAPING_POLICY);
@@ -63,14 +81,20 @@ public final class Renderer {
         freemarker.setFallbackOnNullLoopVariable(false);
         freemarker.setSharedVariable("qv", QemuValueFunctions.QV);
         freemarker.setSharedVariable("commaFree", QemuValueFunctions.COMMA_FREE);
+        return freemarker;
     }
 
     /** Runs FreeMarker; the result is YAML text. */
     public String renderText(TemplateSource source, Map<String, Object> model)
             throws LaunchException {
         try {
+            renderings++;
+            Configuration configuration = freemarker();
+            // Every lookup of this rendering is recorded, none served from an earlier one.
+            configuration.clearTemplateCache();
+            recorder.clear();
             Template template =
-                    new Template(source.name(), new StringReader(source.text()), freemarker);
+                    new Template(source.name(), new StringReader(source.text()), configuration);
             StringWriter out = new StringWriter();
             template.process(model, out);
             return out.toString();
@@ -105,7 +129,39 @@ public final class Renderer {
     public Commands render(
             TemplateSource source, Map<String, Object> model, boolean useTpm, boolean cloudInit)
             throws LaunchException {
-        String text = renderText(source, model);
+        return commands(source, renderText(source, model), useTpm, cloudInit);
+    }
+
+    /**
+     * Like {@link #render(TemplateSource, Map, boolean, boolean)}, but takes the template's output
+     * from {@code cache} when no input changed, and stores it there otherwise.
+     */
+    public Commands render(
+            TemplateSource source,
+            Map<String, Object> model,
+            boolean useTpm,
+            boolean cloudInit,
+            RenderCache cache)
+            throws LaunchException {
+        RenderCache.Inputs inputs = cache.inputs(source, model);
+        String text = cache.find(inputs, RecordingTemplateLoader.reader(loader));
+        if (text == null) {
+            text = renderText(source, model);
+            Commands commands = commands(source, text, useTpm, cloudInit);
+            cache.store(inputs, recorder.lookups(), text);
+            return commands;
+        }
+        return commands(source, text, useTpm, cloudInit);
+    }
+
+    /** How often this renderer ran FreeMarker (for tests of the cache). */
+    int renderings() {
+        return renderings;
+    }
+
+    private static Commands commands(
+            TemplateSource source, String text, boolean useTpm, boolean cloudInit)
+            throws LaunchException {
         Map<?, ?> processes = parseYaml(source, text);
         Optional<ProcessSpec> swtpm = Optional.empty();
         if (useTpm) {

@@ -292,4 +292,20 @@ public final class Qmp {
                 ? error.getCause()
                 : error;
     }
+
+    // ---- version (qapi/control.json) ----
+
+    /** {@code query-version}: QEMU's version numbers. */
+    public CompletableFuture<QemuVersion> queryVersion() {
+        return query(
+                "query-version",
+                null,
+                reply -> {
+                    JsonObject qemu = reply.getAsJsonObject().getAsJsonObject("qemu");
+                    return new QemuVersion(
+                            qemu.get("major").getAsInt(),
+                            qemu.get("minor").getAsInt(),
+                            qemu.get("micro").getAsInt());
+                });
+    }
 }

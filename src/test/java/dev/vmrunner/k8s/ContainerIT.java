@@ -1,18 +1,27 @@
 package dev.vmrunner.k8s;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.vmrunner.config.ConfigMapVolume;
+import dev.vmrunner.qmp.CpuInfo;
+import dev.vmrunner.qmp.CpuReplugPolicy;
+import dev.vmrunner.qmp.HotpluggableCpu;
+import dev.vmrunner.qmp.QemuVersion;
+import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.QmpConnection;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -125,9 +134,12 @@ class ContainerIT {
                         "for t in javac mvn gcc cc make; do command -v $t; done; ls"
                             + " /var/lib/apt/lists /var/cache/apt | grep -v -e '^partial$' -e ':$'"
                             + " -e '^$'; ls /opt/vmrunner/templates; cat"
-                            + " /opt/vmrunner/lib/vmrunner.jsa.stamp; vmrunner --version");
+                            + " /opt/vmrunner/lib/vmrunner.aot.stamp; vmrunner --version;"
+                            + " qemu-system-x86_64 --version");
         assertTrue(contents.contains("Standard-VM-latest.ftl.yaml"), contents);
         assertTrue(contents.contains("vmrunner 0.1.0"), contents);
+        assertTrue(contents.contains("Java 25"), contents);
+        assertTrue(contents.contains("QEMU emulator version 10."), contents);
         assertTrue(contents.contains(" /opt/vmrunner/lib/*"), contents);
         assertTrue(
                 !contents.contains("javac")
@@ -151,9 +163,18 @@ class ContainerIT {
         Path data = Files.createDirectories(dir.resolve("data"));
         Path serial = vmDir.resolve("serial.log");
         Path log = dir.resolve("container.log");
+        // The machine type upstream's template names (QEMU 9.2 and newer), not just "q35".
+        String standard =
+                Files.readString(
+                        Path.of("src/main/resources/templates/Standard-VM-latest.ftl.yaml"));
+        assertTrue(standard.contains("\"q35,usb=off"), "the standard template's -machine changed");
+        Files.writeString(
+                templates.resolve("Q35-9.2.ftl.yaml"),
+                standard.replace("\"q35,usb=off", "\"pc-q35-9.2,usb=off"));
         Files.writeString(
                 templates.resolve("testguest.ftl.yaml"),
                 Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
+                        .replace("Standard-VM-latest.ftl.yaml", "Q35-9.2.ftl.yaml")
                         .replace("@GUEST@", "/guest")
                         .replace("@SERIAL@", "/vm/serial.log")
                         .replace("@CMDSOCK@", "/vm/command.sock")
@@ -187,6 +208,10 @@ class ContainerIT {
         awaitText(serial, "VMRUNNER-GUEST: booted", BOOT, client, log);
 
         String pid1 = Podman.ok(WAIT, "exec", name, "cat", "/proc/1/cmdline").replace('\0', ' ');
+        String qemu =
+                Podman.ok(
+                        WAIT, "exec", name, "sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '");
+        assertTrue(qemu.contains("-machine pc-q35-9.2,"), "QEMU's command lines: " + qemu);
         assertTrue(
                 pid1.contains("java") && pid1.contains("dev.vmrunner.cli.Main"),
                 "PID 1 is not the runner: " + pid1);
@@ -236,6 +261,125 @@ class ContainerIT {
                 + "    powerdownTimeout: 25\n"
                 + "    network:\n"
                 + "      - type: user\n";
+    }
+
+    /**
+     * The image's QEMU (10 on Debian 13) plugs a vCPU into a slot an unplug emptied: add, remove
+     * (the guest ejects it), add again, and QEMU still runs with both vCPUs (QEMU 7.2 aborts
+     * there). With maxcpus 3 that uses up the third of QEMU's three TCG contexts, so {@link
+     * CpuReplugPolicy} refuses a further plug (which would abort QEMU 10 too). QEMU runs in the
+     * container; the test drives it over a QMP socket in a mounted directory.
+     */
+    @Test
+    void replugsAnEmptiedCpuSlot() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("replug"));
+        Path serial = work.resolve("serial.log");
+        Path log = dir.resolve("replug.log");
+        String name = name();
+        Process client =
+                Podman.start(
+                        log,
+                        "run",
+                        "--rm",
+                        "--name",
+                        name,
+                        "--network=none",
+                        "-v",
+                        guest + ":/guest:ro",
+                        "-v",
+                        work + ":/work",
+                        "--entrypoint",
+                        "/usr/bin/qemu-system-x86_64",
+                        image,
+                        "-machine",
+                        "pc-q35-9.2,accel=tcg",
+                        "-cpu",
+                        "max",
+                        "-smp",
+                        "1,maxcpus=3",
+                        "-m",
+                        "256M",
+                        "-nodefaults",
+                        "-display",
+                        "none",
+                        "-no-reboot",
+                        "-kernel",
+                        "/guest/vmlinuz",
+                        "-initrd",
+                        "/guest/initrd.img",
+                        "-append",
+                        "console=ttyS0 panic=-1",
+                        "-serial",
+                        "file:/work/serial.log",
+                        "-qmp",
+                        "unix:/work/qmp.sock,server=on,wait=off");
+        clients.add(client);
+        awaitText(serial, "VMRUNNER-GUEST: booted", BOOT, client, log);
+        try (QmpConnection connection =
+                QmpConnection.connect(work.resolve("qmp.sock"), WAIT, null)) {
+            Qmp qmp = new Qmp(connection, WAIT);
+            QemuVersion version = get(qmp.queryVersion());
+            System.out.println("QEMU in the image: " + version);
+            assertTrue(version.atLeast(10, 0), "the image's QEMU is " + version);
+            assertTrue(CpuReplugPolicy.emptiedSlotsReusable(version));
+
+            long start = System.nanoTime();
+            HotpluggableCpu slot = plugTheLowestFreeSlot(qmp, "cpu1");
+            awaitCpus(qmp, 2, client, log);
+            awaitText(serial, "VMRUNNER-GUEST: cpus 2", BOOT, client, log);
+            System.out.printf("plugged and onlined after %.1f s%n", seconds(start));
+            get(qmp.deleteDevice("cpu1"));
+            awaitCpus(qmp, 1, client, log);
+            System.out.printf("unplugged after %.1f s%n", seconds(start));
+            assertTrue(CpuReplugPolicy.mayPlug(version, "tcg", true, 2, 3));
+            HotpluggableCpu again = plugTheLowestFreeSlot(qmp, "cpu1-again");
+            assertEquals(slot.props(), again.props(), "not the emptied slot");
+            awaitCpus(qmp, 2, client, log);
+            Thread.sleep(2000);
+            assertTrue(client.isAlive(), "QEMU ended after the re-plug:\n" + Files.readString(log));
+            assertEquals("running", get(qmp.queryStatus()).status());
+            assertEquals(2, get(qmp.queryCpusFast()).size());
+            System.out.printf("re-plugged the emptied slot after %.1f s%n", seconds(start));
+            // Three vCPUs created with maxcpus 3: every TCG context is used.
+            assertFalse(CpuReplugPolicy.mayPlug(version, "tcg", false, 3, 3));
+            get(qmp.quit());
+        }
+        assertTrue(client.waitFor(60, TimeUnit.SECONDS), "QEMU did not quit");
+    }
+
+    /** Plugs a vCPU into the free slot with the lowest core-id; returns that slot. */
+    private static HotpluggableCpu plugTheLowestFreeSlot(Qmp qmp, String id) throws Exception {
+        HotpluggableCpu slot =
+                get(qmp.queryHotpluggableCpus()).stream()
+                        .filter(HotpluggableCpu::isFree)
+                        .min(Comparator.comparingInt(s -> s.props().get("core-id").getAsInt()))
+                        .orElseThrow();
+        get(qmp.addCpu(slot, id));
+        return slot;
+    }
+
+    private static void awaitCpus(Qmp qmp, int count, Process client, Path log) throws Exception {
+        long deadline = System.nanoTime() + BOOT.toNanos();
+        List<CpuInfo> cpus = List.of();
+        while (System.nanoTime() < deadline) {
+            if (!client.isAlive()) {
+                fail("QEMU ended (" + client.exitValue() + "):\n" + Files.readString(log));
+            }
+            cpus = get(qmp.queryCpusFast());
+            if (cpus.size() == count) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail("QEMU has " + cpus.size() + " vCPUs, not " + count + ", after " + BOOT);
+    }
+
+    private static <T> T get(CompletableFuture<T> future) throws Exception {
+        return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
     }
 
     private String name() {
