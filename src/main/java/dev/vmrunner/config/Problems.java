@@ -20,6 +20,8 @@ final class Problems {
                 }
             };
 
+    static final int MAX_SHOWN = 50;
+
     private final List<Entry> errors = new ArrayList<>();
     private final List<Entry> warnings = new ArrayList<>();
 
@@ -57,13 +59,19 @@ final class Problems {
         return new Entry(line, where + (path.isEmpty() ? "" : path + ": ") + message);
     }
 
-    /** In document order; problems on the same line keep the order in which they were found. */
+    /**
+     * In document order; problems on the same line keep the order in which they were found. At most
+     * {@link #MAX_SHOWN}: a hostile file can have thousands, and one screen tells what is wrong.
+     */
     private static List<String> sorted(List<Entry> entries) {
         List<Entry> copy = new ArrayList<>(entries);
         copy.sort(BY_LINE); // stable
-        List<String> texts = new ArrayList<>(copy.size());
-        for (Entry entry : copy) {
+        List<String> texts = new ArrayList<>(Math.min(copy.size(), MAX_SHOWN + 1));
+        for (Entry entry : copy.subList(0, Math.min(copy.size(), MAX_SHOWN))) {
             texts.add(entry.text());
+        }
+        if (copy.size() > MAX_SHOWN) {
+            texts.add("... and " + (copy.size() - MAX_SHOWN) + " more like these");
         }
         return List.copyOf(texts);
     }
