@@ -27,7 +27,9 @@ final class QemuValueFunctions {
     static final TemplateMethodModelEx QV =
             arguments -> {
                 String value = checked("qv", arguments);
-                return value.replace(",", ",,");
+                // Markup: already escaped, so the output format neither escapes nor marks it.
+                return YamlStringOutputFormat.INSTANCE.fromMarkup(
+                        YamlStringOutputFormat.escape(value.replace(",", ",,")));
             };
 
     static final TemplateMethodModelEx COMMA_FREE =

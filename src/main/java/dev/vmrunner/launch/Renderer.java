@@ -4,6 +4,7 @@ import freemarker.cache.ClassTemplateLoader;
 import freemarker.cache.FileTemplateLoader;
 import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
+import freemarker.core.Environment;
 import freemarker.core.ParseException;
 import freemarker.template.Configuration;
 import freemarker.template.Template;
@@ -65,15 +66,66 @@ public final class Renderer {
         freemarker.setSharedVariable("commaFree", QemuValueFunctions.COMMA_FREE);
     }
 
-    /** Runs FreeMarker; the result is YAML text. */
+    /** Runs FreeMarker; the result is YAML text, the values as interpolated. */
     public String renderText(TemplateSource source, Map<String, Object> model)
             throws LaunchException {
+        return Marks.strip(renderMarked(source, model).text());
+    }
+
+    /**
+     * The template's YAML output, for {@code vmrunner render --raw}: refused where {@link #render}
+     * refuses a value, so that both show the same outcome; output that is not valid YAML is still
+     * shown, for the template's author to read.
+     */
+    public String renderRaw(
+            TemplateSource source, Map<String, Object> model, boolean useTpm, boolean cloudInit)
+            throws LaunchException {
+        Rendered rendered = renderMarked(source, model);
+        Map<?, ?> processes;
+        try {
+            processes = parseYaml(source, rendered.text());
+        } catch (LaunchException e) {
+            return Marks.strip(rendered.text());
+        }
+        CommaGuard guard = new CommaGuard(source, rendered.marks());
+        for (String name : used(processes, useTpm, cloudInit)) {
+            if (processes.get(name) instanceof Map<?, ?> def) {
+                List<String> arguments = new ArrayList<>();
+                try {
+                    flatten(name + ".arguments", def.get("arguments"), arguments);
+                } catch (LaunchException e) {
+                    continue; // shown as it is
+                }
+                guard.resolve(name, arguments);
+            }
+        }
+        return Marks.strip(rendered.text());
+    }
+
+    /** FreeMarker's output with the values that have a comma marked (see {@link Marks}). */
+    private record Rendered(String text, Marks marks) {}
+
+    private Rendered renderMarked(TemplateSource source, Map<String, Object> model)
+            throws LaunchException {
+        int reserved = Marks.reserved(source.text());
+        if (reserved >= 0) {
+            throw new LaunchException(
+                    "Failed to parse template "
+                            + source.origin()
+                            + " at line "
+                            + (source.text().substring(0, reserved).split("\n", -1).length)
+                            + ": it contains a character that vmrunner reserves (U+E000 to"
+                            + " U+E002)");
+        }
         try {
             Template template =
                     new Template(source.name(), new StringReader(source.text()), freemarker);
             StringWriter out = new StringWriter();
-            template.process(model, out);
-            return out.toString();
+            Marks marks = new Marks();
+            Environment env = template.createProcessingEnvironment(model, out);
+            env.setCustomAttribute(Marks.ATTRIBUTE, marks);
+            env.process();
+            return new Rendered(out.toString(), marks);
         } catch (ParseException e) {
             throw new LaunchException(
                     "Failed to parse template "
@@ -105,17 +157,31 @@ public final class Renderer {
     public Commands render(
             TemplateSource source, Map<String, Object> model, boolean useTpm, boolean cloudInit)
             throws LaunchException {
-        String text = renderText(source, model);
-        Map<?, ?> processes = parseYaml(source, text);
+        Rendered rendered = renderMarked(source, model);
+        Map<?, ?> processes = parseYaml(source, rendered.text());
+        CommaGuard guard = new CommaGuard(source, rendered.marks());
         Optional<ProcessSpec> swtpm = Optional.empty();
         if (useTpm) {
-            swtpm = Optional.of(spec(source, processes, "swtpm"));
+            swtpm = Optional.of(spec(source, processes, "swtpm", guard));
         }
         Optional<ProcessSpec> seed = Optional.empty();
         if (cloudInit && processes.containsKey("cloudInitImg")) {
-            seed = Optional.of(spec(source, processes, "cloudInitImg"));
+            seed = Optional.of(spec(source, processes, "cloudInitImg", guard));
         }
-        return new Commands(swtpm, seed, spec(source, processes, "qemu"));
+        return new Commands(swtpm, seed, spec(source, processes, "qemu", guard));
+    }
+
+    /** The processes that a start with these settings runs. */
+    private static List<String> used(Map<?, ?> processes, boolean useTpm, boolean cloudInit) {
+        List<String> names = new ArrayList<>(3);
+        if (useTpm) {
+            names.add("swtpm");
+        }
+        if (cloudInit && processes.containsKey("cloudInitImg")) {
+            names.add("cloudInitImg");
+        }
+        names.add("qemu");
+        return names;
     }
 
     private static Map<?, ?> parseYaml(TemplateSource source, String text) throws LaunchException {
@@ -125,7 +191,7 @@ public final class Renderer {
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine();
             String[] lines = text.split("\n", -1);
-            String bad = line < lines.length ? lines[line].strip() : "";
+            String bad = line < lines.length ? Marks.strip(lines[line]).strip() : "";
             throw new LaunchException(
                     "Template "
                             + source.origin()
@@ -151,7 +217,8 @@ public final class Renderer {
         return map;
     }
 
-    private static ProcessSpec spec(TemplateSource source, Map<?, ?> processes, String name)
+    private static ProcessSpec spec(
+            TemplateSource source, Map<?, ?> processes, String name, CommaGuard guard)
             throws LaunchException {
         if (!(processes.get(name) instanceof Map<?, ?> def)) {
             throw new LaunchException(
@@ -166,13 +233,14 @@ public final class Renderer {
         return new ProcessSpec(
                 name,
                 executable(name, def.get("executable")),
-                arguments,
+                guard.resolve(name, arguments),
                 environment(name, def.get("environment")));
     }
 
     private static Path executable(String name, Object value) throws LaunchException {
         List<String> candidates = new ArrayList<>();
         flatten(name + ".executable", value, candidates);
+        candidates.replaceAll(Marks::strip);
         if (candidates.isEmpty()) {
             throw new LaunchException("Template gives no executable for " + name);
         }
@@ -207,7 +275,7 @@ public final class Renderer {
                     "Template output "
                             + where
                             + " must hold strings or lists of strings, found a mapping: "
-                            + value);
+                            + Marks.strip(String.valueOf(value)));
         }
     }
 
@@ -218,13 +286,19 @@ public final class Renderer {
             return env;
         }
         if (value instanceof Map<?, ?> map) {
-            map.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
+            map.forEach(
+                    (k, v) ->
+                            env.put(
+                                    Marks.strip(String.valueOf(k)),
+                                    Marks.strip(String.valueOf(v))));
             return env;
         }
         if (value instanceof List<?> list) {
             for (Object entry : list) {
                 if (entry instanceof Map<?, ?> m && m.get("name") != null) {
-                    env.put(String.valueOf(m.get("name")), String.valueOf(m.get("value")));
+                    env.put(
+                            Marks.strip(String.valueOf(m.get("name"))),
+                            Marks.strip(String.valueOf(m.get("value"))));
                 } else {
                     throw new LaunchException(
                             "Template output "
