@@ -34,6 +34,8 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class Renderer {
 
     private final Configuration freemarker;
+    private TemplateSource parsedFrom;
+    private Template parsed;
 
     /**
      * @param templatesDir where {@code <#include>}d templates are looked up; the built-in templates
@@ -118,8 +120,7 @@ public final class Renderer {
                             + " U+E002)");
         }
         try {
-            Template template =
-                    new Template(source.name(), new StringReader(source.text()), freemarker);
+            Template template = parse(source);
             StringWriter out = new StringWriter();
             Marks marks = new Marks();
             Environment env = template.createProcessingEnvironment(model, out);
@@ -146,6 +147,15 @@ public final class Renderer {
             throw new LaunchException(
                     "Failed to render template " + source.origin() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The parsed template; the last one is kept, for callers that render it often. */
+    private synchronized Template parse(TemplateSource source) throws IOException {
+        if (parsed == null || !parsedFrom.equals(source)) {
+            parsed = new Template(source.name(), new StringReader(source.text()), freemarker);
+            parsedFrom = source;
+        }
+        return parsed;
     }
 
     /**
