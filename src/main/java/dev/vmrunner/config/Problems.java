@@ -21,6 +21,7 @@ final class Problems {
             };
 
     static final int MAX_SHOWN = 50;
+    static final int MAX_LENGTH = 400;
 
     private final List<Entry> errors = new ArrayList<>();
     private final List<Entry> warnings = new ArrayList<>();
@@ -56,7 +57,15 @@ final class Problems {
 
     private static Entry entry(int line, String path, String message) {
         String where = line > 0 ? "line " + line + ": " : "";
-        return new Entry(line, where + (path.isEmpty() ? "" : path + ": ") + message);
+        return new Entry(
+                line, shorten(where + shorten(path.isEmpty() ? "" : path + ": ") + message));
+    }
+
+    /** A message quotes values, which a hostile file makes a megabyte long. */
+    static String shorten(String text) {
+        return text.length() <= MAX_LENGTH
+                ? text
+                : text.substring(0, MAX_LENGTH) + "... (" + text.length() + " characters)";
     }
 
     /**

@@ -150,4 +150,22 @@ class HostileConfigTest {
         assertEquals(Problems.MAX_SHOWN + 1, loaded.warnings().size());
         assertEquals("... and 450 more like these", loaded.warnings().get(Problems.MAX_SHOWN));
     }
+
+    @Test
+    void aHugeValueIsShortenedInItsMessage() {
+        String huge = "x".repeat(500_000);
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () ->
+                                ConfigLoader.parse(
+                                        "\"/Runner\":\n  vm:\n    name: t\n    uuid: "
+                                                + huge
+                                                + "\n",
+                                        null,
+                                        ENV));
+        assertTrue(e.getMessage().startsWith("line 4: vm.uuid: 'xxx"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("... (500081 characters)"), e.getMessage());
+        assertTrue(e.getMessage().length() < 500, e.getMessage());
+    }
 }
