@@ -62,6 +62,12 @@ final class QemuValueFunctions {
                             + "() needs a string or number, got "
                             + (arg == null ? "nothing" : arg.getClass().getSimpleName()));
         }
+        if (Marks.reserved(value) >= 0) {
+            throw new TemplateModelException(
+                    "Value \""
+                            + YamlStringOutputFormat.escape(value)
+                            + "\" contains a character that vmrunner reserves (U+E000 to U+E002)");
+        }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < 0x20 || c == 0x7f) {

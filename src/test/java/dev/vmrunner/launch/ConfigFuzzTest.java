@@ -262,6 +262,9 @@ class ConfigFuzzTest {
             }
         } catch (LaunchException e) {
             counts[1]++;
+            if (Boolean.getBoolean("fuzz.verbose")) {
+                System.out.println("NOT RENDERED " + template.name() + ": " + e.getMessage());
+            }
         } catch (Throwable e) {
             fail(n, text, template.name() + ": rendering threw " + e);
         }
@@ -334,13 +337,22 @@ class ConfigFuzzTest {
 
     // ---- generating cases ----
 
+    /** An ordered map: Map.of's order changes from one JVM to the next, and so would the cases. */
+    private static Map<String, Object> map(Object... keysAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
+    }
+
     /** The share of values that are not valid for their key, in this case. */
     private double wildness;
 
     /** One case: a generated configuration, mutated as text now and then. */
     String caseText() {
         wildness = chance(3) ? 0.3 : 0.01;
-        String text = yaml.dump(Map.of("/Runner", runner()));
+        String text = yaml.dump(map("/Runner", runner()));
         switch (random.nextInt(12)) {
             case 0:
                 return mutateBytes(text);
@@ -413,7 +425,7 @@ class ConfigFuzzTest {
                 spice.put("ticket", hostile());
             }
             maybe(spice, "usbRedirects");
-            vm.put("display", Map.of("spice", spice));
+            vm.put("display", map("spice", spice));
         }
         return vm;
     }
@@ -445,10 +457,10 @@ class ConfigFuzzTest {
         Map<String, Object> cloudInit = new LinkedHashMap<>();
         Map<String, Object> user = new LinkedHashMap<>();
         user.put("hostname", hostile());
-        user.put("write_files", List.of(Map.of("path", path(), "content", hostile())));
+        user.put("write_files", List.of(map("path", path(), "content", hostile())));
         cloudInit.put("userData", chance(8) ? hostile() : user);
         if (chance(2)) {
-            cloudInit.put("metaData", Map.of("instance-id", hostile()));
+            cloudInit.put("metaData", map("instance-id", hostile()));
         }
         if (chance(8)) {
             cloudInit.put("networkConfig", nested(random.nextInt(40)));
@@ -490,7 +502,7 @@ class ConfigFuzzTest {
             case 1:
                 return List.of(hostile(), value(key));
             case 2:
-                return Map.of("x", value(key));
+                return map("x", value(key));
             case 3:
                 return nested(random.nextInt(50));
             case 4:
@@ -511,7 +523,7 @@ class ConfigFuzzTest {
     private Object nested(int depth) {
         Object value = hostile();
         for (int i = 0; i < depth; i++) {
-            value = chance(2) ? List.of(value) : Map.of("k", value);
+            value = chance(2) ? List.of(value) : map("k", value);
         }
         return value;
     }
