@@ -33,6 +33,16 @@ final class CheckCommand {
             return 0;
         } catch (ConfigException | LaunchException e) {
             return Main.reportInvalid(e);
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            // The loader's bounds should prevent these; a hostile file still gets one answer.
+            return Main.reportInvalid(
+                    new ConfigException(
+                            "Failed to check "
+                                    + options.config()
+                                    + ": "
+                                    + e.getClass().getSimpleName()
+                                    + " (the configuration is too large or too deeply nested)",
+                            e));
         }
     }
 }

@@ -1,25 +1,15 @@
 package dev.vmrunner.config;
 
-import java.io.IOException;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.composer.Composer;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
-import org.yaml.snakeyaml.parser.ParserImpl;
-import org.yaml.snakeyaml.reader.StreamReader;
-import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Loads a configuration file in the layout of a JGrapes {@code YamlConfigurationStore}: the
@@ -27,9 +17,11 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * configure other components and are ignored.
  *
  * <p>The file is only composed into YAML nodes, never constructed into Java objects, so no YAML tag
- * can instantiate a class; every line number in messages comes from the nodes. Loading is pure
- * apart from reading the file and checking whether a raw drive's {@code resource} is a regular
- * file; no directory is created.
+ * can instantiate a class; every line number in messages comes from the nodes. Hostile files are
+ * bounded ({@link ConfigFile}: size, regular files only; {@link BoundedYaml}: nesting, aliases,
+ * number of values), so loading answers every file quickly with a config or a {@link
+ * ConfigException}. Loading is pure apart from reading the file and checking whether a raw drive's
+ * {@code resource} is a regular file; no directory is created.
  *
  * <p>Decisions:
  *
@@ -81,19 +73,22 @@ public final class ConfigLoader {
         return parseWithWarnings(readFile(file), file, env);
     }
 
-    /** Reads the file's bytes, e.g. to compare a later content with. */
+    /**
+     * Reads the file's bytes, e.g. to compare a later content with: a regular file of at most 1
+     * MiB, read without ever holding more than that.
+     */
     public static byte[] readFile(Path file) throws ConfigException {
         try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ConfigException(
-                    "Cannot read configuration file " + file + ": " + describe(e), e);
+            return ConfigFile.read(file);
+        } catch (NoSuchFileException e) {
+            throw ConfigFile.refused(file, "no such file");
         }
     }
 
     /** Validates the content of a file, which must be UTF-8 text. */
     public static Loaded parseWithWarnings(byte[] content, Path file, Map<String, String> env)
             throws ConfigException {
+        ConfigFile.checkSize(content, file);
         String yaml;
         try {
             yaml = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
@@ -114,7 +109,16 @@ public final class ConfigLoader {
      */
     public static Loaded parseWithWarnings(String yaml, Path file, Map<String, String> env)
             throws ConfigException {
-        Node root = compose(yaml);
+        try {
+            return validate(BoundedYaml.compose(yaml), file, env);
+        } catch (StackOverflowError e) {
+            // Not expected within BoundedYaml's limits; a hostile file must still get an answer.
+            throw new ConfigException("The configuration is nested too deeply to be read", e);
+        }
+    }
+
+    private static Loaded validate(Node root, Path file, Map<String, String> env)
+            throws ConfigException {
         Problems problems = new Problems();
         if (root == null || Section.isNull(root)) {
             throw new ConfigException(
@@ -178,41 +182,5 @@ public final class ConfigLoader {
             }
         }
         return found;
-    }
-
-    /** The single document's root node, {@code null} for an empty document. */
-    private static Node compose(String yaml) throws ConfigException {
-        LoaderOptions options = new LoaderOptions();
-        try {
-            Composer composer =
-                    new Composer(
-                            new ParserImpl(new StreamReader(new StringReader(yaml)), options),
-                            new Resolver(),
-                            options);
-            return composer.getSingleNode();
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
-            String where =
-                    mark == null
-                            ? ""
-                            : " at line "
-                                    + (mark.getLine() + 1)
-                                    + ", column "
-                                    + (mark.getColumn() + 1);
-            throw new ConfigException("Malformed YAML" + where + ": " + problem, e);
-        } catch (YAMLException e) {
-            throw new ConfigException("Malformed YAML: " + e.getMessage(), e);
-        }
-    }
-
-    private static String describe(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return "permission denied";
-        }
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

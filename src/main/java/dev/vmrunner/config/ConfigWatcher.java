@@ -8,7 +8,6 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.WatchEvent;
@@ -39,8 +38,13 @@ import java.util.logging.Logger;
  * waits until no event has come for {@code settle} (at most ten times as long under a constant
  * stream of events), then reads the file and compares bytes: timestamps alone never trigger a
  * callback. Events that come during the read or the callback are queued by the {@code WatchService}
- * and cause another read, so the last write is always delivered. A file missing or unreadable in
- * the middle of a replacement is skipped (logged at FINE) until the next event.
+ * and cause another read, so the last write is always delivered.
+ *
+ * <p>A file that is missing, not a regular file (a directory, a FIFO), larger than 1 MiB or
+ * unreadable is not delivered: it is logged at WARNING (once until it changes) and skipped until
+ * the next event; the consumer keeps what it had. Reads are bounded ({@link ConfigFile}), so no
+ * file can exhaust the heap, and the thread survives any exception or error of a round: it logs it
+ * and goes on waiting.
  *
  * <p>An in-place write that pauses longer than {@code settle} between its parts can be delivered in
  * parts: first the partial content, then the whole. The consumer validates.
@@ -63,6 +67,7 @@ public final class ConfigWatcher implements AutoCloseable {
     private Map<Path, Set<String>> targets = Map.of();
     private byte[] last;
     private byte[] atStart;
+    private String lastProblem;
 
     private ConfigWatcher(
             Path file, byte[] initialContent, Consumer<byte[]> onChange, Duration settle)
@@ -161,19 +166,39 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     private void run() {
-        try {
-            deliver(atStart);
-            atStart = null;
-            while (!closed) {
-                if (relevant(service.take())) {
+        boolean first = true;
+        while (!closed) {
+            try {
+                if (first) {
+                    first = false;
+                    deliver(atStart);
+                    atStart = null;
+                } else if (relevant(service.take())) {
                     settle();
                     refresh();
                 }
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                if (!closed) {
+                    LOG.log(Level.WARNING, "Config watcher for " + file + " stopped", e);
+                }
+                return;
+            } catch (RuntimeException | Error e) {
+                // Whatever went wrong in this round, later changes must still be seen.
+                survive(e);
             }
-        } catch (InterruptedException | ClosedWatchServiceException e) {
-            if (!closed) {
-                LOG.log(Level.WARNING, "Config watcher for " + file + " stopped", e);
-            }
+        }
+    }
+
+    private void survive(Throwable e) {
+        LOG.log(
+                Level.WARNING,
+                "Config watcher for " + file + " failed, watching on: " + e,
+                e instanceof VirtualMachineError ? null : e);
+        try {
+            Thread.sleep(Math.max(1, settleNanos / 1_000_000)); // no busy loop on a lasting fault
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            closed = true;
         }
     }
 
@@ -226,8 +251,8 @@ public final class ConfigWatcher implements AutoCloseable {
         }
         try {
             onChange.accept(content.clone());
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Config change handler failed for " + file, e);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "Config change handler failed for " + file + ": " + e, e);
         }
     }
 
@@ -273,14 +298,33 @@ public final class ConfigWatcher implements AutoCloseable {
         keys.put(dir, dir.register(service, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY));
     }
 
+    /** The file's content, or {@code null} (logged) if it cannot be used now. */
     private byte[] read() {
         try {
-            return Files.readAllBytes(file);
+            byte[] content = ConfigFile.read(file);
+            lastProblem = null;
+            return content;
         } catch (NoSuchFileException e) {
-            LOG.fine(() -> "Config file " + file + " is missing; waiting for it to appear");
-        } catch (IOException e) {
-            LOG.log(Level.FINE, "Failed to read config file " + file + "; waiting for a change", e);
+            problem(
+                    "Config file "
+                            + file
+                            + " is missing (deleted or being replaced); the VM keeps its last"
+                            + " configuration until the file is back");
+        } catch (ConfigException e) {
+            problem(
+                    "Ignoring the changed configuration, the VM keeps its last configuration: "
+                            + e.getMessage());
         }
         return null;
+    }
+
+    /** Logs a problem with the file at WARNING, and again only once it has changed. */
+    private void problem(String message) {
+        if (message.equals(lastProblem)) {
+            LOG.fine(message);
+        } else {
+            lastProblem = message;
+            LOG.warning(message);
+        }
     }
 }

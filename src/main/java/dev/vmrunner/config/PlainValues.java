@@ -19,7 +19,8 @@ import org.yaml.snakeyaml.nodes.Tag;
  * Converts YAML nodes to plain, deeply unmodifiable Java values, for data that the runner passes on
  * without interpreting it (cloud-init). Only the standard YAML tags are accepted; nothing but maps,
  * lists, strings, numbers, booleans and {@code null} is ever created. Timestamps and binary scalars
- * stay strings (their text), so that they are written out again unchanged.
+ * stay strings (their text), so that they are written out again unchanged. The recursion is as deep
+ * as the nodes, which {@link BoundedYaml} limits.
  */
 final class PlainValues {
     private static final Pattern DECIMAL = Pattern.compile("[-+]?(0|[1-9][0-9_]*)");

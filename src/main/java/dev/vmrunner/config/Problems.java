@@ -20,6 +20,9 @@ final class Problems {
                 }
             };
 
+    static final int MAX_SHOWN = 50;
+    static final int MAX_LENGTH = 400;
+
     private final List<Entry> errors = new ArrayList<>();
     private final List<Entry> warnings = new ArrayList<>();
 
@@ -54,16 +57,30 @@ final class Problems {
 
     private static Entry entry(int line, String path, String message) {
         String where = line > 0 ? "line " + line + ": " : "";
-        return new Entry(line, where + (path.isEmpty() ? "" : path + ": ") + message);
+        return new Entry(
+                line, shorten(where + shorten(path.isEmpty() ? "" : path + ": ") + message));
     }
 
-    /** In document order; problems on the same line keep the order in which they were found. */
+    /** A message quotes values, which a hostile file makes a megabyte long. */
+    static String shorten(String text) {
+        return text.length() <= MAX_LENGTH
+                ? text
+                : text.substring(0, MAX_LENGTH) + "... (" + text.length() + " characters)";
+    }
+
+    /**
+     * In document order; problems on the same line keep the order in which they were found. At most
+     * {@link #MAX_SHOWN}: a hostile file can have thousands, and one screen tells what is wrong.
+     */
     private static List<String> sorted(List<Entry> entries) {
         List<Entry> copy = new ArrayList<>(entries);
         copy.sort(BY_LINE); // stable
-        List<String> texts = new ArrayList<>(copy.size());
-        for (Entry entry : copy) {
+        List<String> texts = new ArrayList<>(Math.min(copy.size(), MAX_SHOWN + 1));
+        for (Entry entry : copy.subList(0, Math.min(copy.size(), MAX_SHOWN))) {
             texts.add(entry.text());
+        }
+        if (copy.size() > MAX_SHOWN) {
+            texts.add("... and " + (copy.size() - MAX_SHOWN) + " more like these");
         }
         return List.copyOf(texts);
     }

@@ -33,9 +33,11 @@ public final class Preparation {
     /** The template's raw output for a dry run, for template authors. */
     public static String dryRunYaml(RunnerConfig config, Path templatesDir, Renderer renderer)
             throws LaunchException {
-        return renderer.renderText(
+        return renderer.renderRaw(
                 TemplateSource.forVm(config, templatesDir),
-                TemplateModel.of(config, dryRunUuid(config), firmware(config)));
+                TemplateModel.of(config, dryRunUuid(config), firmware(config)),
+                config.vm().useTpm(),
+                config.cloudInit() != null);
     }
 
     public static Prepared forRun(RunnerConfig config, Path templatesDir, Renderer renderer)

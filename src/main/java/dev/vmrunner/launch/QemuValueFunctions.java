@@ -27,7 +27,9 @@ final class QemuValueFunctions {
     static final TemplateMethodModelEx QV =
             arguments -> {
                 String value = checked("qv", arguments);
-                return value.replace(",", ",,");
+                // Markup: already escaped, so the output format neither escapes nor marks it.
+                return YamlStringOutputFormat.INSTANCE.fromMarkup(
+                        YamlStringOutputFormat.escape(value.replace(",", ",,")));
             };
 
     static final TemplateMethodModelEx COMMA_FREE =
@@ -59,6 +61,12 @@ final class QemuValueFunctions {
                     function
                             + "() needs a string or number, got "
                             + (arg == null ? "nothing" : arg.getClass().getSimpleName()));
+        }
+        if (Marks.reserved(value) >= 0) {
+            throw new TemplateModelException(
+                    "Value \""
+                            + YamlStringOutputFormat.escape(value)
+                            + "\" contains a character that vmrunner reserves (U+E000 to U+E002)");
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);

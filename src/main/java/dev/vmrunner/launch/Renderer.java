@@ -4,6 +4,7 @@ import freemarker.cache.ClassTemplateLoader;
 import freemarker.cache.FileTemplateLoader;
 import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
+import freemarker.core.Environment;
 import freemarker.core.ParseException;
 import freemarker.template.Configuration;
 import freemarker.template.Template;
@@ -39,6 +40,8 @@ public final class Renderer {
 
     private RecordingTemplateLoader recorder;
     private int renderings;
+    private TemplateSource parsedFrom;
+    private Template parsed;
 
     /**
      * @param templatesDir where {@code <#include>}d templates are looked up; the built-in templates
@@ -84,20 +87,70 @@ public final class Renderer {
         return freemarker;
     }
 
-    /** Runs FreeMarker; the result is YAML text. */
+    /** Runs FreeMarker; the result is YAML text, the values as interpolated. */
     public String renderText(TemplateSource source, Map<String, Object> model)
             throws LaunchException {
+        return Marks.strip(renderMarked(source, model).text());
+    }
+
+    /**
+     * The template's YAML output, for {@code vmrunner render --raw}: refused where {@link #render}
+     * refuses a value, so that both show the same outcome; output that is not valid YAML is still
+     * shown, for the template's author to read.
+     */
+    public String renderRaw(
+            TemplateSource source, Map<String, Object> model, boolean useTpm, boolean cloudInit)
+            throws LaunchException {
+        Rendered rendered = renderMarked(source, model);
+        Map<?, ?> processes;
+        try {
+            processes = parseYaml(source, rendered.text());
+        } catch (LaunchException e) {
+            return Marks.strip(rendered.text());
+        }
+        CommaGuard guard = new CommaGuard(source, rendered.marks());
+        for (String name : used(processes, useTpm, cloudInit)) {
+            if (processes.get(name) instanceof Map<?, ?> def) {
+                List<String> arguments = new ArrayList<>();
+                try {
+                    flatten(name + ".arguments", def.get("arguments"), arguments);
+                } catch (LaunchException e) {
+                    continue; // shown as it is
+                }
+                guard.resolve(name, arguments);
+            }
+        }
+        return Marks.strip(rendered.text());
+    }
+
+    /** FreeMarker's output with the values that have a comma marked (see {@link Marks}). */
+    private record Rendered(String text, Marks marks) {}
+
+    private Rendered renderMarked(TemplateSource source, Map<String, Object> model)
+            throws LaunchException {
+        int reserved = Marks.reserved(source.text());
+        if (reserved >= 0) {
+            throw new LaunchException(
+                    "Failed to parse template "
+                            + source.origin()
+                            + " at line "
+                            + (source.text().substring(0, reserved).split("\n", -1).length)
+                            + ": it contains a character that vmrunner reserves (U+E000 to"
+                            + " U+E002)");
+        }
         try {
             renderings++;
-            Configuration configuration = freemarker();
-            // Every lookup of this rendering is recorded, none served from an earlier one.
-            configuration.clearTemplateCache();
+            // Every lookup of this rendering is recorded (for the render cache), none served from
+            // an earlier one.
+            freemarker().clearTemplateCache();
             recorder.clear();
-            Template template =
-                    new Template(source.name(), new StringReader(source.text()), configuration);
+            Template template = parse(source);
             StringWriter out = new StringWriter();
-            template.process(model, out);
-            return out.toString();
+            Marks marks = new Marks();
+            Environment env = template.createProcessingEnvironment(model, out);
+            env.setCustomAttribute(Marks.ATTRIBUTE, marks);
+            env.process();
+            return new Rendered(out.toString(), marks);
         } catch (ParseException e) {
             throw new LaunchException(
                     "Failed to parse template "
@@ -120,6 +173,15 @@ public final class Renderer {
         }
     }
 
+    /** The parsed template; the last one is kept, for callers that render it often. */
+    private synchronized Template parse(TemplateSource source) throws IOException {
+        if (parsed == null || !parsedFrom.equals(source)) {
+            parsed = new Template(source.name(), new StringReader(source.text()), freemarker());
+            parsedFrom = source;
+        }
+        return parsed;
+    }
+
     /**
      * Renders and parses the commands.
      *
@@ -129,12 +191,14 @@ public final class Renderer {
     public Commands render(
             TemplateSource source, Map<String, Object> model, boolean useTpm, boolean cloudInit)
             throws LaunchException {
-        return commands(source, renderText(source, model), useTpm, cloudInit);
+        Rendered rendered = renderMarked(source, model);
+        return commands(source, rendered.text(), rendered.marks(), useTpm, cloudInit);
     }
 
     /**
      * Like {@link #render(TemplateSource, Map, boolean, boolean)}, but takes the template's output
-     * from {@code cache} when no input changed, and stores it there otherwise.
+     * from {@code cache} when no input changed, and stores it there otherwise. The output is kept
+     * with its marks, so that a cached start guards commas as a rendered one does.
      */
     public Commands render(
             TemplateSource source,
@@ -146,12 +210,13 @@ public final class Renderer {
         RenderCache.Inputs inputs = cache.inputs(source, model);
         String text = cache.find(inputs, RecordingTemplateLoader.reader(loader));
         if (text == null) {
-            text = renderText(source, model);
-            Commands commands = commands(source, text, useTpm, cloudInit);
-            cache.store(inputs, recorder.lookups(), text);
+            Rendered rendered = renderMarked(source, model);
+            Commands commands =
+                    commands(source, rendered.text(), rendered.marks(), useTpm, cloudInit);
+            cache.store(inputs, recorder.lookups(), rendered.text());
             return commands;
         }
-        return commands(source, text, useTpm, cloudInit);
+        return commands(source, text, new Marks(), useTpm, cloudInit);
     }
 
     /** How often this renderer ran FreeMarker (for tests of the cache). */
@@ -160,18 +225,32 @@ public final class Renderer {
     }
 
     private static Commands commands(
-            TemplateSource source, String text, boolean useTpm, boolean cloudInit)
+            TemplateSource source, String text, Marks marks, boolean useTpm, boolean cloudInit)
             throws LaunchException {
         Map<?, ?> processes = parseYaml(source, text);
+        CommaGuard guard = new CommaGuard(source, marks);
         Optional<ProcessSpec> swtpm = Optional.empty();
         if (useTpm) {
-            swtpm = Optional.of(spec(source, processes, "swtpm"));
+            swtpm = Optional.of(spec(source, processes, "swtpm", guard));
         }
         Optional<ProcessSpec> seed = Optional.empty();
         if (cloudInit && processes.containsKey("cloudInitImg")) {
-            seed = Optional.of(spec(source, processes, "cloudInitImg"));
+            seed = Optional.of(spec(source, processes, "cloudInitImg", guard));
         }
-        return new Commands(swtpm, seed, spec(source, processes, "qemu"));
+        return new Commands(swtpm, seed, spec(source, processes, "qemu", guard));
+    }
+
+    /** The processes that a start with these settings runs. */
+    private static List<String> used(Map<?, ?> processes, boolean useTpm, boolean cloudInit) {
+        List<String> names = new ArrayList<>(3);
+        if (useTpm) {
+            names.add("swtpm");
+        }
+        if (cloudInit && processes.containsKey("cloudInitImg")) {
+            names.add("cloudInitImg");
+        }
+        names.add("qemu");
+        return names;
     }
 
     private static Map<?, ?> parseYaml(TemplateSource source, String text) throws LaunchException {
@@ -181,7 +260,7 @@ public final class Renderer {
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine();
             String[] lines = text.split("\n", -1);
-            String bad = line < lines.length ? lines[line].strip() : "";
+            String bad = line < lines.length ? Marks.strip(lines[line]).strip() : "";
             throw new LaunchException(
                     "Template "
                             + source.origin()
@@ -207,7 +286,8 @@ public final class Renderer {
         return map;
     }
 
-    private static ProcessSpec spec(TemplateSource source, Map<?, ?> processes, String name)
+    private static ProcessSpec spec(
+            TemplateSource source, Map<?, ?> processes, String name, CommaGuard guard)
             throws LaunchException {
         if (!(processes.get(name) instanceof Map<?, ?> def)) {
             throw new LaunchException(
@@ -222,13 +302,14 @@ public final class Renderer {
         return new ProcessSpec(
                 name,
                 executable(name, def.get("executable")),
-                arguments,
+                guard.resolve(name, arguments),
                 environment(name, def.get("environment")));
     }
 
     private static Path executable(String name, Object value) throws LaunchException {
         List<String> candidates = new ArrayList<>();
         flatten(name + ".executable", value, candidates);
+        candidates.replaceAll(Marks::strip);
         if (candidates.isEmpty()) {
             throw new LaunchException("Template gives no executable for " + name);
         }
@@ -263,7 +344,7 @@ public final class Renderer {
                     "Template output "
                             + where
                             + " must hold strings or lists of strings, found a mapping: "
-                            + value);
+                            + Marks.strip(String.valueOf(value)));
         }
     }
 
@@ -274,13 +355,19 @@ public final class Renderer {
             return env;
         }
         if (value instanceof Map<?, ?> map) {
-            map.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
+            map.forEach(
+                    (k, v) ->
+                            env.put(
+                                    Marks.strip(String.valueOf(k)),
+                                    Marks.strip(String.valueOf(v))));
             return env;
         }
         if (value instanceof List<?> list) {
             for (Object entry : list) {
                 if (entry instanceof Map<?, ?> m && m.get("name") != null) {
-                    env.put(String.valueOf(m.get("name")), String.valueOf(m.get("value")));
+                    env.put(
+                            Marks.strip(String.valueOf(m.get("name"))),
+                            Marks.strip(String.valueOf(m.get("value"))));
                 } else {
                     throw new LaunchException(
                             "Template output "

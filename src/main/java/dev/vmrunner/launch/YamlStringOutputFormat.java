@@ -2,6 +2,7 @@ package dev.vmrunner.launch;
 
 import freemarker.core.CommonMarkupOutputFormat;
 import freemarker.core.CommonTemplateMarkupOutputModel;
+import freemarker.template.TemplateModelException;
 import java.io.IOException;
 import java.io.Writer;
 
@@ -9,7 +10,8 @@ import java.io.Writer;
  * FreeMarker output format that escapes every interpolation for a double-quoted YAML scalar.
  * Templates put values inside {@code "..."}, so with this format as the default a value containing
  * quotes, backslashes or line breaks cannot end the string early or add list entries: it stays one
- * argument.
+ * argument. Values with a comma are also marked, so that the renderer can keep them from adding
+ * QEMU options ({@link CommaGuard}).
  */
 public final class YamlStringOutputFormat
         extends CommonMarkupOutputFormat<YamlStringOutputFormat.Markup> {
@@ -28,14 +30,15 @@ public final class YamlStringOutputFormat
         return "application/yaml";
     }
 
+    /** Escapes, and marks a value with a comma for {@link CommaGuard}. */
     @Override
-    public void output(String text, Writer out) throws IOException {
-        out.write(escape(text));
+    public void output(String text, Writer out) throws IOException, TemplateModelException {
+        out.write(Marks.mark(text, escape(text)));
     }
 
     @Override
-    public String escapePlainText(String text) {
-        return escape(text);
+    public String escapePlainText(String text) throws TemplateModelException {
+        return Marks.mark(text, escape(text));
     }
 
     @Override
