@@ -7,7 +7,9 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Spice;
 import dev.vmrunner.config.Vm;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -85,7 +87,11 @@ public final class TemplateModel {
         m.put("threadsPerCore", vm.threadsPerCore());
         m.put("rtcBase", vm.rtcBase());
         m.put("rtcClock", vm.rtcClock());
-        m.put("network", vm.network().stream().map(TemplateModel::network).toList());
+        List<Map<String, Object>> nics = new ArrayList<>();
+        for (int i = 0; i < vm.network().size(); i++) {
+            nics.add(network(vm.network().get(i), i, uuid));
+        }
+        m.put("network", nics);
         m.put("drives", vm.drives().stream().map(TemplateModel::drive).toList());
         if (vm.display() != null) {
             Map<String, Object> display = display(vm.display());
@@ -95,12 +101,13 @@ public final class TemplateModel {
         return m;
     }
 
-    private static Map<String, Object> network(Network nic) {
+    /** A NIC without a configured {@code mac} gets one derived from the uuid and its index. */
+    private static Map<String, Object> network(Network nic, int index, String uuid) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", nic.type());
         putIfSet(m, "bridge", nic.bridge());
         m.put("device", nic.device());
-        putIfSet(m, "mac", nic.mac());
+        m.put("mac", nic.mac() != null ? nic.mac() : MacAddresses.derive(uuid, index));
         putIfSet(m, "net", nic.net());
         return m;
     }
