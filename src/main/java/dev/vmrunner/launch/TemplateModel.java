@@ -36,6 +36,9 @@ public final class TemplateModel {
         model.put("vm", vm(config.vm(), uuid));
         model.put("dataDir", config.dataDir().toString());
         model.put("runtimeDir", config.runtimeDir().toString());
+        // as upstream's Configuration has them; the paths are the runner's contract
+        model.put("monitorSocket", config.runtimeDir().resolve("monitor.sock").toString());
+        model.put("swtpmSocket", config.runtimeDir().resolve("swtpm-sock").toString());
         if (firmware != null) {
             model.put("firmwareRom", firmware.code().toString());
             model.put("firmwareVars", firmware.vars().toString());
@@ -93,11 +96,11 @@ public final class TemplateModel {
         }
         m.put("network", nics);
         m.put("drives", vm.drives().stream().map(TemplateModel::drive).toList());
-        if (vm.display() != null) {
-            Map<String, Object> display = display(vm.display());
-            m.put("display", display);
-            putIfSet(m, "spice", display.get("spice"));
-        }
+        // Upstream's defaults: a display with one output even when none is configured (its
+        // template reads vm.display.outputs unconditionally).
+        Map<String, Object> display = display(vm.display());
+        m.put("display", display);
+        putIfSet(m, "spice", display.get("spice"));
         return m;
     }
 
@@ -124,13 +127,15 @@ public final class TemplateModel {
 
     private static Map<String, Object> display(Display display) {
         Map<String, Object> m = new LinkedHashMap<>();
-        putIfSet(m, "outputs", display.outputs());
-        Spice spice = display.spice();
+        m.put("outputs", display == null || display.outputs() == null ? 1 : display.outputs());
+        Spice spice = display == null ? null : display.spice();
         if (spice != null) {
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("port", spice.port());
             putIfSet(s, "ticket", spice.ticket());
-            s.put("streamingVideo", spice.streamingVideo());
+            if (spice.streamingVideo() != null) {
+                s.put("streamingVideo", new StreamingVideoModel(spice.streamingVideo()));
+            }
             s.put("usbRedirects", spice.usbRedirects());
             m.put("spice", s);
         }
