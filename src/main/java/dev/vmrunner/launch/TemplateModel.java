@@ -1,6 +1,7 @@
 package dev.vmrunner.launch;
 
 import dev.vmrunner.config.Display;
+import dev.vmrunner.config.DisplayPassword;
 import dev.vmrunner.config.Drive;
 import dev.vmrunner.config.Network;
 import dev.vmrunner.config.RunnerConfig;
@@ -44,9 +45,12 @@ public final class TemplateModel {
             model.put("firmwareVars", firmware.vars().toString());
         }
         Display display = config.vm().display();
+        // As upstream: a display-password file beside the configuration; or vmrunner's ticket.
         model.put(
                 "hasDisplayPassword",
-                display != null && display.spice() != null && display.spice().ticket() != null);
+                display != null && display.spice() != null && display.spice().ticket() != null
+                        || config.configFile() != null
+                                && DisplayPassword.exists(config.configFile()));
         if (config.cloudInit() != null) {
             Map<String, Object> cloudInit = new LinkedHashMap<>();
             putIfSet(cloudInit, "metaData", config.cloudInit().metaData());
