@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * From a validated configuration to the commands of the VM's processes. {@link #forRun} also
@@ -17,6 +18,8 @@ import java.util.Map;
 public final class Preparation {
 
     /** The uuid shown by a dry run of a VM that has not started yet. */
+    private static final Logger LOG = Logger.getLogger(Preparation.class.getName());
+
     static final String UUID_NOT_YET_GENERATED = "00000000-0000-0000-0000-000000000000";
 
     private Preparation() {}
@@ -74,6 +77,9 @@ public final class Preparation {
         Map<String, Object> model = TemplateModel.of(config, uuid, firmware);
         Commands commands =
                 renderer.render(template, model, config.vm().useTpm(), config.cloudInit() != null);
+        for (String warning : DisplayWarnings.of(config, commands)) {
+            LOG.warning(warning);
+        }
         return new Prepared(commands, template);
     }
 
