@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -43,6 +44,7 @@ public final class Preparation {
 
     public static Prepared forRun(RunnerConfig config, Path templatesDir, Renderer renderer)
             throws LaunchException {
+        checkHost(config);
         FirmwareFiles firmware = firmware(config);
         try {
             createPrivateDirectory(config.dataDir());
@@ -63,6 +65,14 @@ public final class Preparation {
             throw new LaunchException(
                     "Failed to prepare data directory " + config.dataDir() + ": " + e.getMessage(),
                     e);
+        }
+    }
+
+    /** What must hold on this host for the VM to start: the tap NICs' bridges. */
+    public static void checkHost(RunnerConfig config) throws LaunchException {
+        List<String> problems = BridgeCheck.host().problems(config);
+        if (!problems.isEmpty()) {
+            throw new LaunchException(String.join("\n", problems));
         }
     }
 
