@@ -107,4 +107,53 @@ class UpstreamTemplateTest {
                         + " optional values with ?? or give a default with !)",
                 e.getMessage());
     }
+
+    /** vmrunner's own template in upstream's model (src/test/resources/templates). */
+    private List<String> renderUpstreamModel(String vmExtra, boolean passwordFile)
+            throws Exception {
+        Path templates = Files.createDirectories(dir.resolve("templates"));
+        Files.copy(
+                Path.of("src/test/resources/templates/upstream-model.ftl.yaml.in"),
+                templates.resolve("upstream-model.ftl.yaml"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path config = dir.resolve("config.yaml");
+        Files.writeString(
+                config,
+                "\"/Runner\":\n  dataDir: "
+                        + dir.resolve("d")
+                        + "\n  runtimeDir: "
+                        + dir.resolve("r")
+                        + "\n  template: upstream-model.ftl.yaml\n  vm:\n    name: t\n"
+                        + "    firmware: bios\n    network: []\n"
+                        + vmExtra);
+        if (passwordFile) {
+            Files.writeString(dir.resolve("display-password"), "pw\n");
+        }
+        RunnerConfig loaded = ConfigLoader.load(config, Map.of("HOME", dir.toString()));
+        return Preparation.dryRun(loaded, templates, new Renderer(templates))
+                .commands()
+                .qemu()
+                .arguments();
+    }
+
+    @Test
+    void upstreamModelWithoutDisplayHasOneOutput() throws Exception {
+        List<String> qemu = renderUpstreamModel("", false);
+        assertTrue(
+                qemu.contains("virtio-vga,id=video0,max_outputs=1,max_hostmem=268435456"),
+                qemu.toString());
+        assertTrue(qemu.contains("none"), qemu.toString());
+    }
+
+    @Test
+    void upstreamModelTicketingFollowsThePasswordFile() throws Exception {
+        String spice = "    display:\n      outputs: 2\n      spice:\n        port: 5931\n";
+        List<String> open = renderUpstreamModel(spice, false);
+        assertTrue(open.contains("port=5931,addr=127.0.0.1,disable-ticketing=on"), open.toString());
+        assertTrue(open.stream().anyMatch(a -> a.contains("max_outputs=2,")), open.toString());
+        List<String> locked = renderUpstreamModel(spice, true);
+        assertTrue(
+                locked.contains("port=5931,addr=127.0.0.1,disable-ticketing=off"),
+                locked.toString());
+    }
 }
