@@ -44,12 +44,12 @@ public final class Preparation {
 
     public static Prepared forRun(RunnerConfig config, Path templatesDir, Renderer renderer)
             throws LaunchException {
-        checkHost(config);
         FirmwareFiles firmware = firmware(config);
         try {
             createPrivateDirectory(config.dataDir());
             String uuid = Uuids.ensure(config);
             Prepared prepared = render(config, templatesDir, renderer, uuid, firmware);
+            checkHost(config); // after the template's own errors, before anything is prepared
             if (firmware != null && !Files.exists(firmware.vars())) {
                 // The VM's NVRAM: made once from the distribution's template, never replaced.
                 AtomicFiles.copy(firmware.varsTemplate(), firmware.vars());
