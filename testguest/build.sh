@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build (or reuse) the vmrunner test guest: a Debian kernel plus a tiny
-# busybox-only initramfs whose /init prints "VMRUNNER-GUEST: ..." markers on
-# ttyS0, powers off on the ACPI power button and offers a command channel on
-# ttyS1.  See testguest/README.md.
+# busybox initramfs (plus Debian's qemu-guest-agent and sg_raw) whose /init
+# prints "VMRUNNER-GUEST: ..." markers on ttyS0, powers off on the ACPI power
+# button, answers eject requests like udev, runs the guest agent and offers a
+# command channel on ttyS1.  See testguest/README.md.
 #
 # Usage: testguest/build.sh [OUTDIR]
 #   OUTDIR defaults to ${VMRUNNER_TESTGUEST_DIR:-$HOME/.cache/vmrunner/testguest}
@@ -16,6 +17,16 @@ OUTDIR=${1:-${VMRUNNER_TESTGUEST_DIR:-$HOME/.cache/vmrunner/testguest}}
 META_PKG=${VMRUNNER_TESTGUEST_KERNEL_META:-linux-image-amd64}
 BUSYBOX_PKG=busybox-static
 APT_LISTS=/var/lib/apt/lists
+
+# Userland beyond busybox, as a real distribution has it: Debian's guest agent
+# and sg_raw (the SCSI commands udev's cdrom_id sends on an eject request),
+# with the shared libraries they need.  Only the binaries below and the
+# libraries they load (their DT_NEEDED closure) go into the image.
+EXTRA_PKGS=(
+    qemu-guest-agent libglib2.0-0 libpcre2-8-0 libnuma1 libudev1 liburing2 libc6
+    sg3-utils libsgutils2-1.46-2
+)
+EXTRA_BINS=(usr/sbin/qemu-ga usr/bin/sg_raw)
 
 # Modules the guest wants, in load order.  Their dependencies (modules.dep)
 # are inserted before them automatically; built-in or missing ones are
@@ -82,7 +93,10 @@ resolve_packages() {
     if [ -z "$KERNEL_VER" ] || [ "$KERNEL_VER" = "$KERNEL_PKG" ]; then
         KERNEL_VER=$(apt-cache show --no-all-versions "$KERNEL_PKG" 2>/dev/null | awk '/^Version: /{print $2; exit}')
     fi
-    [ -n "$KERNEL_VER" ]
+    [ -n "$KERNEL_VER" ] || return 1
+    EXTRA_VERS=$(apt-cache show --no-all-versions "${EXTRA_PKGS[@]}" 2>/dev/null |
+        awk '/^Package: /{p=$2} /^Version: /{print p "=" $2}') || return 1
+    [ "$(printf '%s\n' "$EXTRA_VERS" | grep -c .)" = "${#EXTRA_PKGS[@]}" ]
 }
 
 result_valid() { # prints nothing; true if OUTDIR holds a complete result for $EXPECTED
@@ -115,6 +129,7 @@ if ! resolve_packages; then
 fi
 EXPECTED="kernel=$KERNEL_PKG $KERNEL_VER
 busybox=$BUSYBOX_PKG $BUSYBOX_VER
+userland=$(printf '%s\n' "$EXTRA_VERS" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')
 script=$HASH"
 if result_valid; then
     touch "$OUTDIR/VERSION"   # refresh for the fast path
@@ -123,7 +138,7 @@ if result_valid; then
 fi
 
 # ---- build ------------------------------------------------------------------
-for t in apt-get:apt dpkg-deb:dpkg depmod:kmod cpio:cpio gzip:gzip sha256sum:coreutils find:findutils awk:mawk; do
+for t in objdump:binutils apt-get:apt dpkg-deb:dpkg depmod:kmod cpio:cpio gzip:gzip sha256sum:coreutils find:findutils awk:mawk; do
     need "${t%%:*}" "${t#*:}"
 done
 
@@ -138,13 +153,17 @@ T0=$(date +%s.%N)
 note "downloading $KERNEL_PKG ($KERNEL_VER) and $BUSYBOX_PKG ($BUSYBOX_VER)"
 APT_OPTS=()
 [ "$(id -u)" != 0 ] || APT_OPTS=(-o APT::Sandbox::User=root)   # root: no _apt sandbox warning
-(cd "$WORK" && apt-get download -q "${APT_OPTS[@]}" "$KERNEL_PKG=$KERNEL_VER" "$BUSYBOX_PKG=$BUSYBOX_VER" >&2) \
-    || die "apt-get download failed"
+# shellcheck disable=SC2086 # EXTRA_VERS is a list of PKG=VERSION words
+(cd "$WORK" && apt-get download -q "${APT_OPTS[@]}" "$KERNEL_PKG=$KERNEL_VER" "$BUSYBOX_PKG=$BUSYBOX_VER" \
+    $EXTRA_VERS >&2) || die "apt-get download failed"
 T1=$(date +%s.%N)
 
-mkdir "$WORK/kernel" "$WORK/busybox" "$WORK/root"
+mkdir "$WORK/kernel" "$WORK/busybox" "$WORK/root" "$WORK/userland"
 dpkg-deb -x "$WORK/${KERNEL_PKG}_"*.deb "$WORK/kernel"
 dpkg-deb -x "$WORK/${BUSYBOX_PKG}_"*.deb "$WORK/busybox"
+for p in "${EXTRA_PKGS[@]}"; do
+    dpkg-deb -x "$WORK/${p}_"*.deb "$WORK/userland"
+done
 
 KMODDIR=$(find "$WORK/kernel/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)
 [ -n "$KMODDIR" ] || die "no lib/modules/<version> in $KERNEL_PKG"
@@ -199,7 +218,40 @@ cp "$BUSYBOX" "$R/bin/busybox"
     [ "$a" = bin/busybox ] || [ -e "$R/$a" ] || ln -s /bin/busybox "$R/$a"
 done
 cp -a "$ROOTFS_SRC/." "$R/"
-chmod 755 "$R/init" "$R/bin/eject" "$R/etc/acpi/PWRF/00000080"
+chmod 755 "$R/init" "$R/bin/eject" "$R/etc/acpi/PWRF/00000080" "$R/sbin/shutdown" \
+    "$R/lib/vmrunner/uevent-handler"
+
+# ---- userland: binaries and their shared-library closure ------------------------
+U=$WORK/userland
+LIBDIRS=(lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu)
+mkdir -p "$R/lib/x86_64-linux-gnu" "$R/lib64"
+declare -A HAVE_LIB
+add_libs_of() { # FILE: copy the libraries FILE needs (recursively) into the image
+    local lib d found
+    for lib in $(objdump -p "$1" | awk '$1 == "NEEDED" {print $2}'); do
+        [ -z "${HAVE_LIB[$lib]:-}" ] || continue
+        found=
+        for d in "${LIBDIRS[@]}"; do
+            [ -e "$U/$d/$lib" ] && { found=$U/$d/$lib; break; }
+        done
+        [ -n "$found" ] || die "library $lib (needed by ${1#"$U"/}) is in none of: ${EXTRA_PKGS[*]}"
+        HAVE_LIB[$lib]=1
+        cp -L "$found" "$R/lib/x86_64-linux-gnu/$lib"
+        add_libs_of "$R/lib/x86_64-linux-gnu/$lib"
+    done
+}
+for b in "${EXTRA_BINS[@]}"; do
+    [ -x "$U/$b" ] || die "no $b in ${EXTRA_PKGS[*]}"
+    mkdir -p "$R/${b%/*}"
+    cp "$U/$b" "$R/$b"
+    add_libs_of "$U/$b"
+done
+# the program interpreter, where the binaries' PT_INTERP names it
+LDSO=ld-linux-x86-64.so.2
+if [ -z "${HAVE_LIB[$LDSO]:-}" ]; then
+    cp -L "$U/lib/x86_64-linux-gnu/$LDSO" "$R/lib/x86_64-linux-gnu/$LDSO" || die "no $LDSO in libc6"
+fi
+ln -s "/lib/x86_64-linux-gnu/$LDSO" "$R/lib64/$LDSO"
 
 : >"$R/etc/vmrunner/modules"
 for n in "${ORDER[@]}"; do

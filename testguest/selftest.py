@@ -100,14 +100,17 @@ class Vm:
     def markers(self):
         return [l.strip() for l in self.log().splitlines() if l.startswith("VMRUNNER-GUEST: ")]
 
-    def wait_marker(self, text, count=1, timeout=TIMEOUT):
+    def count(self, text, prefix=False):
         want = "VMRUNNER-GUEST: " + text
+        return sum(1 for m in self.markers() if m == want or (prefix and m.startswith(want)))
+
+    def wait_marker(self, text, count=1, timeout=TIMEOUT, prefix=False):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.markers().count(want) >= count:
+            if self.count(text, prefix) >= count:
                 return True
             if self.p.poll() is not None:
-                return self.markers().count(want) >= count
+                return self.count(text, prefix) >= count
             time.sleep(0.05)
         return False
 
@@ -140,6 +143,62 @@ class Vm:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+class Agent:
+    """A guest agent client on QEMU's chardev socket (QEMU is the server)."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.s = socket.socket(socket.AF_UNIX)
+                self.s.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.s.settimeout(timeout)
+        self.buf = b""
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError("agent socket closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def sync(self, ident):
+        """guest-sync-delimited: skip everything up to the 0xFF the agent sends, then
+        lines until the one answering ident (stale replies may come first)."""
+        self.s.sendall(b"\xff" + json.dumps({"execute": "guest-sync-delimited",
+                                              "arguments": {"id": ident}}).encode() + b"\n")
+        while b"\xff" not in self.buf:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError("agent socket closed")
+            self.buf += chunk
+        self.buf = self.buf[self.buf.index(b"\xff") + 1:]
+        while True:
+            msg = json.loads(self._line())
+            if msg.get("return") == ident:
+                return
+
+    def cmd(self, name, **args):
+        req = {"execute": name}
+        if args:
+            req["arguments"] = args
+        self.s.sendall(json.dumps(req).encode() + b"\n")
+        msg = json.loads(self._line())
+        if "error" in msg:
+            raise RuntimeError(f"{name}: {msg['error']}")
+        return msg["return"]
+
+    def close(self):
+        self.s.close()
 
 
 RESULTS = []
@@ -185,18 +244,25 @@ def test_ignore(guest, tmp):
         vm.kill()
 
 
-def test_devices(guest, tmp):
-    iso_dir = os.path.join(tmp, "isosrc")
+def make_iso(tmp, name, text):
+    iso_dir = os.path.join(tmp, name + "-src")
     os.makedirs(iso_dir)
     with open(os.path.join(iso_dir, "hello.txt"), "w") as f:
-        f.write("hello from the cd\n")
-    iso = os.path.join(tmp, "cd.iso")
+        f.write(text)
+    iso = os.path.join(tmp, name + ".iso")
     if shutil.which("genisoimage"):
         subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "TESTCD", "-r", iso_dir], check=True)
     else:
         subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", iso, "-V", "TESTCD", "-r", iso_dir],
                        check=True)
-    vm = Vm(guest, tmp, "devices", cmdchan=True,
+    return iso
+
+
+def test_devices(guest, tmp):
+    iso = make_iso(tmp, "cd", "hello from the cd\n")
+    # vmrunner.ejectrequest=ignore: this test checks the lock itself, not the
+    # udev-like answer to the eject request (test_eject_request does).
+    vm = Vm(guest, tmp, "devices", cmdchan=True, append="vmrunner.ejectrequest=ignore",
             extra=["-device", "virtio-balloon-pci,id=balloon0",
                    "-drive", f"if=none,id=cd0,media=cdrom,readonly=on,file={iso}",
                    "-device", "ide-cd,drive=cd0,bus=ide.0,id=cdrom0"])
@@ -263,6 +329,83 @@ def test_devices(guest, tmp):
         vm.kill()
 
 
+def agent_args(path):
+    return ["-device", "virtio-serial-pci,id=virtio-serial0",
+            "-chardev", f"socket,id=ga,path={path},server=on,wait=off",
+            "-device", "virtserialport,chardev=ga,name=org.qemu.guest_agent.0"]
+
+
+def test_agent(guest, tmp):
+    sock = os.path.join(tmp, "ga.sock")
+    vm = Vm(guest, tmp, "agent", cmdchan=True, extra=agent_args(sock))
+    try:
+        if not vm.wait_marker("booted"):
+            check("boot (agent)", False)
+            return
+        booted = time.time()
+        ok = vm.wait_marker("agent started /dev/vport", timeout=10, prefix=True)
+        check("agent started marker", ok)
+        ga = Agent(sock)
+        t = time.time()
+        ga.sync(4711)
+        check("agent guest-sync-delimited", True, f"{time.time() - t:.2f}s ({time.time() - booted:.1f}s after booted)")
+        osinfo = ga.cmd("guest-get-osinfo")
+        check("guest-get-osinfo", osinfo.get("id") == "vmrunner-testguest" and osinfo.get("kernel-release", "").startswith("6."),
+              f"{osinfo.get('pretty-name')}, {osinfo.get('kernel-release')}")
+        host = ga.cmd("guest-get-host-name")
+        check("guest-get-host-name", host.get("host-name") == "vmrunner-guest", repr(host))
+        tz = ga.cmd("guest-get-timezone")
+        check("guest-get-timezone", "offset" in tz, repr(tz))
+        nics = ga.cmd("guest-network-get-interfaces")
+        check("guest-network-get-interfaces", any(n.get("name") == "lo" for n in nics), ",".join(n["name"] for n in nics))
+        # The agent dies and is restarted: a stale reply may wait in the channel.
+        ga.s.sendall(b'{"execute":"guest-ping"}\n')
+        vm.run("kill $(pidof qemu-ga)")
+        t = time.time()
+        ok = vm.wait_marker("agent started /dev/vport", count=2, timeout=10, prefix=True)
+        deadline = time.time() + 20
+        while True:
+            try:
+                ga.sync(4712)
+                break
+            except (OSError, ValueError, EOFError):
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        check("agent restarted and synced again", ok, f"{time.time() - t:.2f}s")
+        t = time.time()
+        ga.s.sendall(b'{"execute":"guest-shutdown","arguments":{"mode":"powerdown"}}\n')
+        rc = vm.wait_exit(20)
+        check("guest-shutdown powers off", rc is not None and "VMRUNNER-GUEST: agent shutdown poweroff" in vm.markers(),
+              f"QEMU exited {time.time() - t:.2f}s later, rc={rc}")
+        ga.close()
+    finally:
+        vm.kill()
+
+
+def test_eject_request(guest, tmp):
+    iso = make_iso(tmp, "ejectreq", "the first disc\n")
+    vm = Vm(guest, tmp, "ejectreq", cmdchan=True,
+            extra=["-drive", f"if=none,id=cd0,media=cdrom,readonly=on,file={iso}",
+                   "-device", "ide-cd,drive=cd0,bus=ide.0,id=cdrom0"])
+    try:
+        if not vm.wait_marker("booted"):
+            check("boot (eject request)", False)
+            return
+        out, rc = vm.run("mount -t iso9660 /dev/sr0 /mnt && cat /mnt/hello.txt")
+        check("mount CD (eject request)", rc == 0, repr((out, rc)))
+        vm.qmp.events.clear()
+        t = time.time()
+        vm.qmp.cmd("blockdev-open-tray", id="cdrom0")
+        ok = vm.wait_marker("eject request sr0", timeout=15)
+        ev = vm.qmp.wait_event("DEVICE_TRAY_MOVED", timeout=10)
+        check("locked tray: blockdev-open-tray -> eject request, udev-like handler ejects the mounted disc",
+              ok and ev is not None and ev["data"]["tray-open"],
+              f"marker after {time.time() - t:.2f}s, event={ev and ev['data']}")
+    finally:
+        vm.kill()
+
+
 def test_tpm(guest, tmp):
     if not shutil.which("swtpm"):
         check("tpm present (swtpm missing)", False)
@@ -320,7 +463,12 @@ def main():
         guest = out.stdout.strip().splitlines()[-1]
     tmp = tempfile.mkdtemp(prefix="vmrunner-guest-selftest.")
     try:
-        for t in (test_powerdown, test_ignore, test_devices, test_tpm, test_reboot):
+        tests = (test_powerdown, test_ignore, test_devices, test_agent, test_eject_request, test_tpm,
+                 test_reboot)
+        only = os.environ.get("ONLY")
+        for t in tests:
+            if only and t.__name__ not in only.split(","):
+                continue
             try:
                 t(guest, tmp)
             except Exception as e:  # noqa: BLE001

@@ -98,3 +98,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $_ := set $runner "vm" $vm -}}
 {{- dict "/Runner" $runner | toYaml -}}
 {{- end -}}
+
+{{- /* The Secret projected as display-password; empty when there is none. */ -}}
+{{- define "vmrunner.displaySecret" -}}
+{{- with .Values.displayPassword -}}
+{{- if .secretName -}}{{ .secretName }}
+{{- else if .password -}}{{ include "vmrunner.fullname" $ }}-display
+{{- end -}}
+{{- end -}}
+{{- end -}}

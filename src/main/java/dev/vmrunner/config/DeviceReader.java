@@ -178,7 +178,7 @@ final class DeviceReader {
     private static Spice spice(Section spice) {
         int port = spice.integer("port", 1, 65535, Spice.DEFAULT_PORT);
         String ticket = VmReader.checked(spice, "ticket", Check.PATH);
-        boolean streamingVideo =
+        String streamingVideo =
                 streamingVideo(spice, spice.alias("streamingVideo", "streaming-video"));
         int usbRedirects =
                 spice.integer("usbRedirects", 0, Integer.MAX_VALUE, Spice.DEFAULT_USB_REDIRECTS);
@@ -187,23 +187,23 @@ final class DeviceReader {
     }
 
     /**
-     * {@code true}/{@code false}, or QEMU's {@code streaming-video} values as the upstream operator
-     * writes them: {@code off} is false, {@code all} and {@code filter} are true.
+     * QEMU's {@code streaming-video} values as the upstream operator writes them ({@code off},
+     * {@code all}, {@code filter}), or {@code true} ({@code all}) / {@code false} ({@code off});
+     * null when not configured.
      */
-    private static boolean streamingVideo(Section spice, String key) {
+    private static String streamingVideo(Section spice, String key) {
         Node value = spice.value(key);
         if (value == null) {
-            return false;
+            return null;
         }
         String text = Section.text(value);
         switch (text == null ? "" : text) {
             case "off":
-                return false;
             case "all":
             case "filter":
-                return true;
+                return text;
             default:
-                return spice.bool(key, false);
+                return spice.bool(key, false) ? "all" : "off";
         }
     }
 

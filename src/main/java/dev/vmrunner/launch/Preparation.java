@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * From a validated configuration to the commands of the VM's processes. {@link #forRun} also
@@ -17,6 +19,8 @@ import java.util.Map;
 public final class Preparation {
 
     /** The uuid shown by a dry run of a VM that has not started yet. */
+    private static final Logger LOG = Logger.getLogger(Preparation.class.getName());
+
     static final String UUID_NOT_YET_GENERATED = "00000000-0000-0000-0000-000000000000";
 
     private Preparation() {}
@@ -55,6 +59,7 @@ public final class Preparation {
                             config.cloudInit() != null,
                             RenderCache.in(config.dataDir()));
             Prepared prepared = new Prepared(commands, template);
+            checkHost(config); // after the template's own errors, before anything is prepared
             if (firmware != null && !Files.exists(firmware.vars())) {
                 // The VM's NVRAM: made once from the distribution's template, never replaced.
                 AtomicFiles.copy(firmware.varsTemplate(), firmware.vars());
@@ -73,6 +78,14 @@ public final class Preparation {
         }
     }
 
+    /** What must hold on this host for the VM to start: the tap NICs' bridges. */
+    public static void checkHost(RunnerConfig config) throws LaunchException {
+        List<String> problems = BridgeCheck.host().problems(config);
+        if (!problems.isEmpty()) {
+            throw new LaunchException(String.join("\n", problems));
+        }
+    }
+
     private static Prepared render(
             RunnerConfig config,
             Path templatesDir,
@@ -84,6 +97,9 @@ public final class Preparation {
         Map<String, Object> model = TemplateModel.of(config, uuid, firmware);
         Commands commands =
                 renderer.render(template, model, config.vm().useTpm(), config.cloudInit() != null);
+        for (String warning : DisplayWarnings.of(config, commands)) {
+            LOG.warning(warning);
+        }
         return new Prepared(commands, template);
     }
 

@@ -5,6 +5,7 @@ import freemarker.cache.FileTemplateLoader;
 import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
 import freemarker.core.Environment;
+import freemarker.core.InvalidReferenceException;
 import freemarker.core.ParseException;
 import freemarker.template.Configuration;
 import freemarker.template.Template;
@@ -159,6 +160,18 @@ public final class Renderer {
                             + e.getLineNumber()
                             + ": "
                             + e.getEditorMessage(),
+                    e);
+        } catch (InvalidReferenceException e) {
+            throw new LaunchException(
+                    "Failed to render template "
+                            + source.origin()
+                            + at(e, source)
+                            + ": "
+                            + (e.getBlamedExpressionString() == null
+                                    ? "a value"
+                                    : "${ " + e.getBlamedExpressionString() + " }")
+                            + " is null or missing (test optional values with ?? or give a"
+                            + " default with !)",
                     e);
         } catch (TemplateException e) {
             throw new LaunchException(
@@ -388,6 +401,22 @@ public final class Renderer {
         }
         int nl = message.indexOf('\n');
         return ": " + (nl < 0 ? message : message.substring(0, nl)).strip();
+    }
+
+    /** " at line L, column C", naming an included template when the error is in one. */
+    private static String at(TemplateException e, TemplateSource source) {
+        StringBuilder b = new StringBuilder();
+        String in = e.getTemplateSourceName();
+        if (in != null && !in.equals(source.name())) {
+            b.append(" (in the included template ").append(in).append(')');
+        }
+        if (e.getLineNumber() != null) {
+            b.append(" at line ").append(e.getLineNumber());
+            if (e.getColumnNumber() != null) {
+                b.append(", column ").append(e.getColumnNumber());
+            }
+        }
+        return b.toString();
     }
 
     private static String where(TemplateException e) {

@@ -1,13 +1,16 @@
 package dev.vmrunner.launch;
 
 import dev.vmrunner.config.Display;
+import dev.vmrunner.config.DisplayPassword;
 import dev.vmrunner.config.Drive;
 import dev.vmrunner.config.Network;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Spice;
 import dev.vmrunner.config.Vm;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,14 +37,20 @@ public final class TemplateModel {
         model.put("vm", vm(config.vm(), uuid));
         model.put("dataDir", config.dataDir().toString());
         model.put("runtimeDir", config.runtimeDir().toString());
+        // as upstream's Configuration has them; the paths are the runner's contract
+        model.put("monitorSocket", config.runtimeDir().resolve("monitor.sock").toString());
+        model.put("swtpmSocket", config.runtimeDir().resolve("swtpm-sock").toString());
         if (firmware != null) {
             model.put("firmwareRom", firmware.code().toString());
             model.put("firmwareVars", firmware.vars().toString());
         }
         Display display = config.vm().display();
+        // As upstream: a display-password file beside the configuration; or vmrunner's ticket.
         model.put(
                 "hasDisplayPassword",
-                display != null && display.spice() != null && display.spice().ticket() != null);
+                display != null && display.spice() != null && display.spice().ticket() != null
+                        || config.configFile() != null
+                                && DisplayPassword.exists(config.configFile()));
         if (config.cloudInit() != null) {
             Map<String, Object> cloudInit = new LinkedHashMap<>();
             putIfSet(cloudInit, "metaData", config.cloudInit().metaData());
@@ -85,22 +94,27 @@ public final class TemplateModel {
         m.put("threadsPerCore", vm.threadsPerCore());
         m.put("rtcBase", vm.rtcBase());
         m.put("rtcClock", vm.rtcClock());
-        m.put("network", vm.network().stream().map(TemplateModel::network).toList());
-        m.put("drives", vm.drives().stream().map(TemplateModel::drive).toList());
-        if (vm.display() != null) {
-            Map<String, Object> display = display(vm.display());
-            m.put("display", display);
-            putIfSet(m, "spice", display.get("spice"));
+        List<Map<String, Object>> nics = new ArrayList<>();
+        for (int i = 0; i < vm.network().size(); i++) {
+            nics.add(network(vm.network().get(i), i, uuid));
         }
+        m.put("network", nics);
+        m.put("drives", vm.drives().stream().map(TemplateModel::drive).toList());
+        // Upstream's defaults: a display with one output even when none is configured (its
+        // template reads vm.display.outputs unconditionally).
+        Map<String, Object> display = display(vm.display());
+        m.put("display", display);
+        putIfSet(m, "spice", display.get("spice"));
         return m;
     }
 
-    private static Map<String, Object> network(Network nic) {
+    /** A NIC without a configured {@code mac} gets one derived from the uuid and its index. */
+    private static Map<String, Object> network(Network nic, int index, String uuid) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", nic.type());
         putIfSet(m, "bridge", nic.bridge());
         m.put("device", nic.device());
-        putIfSet(m, "mac", nic.mac());
+        m.put("mac", nic.mac() != null ? nic.mac() : MacAddresses.derive(uuid, index));
         putIfSet(m, "net", nic.net());
         return m;
     }
@@ -117,13 +131,15 @@ public final class TemplateModel {
 
     private static Map<String, Object> display(Display display) {
         Map<String, Object> m = new LinkedHashMap<>();
-        putIfSet(m, "outputs", display.outputs());
-        Spice spice = display.spice();
+        m.put("outputs", display == null || display.outputs() == null ? 1 : display.outputs());
+        Spice spice = display == null ? null : display.spice();
         if (spice != null) {
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("port", spice.port());
             putIfSet(s, "ticket", spice.ticket());
-            s.put("streamingVideo", spice.streamingVideo());
+            if (spice.streamingVideo() != null) {
+                s.put("streamingVideo", new StreamingVideoModel(spice.streamingVideo()));
+            }
             s.put("usbRedirects", spice.usbRedirects());
             m.put("spice", s);
         }

@@ -7,12 +7,14 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 
 /**
  * Finds the template a VM uses. A VM keeps its "type": the template is copied into the data
  * directory on first start and later starts use that copy, unless {@code updateTemplate} is set.
  */
 public record TemplateSource(String name, String text, String origin) {
+    private static final Logger LOG = Logger.getLogger(TemplateSource.class.getName());
 
     /** The template shipped with vmrunner, used when the configuration names none. */
     public static final String STANDARD = "Standard-VM-latest.ftl.yaml";
@@ -31,9 +33,33 @@ public record TemplateSource(String name, String text, String origin) {
             throws LaunchException {
         Path saved = config.dataDir().resolve(SAVED);
         if (!config.updateTemplate() && Files.isRegularFile(saved)) {
-            return read(saved);
+            TemplateSource copy = read(saved);
+            warnIfDifferent(copy, config, templatesDir);
+            return copy;
         }
         return configured(config, templatesDir);
+    }
+
+    /** The saved copy wins over an edited or upgraded template: say so, and how to change it. */
+    private static void warnIfDifferent(
+            TemplateSource copy, RunnerConfig config, Path templatesDir) {
+        TemplateSource current;
+        try {
+            current = configured(config, templatesDir);
+        } catch (LaunchException e) {
+            return; // the copy is all there is
+        }
+        if (!current.text().equals(copy.text())) {
+            LOG.warning(
+                    () ->
+                            "Using the VM's saved template "
+                                    + copy.origin()
+                                    + ", which differs from the configured "
+                                    + current.origin()
+                                    + " (a VM keeps the template of its first start); to use the"
+                                    + " configured one, set \"updateTemplate\": true in the"
+                                    + " configuration's /Runner section for one start");
+        }
     }
 
     /** The template the configuration names, ignoring any saved copy. */

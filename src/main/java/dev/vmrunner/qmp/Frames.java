@@ -23,6 +23,19 @@ final class Frames {
         return message;
     }
 
+    /** The message as text for the log, with any password argument replaced. */
+    static String redacted(JsonObject message) {
+        JsonElement arguments = message.get("arguments");
+        if (arguments == null
+                || !arguments.isJsonObject()
+                || !arguments.getAsJsonObject().has("password")) {
+            return message.toString();
+        }
+        JsonObject copy = message.deepCopy();
+        copy.getAsJsonObject("arguments").addProperty("password", "(redacted)");
+        return copy.toString();
+    }
+
     /** The line as a JSON object, or null if it is not one. */
     static JsonObject parse(String line) {
         try {

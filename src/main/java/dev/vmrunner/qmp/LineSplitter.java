@@ -7,10 +7,11 @@ import java.util.Arrays;
 
 /**
  * Cuts a byte stream into newline-terminated UTF-8 lines; QMP puts one JSON message on each line.
+ * Public for the guest agent client, which speaks the same line protocol.
  */
-final class LineSplitter {
+public final class LineSplitter {
     /** Receives one line; may end the stream by throwing. */
-    interface LineHandler {
+    public interface LineHandler {
         void accept(String line) throws IOException;
     }
 
@@ -18,7 +19,7 @@ final class LineSplitter {
     private byte[] line = new byte[4096];
     private int length;
 
-    LineSplitter(int maxLineBytes) {
+    public LineSplitter(int maxLineBytes) {
         this.maxLineBytes = maxLineBytes;
     }
 
@@ -26,7 +27,7 @@ final class LineSplitter {
      * Consumes all of {@code in} and hands every completed line (without its newline) to {@code
      * out}.
      */
-    void feed(ByteBuffer in, LineHandler out) throws IOException {
+    public void feed(ByteBuffer in, LineHandler out) throws IOException {
         while (in.hasRemaining()) {
             byte b = in.get();
             if (b == '\n') {
@@ -50,5 +51,10 @@ final class LineSplitter {
             line = Arrays.copyOf(line, Math.min(maxLineBytes, length * 2));
         }
         line[length++] = b;
+    }
+
+    /** Drops the incomplete line collected so far (a resynchronisation point in the stream). */
+    public void discardPartial() {
+        length = 0;
     }
 }

@@ -245,7 +245,7 @@ public final class QmpConnection implements AutoCloseable {
 
     private void send(String command, String key, JsonObject message) {
         String text = message.toString();
-        LOG.fine(() -> "QMP " + socket.getFileName() + " -> " + text);
+        LOG.fine(() -> "QMP " + socket.getFileName() + " -> " + Frames.redacted(message));
         ByteBuffer bytes = StandardCharsets.UTF_8.encode(text + "\n");
         synchronized (writeLock) {
             // A pending interrupt would make the channel close itself (InterruptibleChannel) and

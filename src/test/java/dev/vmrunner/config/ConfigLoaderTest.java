@@ -131,7 +131,7 @@ class ConfigLoaderTest {
                         new Drive("raw", "/images/full-vm.img", null, null, 0),
                         new Drive("raw", null, "/dev/sdb", null, null)),
                 vm.drives());
-        assertEquals(new Display(2, new Spice(5999, "s3cr3t", true, 4)), vm.display());
+        assertEquals(new Display(2, new Spice(5999, "s3cr3t", "all", 4)), vm.display());
 
         CloudInit cloudInit = config.cloudInit();
         assertEquals(
@@ -184,7 +184,7 @@ class ConfigLoaderTest {
                         new Drive("raw", null, "/dev/vg0/test-vm-disk", null, 1)),
                 vm.drives());
         // Older upstream layout: spice directly below vm.
-        assertEquals(new Display(null, new Spice(5910, null, false, 2)), vm.display());
+        assertEquals(new Display(null, new Spice(5910, null, null, 2)), vm.display());
         assertEquals(
                 Path.of("/home/tester/.local/share/vmrunner/test-vm"), loaded.config().dataDir());
         assertEquals(Path.of("/tmp/tester/vmrunner/test-vm"), loaded.config().runtimeDir());
@@ -223,7 +223,7 @@ class ConfigLoaderTest {
                                 1),
                         new Drive("ide-cd", null, null, null, null)),
                 vm.drives());
-        assertEquals(new Display(null, new Spice(5901, "secret", true, 2)), vm.display());
+        assertEquals(new Display(null, new Spice(5901, "secret", "filter", 2)), vm.display());
     }
 
     @Test
@@ -302,7 +302,7 @@ class ConfigLoaderTest {
     @Test
     void spiceDefaults() throws ConfigException {
         assertEquals(
-                new Display(null, new Spice(5900, null, false, 2)),
+                new Display(null, new Spice(5900, null, null, 2)),
                 parse(vm("name: t", "display:", "  spice: {}")).vm().display());
     }
 

@@ -82,7 +82,7 @@ class CommandLineIT {
 
     @Test
     void checkAcceptsAGoodConfiguration() throws Exception {
-        Path config = config("    name: fine\n    firmware: uefi\n");
+        Path config = config("    name: fine\n    firmware: uefi\n    network: []\n");
         Result r = vmrunner("check", "-c", config.toString());
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("OK"), r.out());
@@ -92,7 +92,7 @@ class CommandLineIT {
     Path configWithTemplate(String templateText) throws IOException {
         Path templates = Files.createDirectories(dir.resolve("templates"));
         Files.writeString(templates.resolve("t.ftl.yaml"), templateText);
-        Path config = config("    name: x\n    firmware: bios\n");
+        Path config = config("    name: x\n    firmware: bios\n    network: []\n");
         Files.writeString(
                 config, Files.readString(config).replace("  vm:", "  template: t.ftl.yaml\n  vm:"));
         return config;
@@ -110,6 +110,11 @@ class CommandLineIT {
                 Arguments.of(
                         "negative size", "    name: x\n    maximumRam: -5G\n", "vm.maximumRam"),
                 Arguments.of("malformed YAML", "    name: [x\n", "line"),
+                Arguments.of(
+                        "tap NIC on a bridge that does not exist",
+                        "    name: x\n    firmware: bios\n    network:\n      - type: tap\n"
+                                + "        bridge: vmrt-none0\n",
+                        "vm.network[0].bridge (vmrt-none0): no such bridge on this host"),
                 Arguments.of(
                         "missing template",
                         "    name: x\n  template: nowhere.ftl.yaml\n",

@@ -44,6 +44,7 @@ final class TestVm implements AutoCloseable {
     private final List<Long> pids = new ArrayList<>();
     private final List<QmpConnection> observers = new ArrayList<>();
     private Process runner;
+    private List<String> prefix = List.of();
 
     TestVm(Path dir) {
         this(dir, dir.resolve("config.yaml"));
@@ -133,16 +134,22 @@ final class TestVm implements AutoCloseable {
         return yaml.toString();
     }
 
+    /** Runs the runner under this command, e.g. {@code ip netns exec NS}. */
+    TestVm under(String... command) {
+        prefix = List.of(command);
+        return this;
+    }
+
     /** Starts the runner: {@code bin/vmrunner -c config --templates-dir templates [args]}. */
     Process start(String... args) throws IOException {
-        List<String> command =
-                new ArrayList<>(
-                        List.of(
-                                LAUNCHER.toString(),
-                                "-c",
-                                config.toString(),
-                                "--templates-dir",
-                                templates.toString()));
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(
+                List.of(
+                        LAUNCHER.toString(),
+                        "-c",
+                        config.toString(),
+                        "--templates-dir",
+                        templates.toString()));
         command.addAll(List.of(args));
         runner =
                 new ProcessBuilder(command)

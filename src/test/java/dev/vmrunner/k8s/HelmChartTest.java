@@ -17,10 +17,12 @@ import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
 import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeDevice;
 import io.kubernetes.client.openapi.models.V1VolumeMount;
+import io.kubernetes.client.openapi.models.V1VolumeProjection;
 import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,6 +69,7 @@ class HelmChartTest {
             V1ConfigMap config,
             List<V1ConfigMap> configMaps,
             List<V1PersistentVolumeClaim> claims,
+            List<V1Secret> secrets,
             RunnerConfig runner) {
 
         V1PodSpec pod() {
@@ -107,6 +110,7 @@ class HelmChartTest {
         List<V1StatefulSet> sets = new ArrayList<>();
         List<V1ConfigMap> maps = new ArrayList<>();
         List<V1PersistentVolumeClaim> claims = new ArrayList<>();
+        List<V1Secret> secrets = new ArrayList<>();
         for (Object o : Yaml.loadAll(manifests)) { // strict: unknown fields and wrong types fail
             if (o instanceof V1StatefulSet s) {
                 sets.add(s);
@@ -114,6 +118,8 @@ class HelmChartTest {
                 maps.add(m);
             } else if (o instanceof V1PersistentVolumeClaim c) {
                 claims.add(c);
+            } else if (o instanceof V1Secret x) {
+                secrets.add(x);
             } else {
                 throw new AssertionError("unexpected kind " + o.getClass().getSimpleName());
             }
@@ -131,7 +137,7 @@ class HelmChartTest {
                         Path.of(CONFIG_DIR, "config.yaml"),
                         Map.of());
         assertEquals(List.of(), loaded.warnings(), "warnings for the rendered config.yaml");
-        return new Rendered(set, config, maps, claims, loaded.config());
+        return new Rendered(set, config, maps, claims, secrets, loaded.config());
     }
 
     @ParameterizedTest
@@ -166,12 +172,15 @@ class HelmChartTest {
         assertNull(config.getSubPathExpr());
         assertEquals(Boolean.TRUE, config.getReadOnly());
         V1Volume volume = r.volume(config.getName());
-        assertNotNull(volume.getConfigMap(), "the config directory is a ConfigMap volume");
-        assertEquals(r.config().getMetadata().getName(), volume.getConfigMap().getName());
-        assertTrue(
-                volume.getConfigMap().getItems() == null
-                        || volume.getConfigMap().getItems().isEmpty(),
-                "all keys, as the runner expects");
+        boolean projected = volume.getProjected() != null;
+        var projection =
+                projected ? volume.getProjected().getSources().get(0).getConfigMap() : null;
+        assertTrue(projected || volume.getConfigMap() != null, "a ConfigMap (or projected) volume");
+        assertEquals(
+                r.config().getMetadata().getName(),
+                projected ? projection.getName() : volume.getConfigMap().getName());
+        var items = projected ? projection.getItems() : volume.getConfigMap().getItems();
+        assertTrue(items == null || items.isEmpty(), "all keys, as the runner expects");
         for (V1Container c : r.pod().getContainers()) {
             for (V1VolumeMount m : Optional.ofNullable(c.getVolumeMounts()).orElse(List.of())) {
                 assertNull(
@@ -284,6 +293,26 @@ class HelmChartTest {
         assertEquals(
                 "keep",
                 r.claims().get(0).getMetadata().getAnnotations().get("helm.sh/resource-policy"));
+    }
+
+    @Test
+    void displayPasswordSecretIsProjectedBesideTheConfig() throws Exception {
+        Rendered r = render(VALUES.resolve("display-password.yaml"));
+        assertEquals(1, r.secrets().size(), "the chart makes the display password's Secret");
+        V1Secret secret = r.secrets().get(0);
+        assertEquals("myvm-vmrunner-display", secret.getMetadata().getName());
+        assertEquals("t0p-s3cret", secret.getStringData().get("display-password"));
+        assertEquals("+3600", secret.getStringData().get("password-expiry"));
+        V1Volume volume = r.volume(r.mountAt(CONFIG_DIR).orElseThrow().getName());
+        List<V1VolumeProjection> sources = volume.getProjected().getSources();
+        assertEquals("myvm-vmrunner-config", sources.get(0).getConfigMap().getName());
+        assertEquals("myvm-vmrunner-display", sources.get(1).getSecret().getName());
+        var items = sources.get(1).getSecret().getItems();
+        assertTrue(items == null || items.isEmpty(), "all keys, beside config.yaml");
+        // no Secret, a plain ConfigMap volume, without displayPassword
+        Rendered plain = render(VALUES.resolve("default.yaml"));
+        assertEquals(List.of(), plain.secrets());
+        assertNotNull(plain.volume("config").getConfigMap());
     }
 
     @Test

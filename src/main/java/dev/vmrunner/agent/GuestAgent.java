@@ -1,0 +1,443 @@
+package dev.vmrunner.agent;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.vmrunner.agent.AgentException.Kind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * A client of the QEMU guest agent on {@code ${runtimeDir}/org.qemu.guest_agent.0}, where QEMU
+ * listens (chardev {@code server=on,wait=off}) and relays to the guest's virtio-serial port.
+ *
+ * <p>The agent answers one request at a time and restarts with the guest (or on its own) without
+ * QEMU closing our socket, so a reply may belong to a request of an earlier agent. Hence: calls are
+ * queued and run one after another on a daemon thread of their own; before the first command of a
+ * connection and after every timeout the client sends {@code guest-sync-delimited} (preceded by
+ * 0xFF, which resets the agent's parser) and discards everything until the 0xFF the agent puts
+ * before its answer and the answer that carries our random id; every command carries an id and
+ * replies with another id are dropped. A closed socket is reconnected by the next call.
+ *
+ * <p>No method blocks: each returns a future that completes on the client's thread (so stages
+ * chained without {@code *Async} run there and must not block), or exceptionally with an {@link
+ * AgentException}. A call waits its turn in the queue; then the sync (when due) and the command
+ * each get at most the timeout.
+ */
+public final class GuestAgent implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(GuestAgent.class.getName());
+
+    /** How long {@code guest-shutdown} (which answers only errors) waits for an error. */
+    private static final Duration NO_REPLY_WAIT = Duration.ofSeconds(1);
+
+    private final Path socket;
+    private final Duration timeout;
+    private final ExecutorService worker;
+    // only touched on the worker thread
+    private AgentChannel channel;
+    private boolean synced;
+    private long nextId = ThreadLocalRandom.current().nextLong(1, 1L << 40);
+    private volatile boolean closed;
+    private volatile AgentChannel current; // for close() from another thread
+
+    /**
+     * @param socket the agent's socket, {@code ${runtimeDir}/org.qemu.guest_agent.0}
+     * @param timeout the time the sync and each command may take
+     */
+    public GuestAgent(Path socket, Duration timeout) {
+        this.socket = Objects.requireNonNull(socket, "socket");
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.worker =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "guest-agent " + socket.getFileName());
+                            t.setDaemon(true);
+                            return t;
+                        });
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /**
+     * Runs {@code command} (arguments may be null) and completes with its {@code "return"} value.
+     */
+    public CompletableFuture<JsonElement> execute(String command, JsonObject arguments) {
+        return submit(command, arguments, true, r -> r);
+    }
+
+    /** {@code guest-ping}: completes when the agent answers. */
+    public CompletableFuture<Void> ping() {
+        return submit("guest-ping", null, true, r -> null);
+    }
+
+    /** {@code guest-get-osinfo}. */
+    public CompletableFuture<OsInfo> osInfo() {
+        return submit("guest-get-osinfo", null, true, r -> OsInfo.from(object(r)));
+    }
+
+    /** {@code guest-get-host-name}. */
+    public CompletableFuture<String> hostName() {
+        return submit(
+                "guest-get-host-name", null, true, r -> Replies.string(object(r), "host-name"));
+    }
+
+    /** {@code guest-get-timezone}. */
+    public CompletableFuture<GuestTimeZone> timeZone() {
+        return submit("guest-get-timezone", null, true, r -> GuestTimeZone.from(object(r)));
+    }
+
+    /** {@code guest-network-get-interfaces}. */
+    public CompletableFuture<List<GuestInterface>> networkInterfaces() {
+        return submit("guest-network-get-interfaces", null, true, GuestInterface::listFrom);
+    }
+
+    /**
+     * {@code guest-shutdown} with {@code mode} ({@code powerdown}, {@code reboot} or {@code halt}).
+     * The agent answers only when it failed to start the shutdown, so this completes normally once
+     * the request was written and no error came within a second.
+     */
+    public CompletableFuture<Void> shutdown(String mode) {
+        JsonObject arguments = new JsonObject();
+        arguments.addProperty("mode", mode);
+        return submit("guest-shutdown", arguments, false, r -> null);
+    }
+
+    /** Closes the socket; queued and later calls fail with DISCONNECTED. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        AgentChannel c = current;
+        if (c != null) {
+            c.close(); // wakes a worker waiting for an answer
+        }
+        worker.execute(this::dropChannel);
+        worker.shutdown();
+    }
+
+    private <T> CompletableFuture<T> submit(
+            String command,
+            JsonObject arguments,
+            boolean expectReply,
+            Function<JsonElement, T> convert) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(closedError(command));
+            return result;
+        }
+        try {
+            worker.execute(() -> run(command, arguments, expectReply, convert, result));
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(closedError(command));
+        }
+        return result;
+    }
+
+    private <T> void run(
+            String command,
+            JsonObject arguments,
+            boolean expectReply,
+            Function<JsonElement, T> convert,
+            CompletableFuture<T> result) {
+        if (result.isDone()) {
+            return; // cancelled while queued
+        }
+        if (closed) {
+            result.completeExceptionally(closedError(command));
+            return;
+        }
+        try {
+            ensureSynced();
+            JsonElement reply = call(command, arguments, expectReply);
+            result.complete(convert(command, reply, convert));
+        } catch (AgentException e) {
+            result.completeExceptionally(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            result.completeExceptionally(closedError(command));
+        }
+    }
+
+    private static <T> T convert(String command, JsonElement reply, Function<JsonElement, T> f)
+            throws AgentException {
+        try {
+            return f.apply(reply);
+        } catch (RuntimeException e) {
+            throw new AgentException(
+                    Kind.PROTOCOL,
+                    "Failed to read the answer to guest agent command "
+                            + command
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    private void ensureSynced() throws AgentException, InterruptedException {
+        if (channel == null || !channel.isOpen()) {
+            dropChannel();
+            channel = AgentChannel.open(socket);
+            current = channel;
+            LOG.fine(() -> "Connected to guest agent socket " + socket);
+        }
+        if (!synced) {
+            long started = System.nanoTime();
+            long id = nextId++;
+            Exchange exchange = new Exchange(channel, timeout);
+            try {
+                exchange.sync(id);
+            } catch (AgentException e) {
+                failed(e);
+                throw e;
+            }
+            synced = true;
+            LOG.fine(
+                    () ->
+                            "Guest agent synced in "
+                                    + (System.nanoTime() - started) / 1_000_000
+                                    + " ms");
+        }
+    }
+
+    private JsonElement call(String command, JsonObject arguments, boolean expectReply)
+            throws AgentException, InterruptedException {
+        long id = nextId++;
+        Exchange exchange = new Exchange(channel, expectReply ? timeout : shorter(NO_REPLY_WAIT));
+        try {
+            if (expectReply) {
+                return exchange.call(command, arguments, id);
+            }
+            exchange.callWithoutReply(command, arguments, id);
+            synced = false; // a late error reply is discarded by the next sync
+            return null;
+        } catch (AgentException e) {
+            failed(e);
+            throw e;
+        }
+    }
+
+    private Duration shorter(Duration d) {
+        return d.compareTo(timeout) < 0 ? d : timeout;
+    }
+
+    /** After a timeout the agent may have restarted: sync again; after a disconnect reconnect. */
+    private void failed(AgentException e) {
+        synced = false;
+        if (e.kind() == Kind.DISCONNECTED || e.kind() == Kind.PROTOCOL) {
+            dropChannel();
+        }
+    }
+
+    private void dropChannel() {
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
+        synced = false;
+    }
+
+    private AgentException closedError(String command) {
+        return new AgentException(
+                Kind.DISCONNECTED,
+                "Failed to run guest agent command " + command + ": the client was closed",
+                null);
+    }
+
+    private static JsonObject object(JsonElement reply) {
+        if (reply == null || !reply.isJsonObject()) {
+            throw new IllegalStateException("expected an object, got " + reply);
+        }
+        return reply.getAsJsonObject();
+    }
+
+    /** One request and what the worker reads until its answer, bounded by a deadline. */
+    private static final class Exchange {
+        private final AgentChannel channel;
+        private final Duration limit;
+        private final long deadline;
+
+        Exchange(AgentChannel channel, Duration limit) {
+            this.channel = channel;
+            this.limit = limit;
+            this.deadline = System.nanoTime() + limit.toNanos();
+        }
+
+        void sync(long id) throws AgentException, InterruptedException {
+            String request =
+                    "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":" + id + "}}";
+            byte[] line = (request + "\n").getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = new byte[line.length + 1];
+            bytes[0] = AgentChannel.DELIMITER;
+            System.arraycopy(line, 0, bytes, 1, line.length);
+            write("guest-sync-delimited", bytes, "(0xFF) " + request);
+            boolean delimited = false;
+            while (true) {
+                AgentChannel.Inbound in = next("guest-sync-delimited");
+                if (in instanceof AgentChannel.Delimiter) {
+                    delimited = true;
+                } else if (in instanceof AgentChannel.Line l) {
+                    JsonObject m = parse(l.text());
+                    JsonElement r = m == null ? null : m.get("return");
+                    if (delimited && r != null && r.isJsonPrimitive() && isId(r, id)) {
+                        return;
+                    }
+                    LOG.fine(() -> "Discarding stale guest agent output: " + l.text());
+                }
+            }
+        }
+
+        JsonElement call(String command, JsonObject arguments, long id)
+                throws AgentException, InterruptedException {
+            send(command, arguments, id);
+            while (true) {
+                JsonObject reply = nextReply(command, id);
+                if (reply != null) {
+                    return answer(command, reply);
+                }
+            }
+        }
+
+        void callWithoutReply(String command, JsonObject arguments, long id)
+                throws AgentException, InterruptedException {
+            send(command, arguments, id);
+            try {
+                while (true) {
+                    JsonObject reply = nextReply(command, id);
+                    if (reply != null) {
+                        answer(command, reply);
+                        return;
+                    }
+                }
+            } catch (AgentException e) {
+                if (e.kind() != Kind.TIMEOUT && e.kind() != Kind.DISCONNECTED) {
+                    throw e;
+                }
+                // no answer is the answer; the guest going away is too
+            }
+        }
+
+        private void send(String command, JsonObject arguments, long id) throws AgentException {
+            JsonObject request = new JsonObject();
+            request.addProperty("execute", command);
+            if (arguments != null) {
+                request.add("arguments", arguments);
+            }
+            request.addProperty("id", id);
+            String text = request.toString();
+            write(command, (text + "\n").getBytes(StandardCharsets.UTF_8), text);
+        }
+
+        /** The reply to our request, or null for something to skip. */
+        private JsonObject nextReply(String command, long id)
+                throws AgentException, InterruptedException {
+            AgentChannel.Inbound in = next(command);
+            if (!(in instanceof AgentChannel.Line l)) {
+                return null;
+            }
+            JsonObject m = parse(l.text());
+            if (m == null || !(m.has("return") || m.has("error"))) {
+                LOG.fine(() -> "Ignoring guest agent output: " + l.text());
+                return null;
+            }
+            JsonElement replyId = m.get("id");
+            // Replies carry the request's id; one without (older agents) is ours, as we are synced
+            if (replyId != null && !(replyId.isJsonPrimitive() && isId(replyId, id))) {
+                LOG.fine(() -> "Discarding a stale guest agent reply: " + l.text());
+                return null;
+            }
+            return m;
+        }
+
+        private static JsonElement answer(String command, JsonObject reply) throws AgentException {
+            JsonElement error = reply.get("error");
+            if (error != null) {
+                JsonObject e = error.isJsonObject() ? error.getAsJsonObject() : new JsonObject();
+                throw AgentException.errorReply(
+                        command,
+                        Replies.stringOr(e, "class", "GenericError"),
+                        Replies.stringOr(e, "desc", error.toString()));
+            }
+            return reply.get("return");
+        }
+
+        private void write(String command, byte[] bytes, String logText) throws AgentException {
+            try {
+                channel.write(bytes, logText);
+            } catch (IOException e) {
+                throw new AgentException(
+                        Kind.DISCONNECTED,
+                        "Failed to run guest agent command "
+                                + command
+                                + ": connection to "
+                                + channel.socket()
+                                + " lost: "
+                                + e.getMessage(),
+                        e);
+            }
+        }
+
+        private AgentChannel.Inbound next(String command)
+                throws AgentException, InterruptedException {
+            AgentChannel.Inbound in = channel.poll(deadline - System.nanoTime());
+            if (in == null) {
+                throw new AgentException(
+                        Kind.TIMEOUT,
+                        "Failed to run guest agent command "
+                                + command
+                                + ": no answer within "
+                                + limit.toMillis()
+                                + " ms (no agent running in the guest?)",
+                        null);
+            }
+            if (in instanceof AgentChannel.Closed c) {
+                String why =
+                        c.cause() == null || c.cause().getMessage() == null
+                                ? String.valueOf(c.cause())
+                                : c.cause().getMessage();
+                throw new AgentException(
+                        Kind.DISCONNECTED,
+                        "Failed to run guest agent command "
+                                + command
+                                + ": connection to "
+                                + channel.socket()
+                                + " lost: "
+                                + why,
+                        c.cause());
+            }
+            return in;
+        }
+
+        private static boolean isId(JsonElement e, long id) {
+            try {
+                return e.getAsJsonPrimitive().isNumber() && e.getAsLong() == id;
+            } catch (NumberFormatException ex) {
+                return false;
+            }
+        }
+
+        private static JsonObject parse(String line) {
+            try {
+                JsonElement e = JsonParser.parseString(line);
+                return e.isJsonObject() ? e.getAsJsonObject() : null;
+            } catch (JsonParseException e) {
+                return null;
+            }
+        }
+    }
+}
