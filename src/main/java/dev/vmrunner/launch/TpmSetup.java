@@ -2,11 +2,10 @@ package dev.vmrunner.launch;
 
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.files.AtomicFiles;
+import dev.vmrunner.files.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -147,7 +146,7 @@ public final class TpmSetup {
         Path state = config.dataDir().toAbsolutePath();
         Path staging = state.resolve(STAGING_DIR);
         try {
-            deleteTree(staging);
+            Trees.delete(staging);
             Files.createDirectory(
                     staging,
                     PosixFilePermissions.asFileAttribute(
@@ -193,7 +192,7 @@ public final class TpmSetup {
                     staging.resolve(STATE_FILE),
                     state.resolve(STATE_FILE),
                     StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(staging);
+            Trees.delete(staging);
         } catch (IOException e) {
             throw new LaunchException(
                     "Failed to move the new TPM state from "
@@ -204,20 +203,6 @@ public final class TpmSetup {
                             + e,
                     e);
         }
-    }
-
-    private static void deleteTree(Path path) throws IOException {
-        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-                for (Path entry : entries) {
-                    deleteTree(entry);
-                }
-            }
-        }
-        Files.delete(path);
     }
 
     private static Path find(String tool, List<String> candidates) throws LaunchException {

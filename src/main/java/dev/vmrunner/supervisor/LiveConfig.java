@@ -52,6 +52,10 @@ final class LiveConfig {
     private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
 
     private final RunnerConfig initial;
+
+    /** Keys whose change waits for the next start; computed when the configuration changes. */
+    private List<String> needsRestart = List.of();
+
     private Consumer<byte[]> appliedContent = content -> {};
     private RunnerConfig current;
     private Loop.Timer balloonSettle;
@@ -94,6 +98,7 @@ final class LiveConfig {
         this.loop = loop;
         this.current = applied;
         this.initial = started;
+        this.needsRestart = restartKeys();
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
         this.cpus = new CpuPlugging(loop, this::report);
@@ -123,6 +128,16 @@ final class LiveConfig {
             List<String> needsRestart,
             Map<String, String> lastChanges) {}
 
+    private List<String> restartKeys() {
+        List<String> keys = new ArrayList<>();
+        for (Change change : ChangeReport.between(initial, current)) {
+            if (!change.live()) {
+                keys.add(change.key());
+            }
+        }
+        return List.copyOf(keys);
+    }
+
     View view() {
         Desired desired = Desired.of(current);
         Map<String, String> waiting = cds.waiting();
@@ -146,18 +161,12 @@ final class LiveConfig {
         waiting.forEach(
                 (id, key) ->
                         pending.add(key + ": waits for the guest to eject the medium of " + id));
-        List<String> restart = new ArrayList<>();
-        for (Change change : ChangeReport.between(initial, current)) {
-            if (!change.live()) {
-                restart.add(change.key());
-            }
-        }
         return new View(
                 lastObserved == null ? null : lastObserved.balloonActual(),
                 lastObserved == null ? null : lastObserved.presentCpus(),
                 drives,
                 pending,
-                restart,
+                needsRestart,
                 outcomes);
     }
 
@@ -247,6 +256,7 @@ final class LiveConfig {
         List<Change> changes = ChangeReport.between(current, next);
         RunnerConfig previous = current;
         current = next;
+        needsRestart = restartKeys();
         appliedContent.accept(content);
         if (changes.isEmpty()) {
             LOG.fine("Configuration file changed, but nothing that matters");

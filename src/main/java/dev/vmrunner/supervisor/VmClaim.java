@@ -2,6 +2,7 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.files.Trees;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -257,7 +258,7 @@ public final class VmClaim {
                 Files.deleteIfExists(runtimeDir.resolve(RuntimeFiles.RUNNER_PID));
                 Files.deleteIfExists(runtimeDir.resolve(RuntimeFiles.STATUS));
             } else if (createdRuntimeDir || Files.exists(runtimeDir.resolve(MADE_BY_RUNNER))) {
-                deleteTree(runtimeDir);
+                Trees.delete(runtimeDir);
             } else {
                 removeRuntimeFiles();
             }
@@ -285,17 +286,6 @@ public final class VmClaim {
                 }
             }
         }
-    }
-
-    private static void deleteTree(Path path) throws IOException {
-        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-                for (Path entry : entries) {
-                    deleteTree(entry);
-                }
-            }
-        }
-        Files.deleteIfExists(path);
     }
 
     private static String readPid(FileChannel channel) {
