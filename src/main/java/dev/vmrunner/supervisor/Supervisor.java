@@ -26,8 +26,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -73,6 +75,7 @@ public final class Supervisor {
     private String lastError;
     private volatile Status published;
     private StatusServer statusServer;
+    private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
 
     /**
      * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
@@ -161,6 +164,15 @@ public final class Supervisor {
     /** The latest status; any thread. */
     public Status status() {
         return published;
+    }
+
+    /**
+     * Calls {@code watcher} on the loop thread with every status the loop publishes (after every
+     * event), from the first on. It must return quickly and must not block; what it throws is
+     * logged and survived.
+     */
+    public void watchStatus(Consumer<Status> watcher) {
+        statusWatchers.add(watcher);
     }
 
     /** Runs the VM until it has stopped. Cleans up whatever happens. */
@@ -814,6 +826,13 @@ public final class Supervisor {
                                 : Instant.now().plus(ladder.remaining()),
                         lastError,
                         null);
+        for (Consumer<Status> watcher : statusWatchers) {
+            try {
+                watcher.accept(published);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Status watcher failed: " + e, e);
+            }
+        }
     }
 
     private Duration elapsed() {
