@@ -62,11 +62,9 @@ public final class Qmp {
         return run("system_reset", null);
     }
 
-    /** {@code set_password} for SPICE: until it is set, no client can connect. */
-    public CompletableFuture<Void> setSpicePassword(String password) {
-        JsonObject arguments = args("protocol", "spice");
-        arguments.addProperty("password", password);
-        return run("set_password", arguments);
+    /** The remote display's commands: passwords, their expiry, {@code query-spice}. */
+    public QmpDisplay display() {
+        return new QmpDisplay(connection, timeout);
     }
 
     /**

@@ -41,6 +41,12 @@ public sealed interface VmEvent {
     /** {@code STOP} / {@code RESUME}: the vCPUs paused or resumed. */
     record RunStateChanged(boolean running) implements VmEvent {}
 
+    /**
+     * {@code SPICE_CONNECTED}, {@code SPICE_INITIALIZED}, {@code SPICE_DISCONNECTED}: a SPICE
+     * client opened or closed one of its channels.
+     */
+    record SpiceClient(boolean connected) implements VmEvent {}
+
     /** Any other event, by name. */
     record Other(String name) implements VmEvent {}
 
@@ -61,6 +67,8 @@ public sealed interface VmEvent {
             case "DEVICE_DELETED" -> new DeviceDeleted(string(data, "device"));
             case "STOP" -> new RunStateChanged(false);
             case "RESUME" -> new RunStateChanged(true);
+            case "SPICE_CONNECTED", "SPICE_INITIALIZED" -> new SpiceClient(true);
+            case "SPICE_DISCONNECTED" -> new SpiceClient(false);
             default -> new Other(event.name());
         };
     }

@@ -26,6 +26,8 @@ import java.util.Map;
  * @param powerdownDeadline while stopping: when QEMU is terminated if the guest has not powered off
  * @param lastError the last error the runner reported, null when none
  * @param guest what the guest agent said, null while it has not answered
+ * @param display who may use the remote display, null when it has no password and no client was
+ *     seen
  */
 public record Status(
         String name,
@@ -43,13 +45,53 @@ public record Status(
         Map<String, String> lastChanges,
         Instant powerdownDeadline,
         String lastError,
-        Guest guest) {
+        Guest guest,
+        Display display) {
 
     public Status {
         drives = List.copyOf(drives);
         pending = List.copyOf(pending);
         needsRestart = List.copyOf(needsRestart);
         lastChanges = Map.copyOf(lastChanges);
+    }
+
+    /** A status without display facts. */
+    @SuppressWarnings("TooManyParameters") // the record's own components, but the last
+    public Status(
+            String name,
+            String state,
+            Instant since,
+            Instant runnerStarted,
+            Instant adoptedAt,
+            Long qemuPid,
+            Long swtpmPid,
+            Ram ram,
+            Cpus cpus,
+            List<Drive> drives,
+            List<String> pending,
+            List<String> needsRestart,
+            Map<String, String> lastChanges,
+            Instant powerdownDeadline,
+            String lastError,
+            Guest guest) {
+        this(
+                name,
+                state,
+                since,
+                runnerStarted,
+                adoptedAt,
+                qemuPid,
+                swtpmPid,
+                ram,
+                cpus,
+                drives,
+                pending,
+                needsRestart,
+                lastChanges,
+                powerdownDeadline,
+                lastError,
+                guest,
+                null);
     }
 
     /** Memory in bytes. */
@@ -88,6 +130,16 @@ public record Status(
             addresses = addresses == null ? List.of() : List.copyOf(addresses);
         }
     }
+
+    /**
+     * The remote display (SPICE).
+     *
+     * @param passwordSet whether the runner has set a display password
+     * @param passwordExpiry QEMU's expiry of it ({@code never}, {@code +SECONDS}, epoch seconds),
+     *     null without a password
+     * @param clients SPICE clients connected, null while unknown
+     */
+    public record Display(boolean passwordSet, String passwordExpiry, Integer clients) {}
 
     /** True once QEMU runs the guest's vCPUs, and until a stop begins. */
     public boolean ready() {

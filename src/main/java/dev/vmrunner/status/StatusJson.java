@@ -68,6 +68,13 @@ public final class StatusJson {
             guest.add("addresses", strings(s.guest().addresses()));
             o.add("guest", guest);
         }
+        if (s.display() != null) {
+            JsonObject display = new JsonObject();
+            display.addProperty("passwordSet", s.display().passwordSet());
+            display.addProperty("passwordExpiry", s.display().passwordExpiry());
+            display.addProperty("clients", s.display().clients());
+            o.add("display", display);
+        }
         return o;
     }
 

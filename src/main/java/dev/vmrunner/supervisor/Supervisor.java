@@ -75,6 +75,8 @@ public final class Supervisor {
     private String lastError;
     private volatile Status published;
     private StatusServer statusServer;
+    private final DisplayAccess display;
+    private GuestWatch guest;
     private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
 
     /**
@@ -137,6 +139,7 @@ public final class Supervisor {
         this.startNanos = clock.nanoTime();
         this.children = new Children(loop, starter, timeouts.killGrace());
         this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts);
+        this.display = new DisplayAccess(loop, config);
         loop.afterEach(this::publish);
         this.live =
                 new LiveConfig(
@@ -190,6 +193,10 @@ public final class Supervisor {
             Thread.currentThread().interrupt();
             LOG.severe("Interrupted while supervising the VM");
         } finally {
+            display.close();
+            if (guest != null) {
+                guest.close();
+            }
             monitor.close();
             if (statusServer != null) {
                 statusServer.close();
@@ -344,21 +351,9 @@ public final class Supervisor {
         }
     }
 
+    /** What must hold before the guest runs (the display password), then the vCPUs run. */
     private void configureAndContinue(Qmp qmp) {
-        String ticket = spiceTicket();
-        if (ticket == null) {
-            continueVm(qmp);
-            return;
-        }
-        loop.whenDone(
-                qmp.setSpicePassword(ticket),
-                (ok, error) -> {
-                    if (error != null) {
-                        failStart("Failed to set the SPICE password: " + error.getMessage());
-                    } else {
-                        continueVm(qmp);
-                    }
-                });
+        loop.whenDone(display.configure(qmp), (ok, error) -> continueVm(qmp));
     }
 
     /** Lets the vCPUs run: the VM is configured. */
@@ -383,6 +378,11 @@ public final class Supervisor {
     private void becameRunning(Qmp qmp) {
         moveTo(State.RUNNING);
         live.onRunning(qmp);
+        display.watch(monitor::qmp);
+        guest = GuestWatch.ifChannel(loop, config.runtimeDir().resolve(RuntimeFiles.GUEST_AGENT));
+        if (guest != null) {
+            guest.start();
+        }
         LOG.info(
                 () ->
                         "VM "
@@ -398,11 +398,6 @@ public final class Supervisor {
             live.onFileChanged(adoptedContent, false);
             adoptedContent = null;
         }
-    }
-
-    private String spiceTicket() {
-        var display = config.vm().display();
-        return display == null || display.spice() == null ? null : display.spice().ticket();
     }
 
     // ---- events ------------------------------------------------------------------------
@@ -524,6 +519,13 @@ public final class Supervisor {
             ending = ending.withGuestPoweredOff(s.guestPoweredOff());
         } else if (event instanceof VmEvent.Powerdown) {
             LOG.fine("Power button pressed");
+        } else if (event instanceof VmEvent.Reset r) {
+            LOG.info(() -> "The VM was reset" + (r.guest() ? " by the guest" : ""));
+            if (guest != null && state == State.RUNNING) {
+                guest.reset();
+            }
+        } else if (event instanceof VmEvent.SpiceClient && monitor.qmp() != null) {
+            display.clientsChanged(monitor.qmp());
         } else {
             LOG.fine(() -> "QMP event " + event);
         }
@@ -670,6 +672,9 @@ public final class Supervisor {
             moveTo(State.TERMINATING);
         }
         live.onTerminating();
+        if (guest != null) {
+            guest.askPowerOff();
+        }
         ladder =
                 new PowerdownLadder(
                         loop,
@@ -825,7 +830,8 @@ public final class Supervisor {
                                 ? null
                                 : Instant.now().plus(ladder.remaining()),
                         lastError,
-                        null);
+                        guest == null ? null : guest.status(),
+                        display.status());
         for (Consumer<Status> watcher : statusWatchers) {
             try {
                 watcher.accept(published);
