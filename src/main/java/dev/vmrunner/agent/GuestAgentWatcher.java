@@ -86,6 +86,17 @@ public final class GuestAgentWatcher {
         start();
     }
 
+    /**
+     * Asks now rather than at the next refresh, e.g. because the guest opened the agent's port
+     * again (the agent restarted). Does nothing while a question is on its way or when stopped.
+     */
+    public void askNow() {
+        if (timer != null) {
+            timer.cancel();
+            ask(generation);
+        }
+    }
+
     /** Stops watching (VM stopped); answers still on their way are ignored. */
     public void stop() {
         generation++;

@@ -147,6 +147,20 @@ final class StatusCommand {
                                     + "; "
                                     + String.join(", ", strings(g.getAsJsonArray("addresses")))));
         }
+        if (s.has("display")) {
+            JsonObject d = s.getAsJsonObject("display");
+            rows.add(
+                    row(
+                            "Display",
+                            (d.get("passwordSet").getAsBoolean()
+                                            ? "password set (expiry "
+                                                    + str(d, "passwordExpiry")
+                                                    + ")"
+                                            : "no password")
+                                    + (d.get("clients").isJsonNull()
+                                            ? ""
+                                            : "; " + str(d, "clients") + " client(s)")));
+        }
         for (String[] r : rows) {
             out.printf("%-14s %s%n", r[0], r[1]);
         }

@@ -47,6 +47,9 @@ public sealed interface VmEvent {
      */
     record SpiceClient(boolean connected) implements VmEvent {}
 
+    /** {@code VSERPORT_CHANGE}: the guest opened or closed a virtio-serial port. */
+    record SerialPortChanged(String device, boolean open) implements VmEvent {}
+
     /** Any other event, by name. */
     record Other(String name) implements VmEvent {}
 
@@ -69,6 +72,7 @@ public sealed interface VmEvent {
             case "RESUME" -> new RunStateChanged(true);
             case "SPICE_CONNECTED", "SPICE_INITIALIZED" -> new SpiceClient(true);
             case "SPICE_DISCONNECTED" -> new SpiceClient(false);
+            case "VSERPORT_CHANGE" -> new SerialPortChanged(string(data, "id"), bool(data, "open"));
             default -> new Other(event.name());
         };
     }

@@ -35,6 +35,7 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     private GuestInfo info;
     private Instant bootedAt;
     private boolean answers;
+    private boolean restarted;
 
     private GuestWatch(Loop loop, Path socket) {
         this.loop = loop;
@@ -65,6 +66,17 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
         info = null;
         answers = false;
         watcher.reset();
+    }
+
+    /**
+     * The guest opened a virtio-serial port ({@code VSERPORT_CHANGE}): an agent that restarts opens
+     * its port again. Ask now instead of at the next refresh.
+     */
+    void portOpened() {
+        if (bootedAt != null) {
+            restarted = true;
+            watcher.askNow();
+        }
     }
 
     /**
@@ -121,6 +133,10 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     public void updated(GuestInfo now) {
         info = now;
         answers = true;
+        if (restarted) {
+            restarted = false;
+            LOG.info(() -> "Guest agent answers again after it restarted: " + now.describe());
+        }
     }
 
     @Override

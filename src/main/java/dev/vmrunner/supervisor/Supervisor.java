@@ -524,6 +524,10 @@ public final class Supervisor {
             if (guest != null && state == State.RUNNING) {
                 guest.reset();
             }
+        } else if (event instanceof VmEvent.SerialPortChanged port) {
+            if (port.open() && guest != null) {
+                guest.portOpened();
+            }
         } else if (event instanceof VmEvent.SpiceClient && monitor.qmp() != null) {
             display.clientsChanged(monitor.qmp());
         } else {
