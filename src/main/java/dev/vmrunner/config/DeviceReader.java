@@ -111,7 +111,10 @@ final class DeviceReader {
         } else {
             file = null;
         }
-        return new Drive(Drive.IDE_CD, file, null, null, bootindex);
+        String lockedTray =
+                VmReader.choice(
+                        item, "lockedTray", List.of(Drive.WAIT, Drive.EJECT_REQUEST), Drive.WAIT);
+        return new Drive(Drive.IDE_CD, file, null, null, bootindex, lockedTray);
     }
 
     private static Drive raw(Section item, Integer bootindex) {

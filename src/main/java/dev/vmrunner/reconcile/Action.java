@@ -43,5 +43,11 @@ public sealed interface Action {
      *
      * @param file the medium wanted, null for an empty drive
      */
-    record AwaitEject(String key, String qdevId, String file) implements Action {}
+    record AwaitEject(String key, String qdevId, String file, boolean requestEject)
+            implements Action {
+        /** Waits without asking the guest anything. */
+        public AwaitEject(String key, String qdevId, String file) {
+            this(key, qdevId, file, false);
+        }
+    }
 }

@@ -37,7 +37,7 @@ public final class Reconciler {
             }
             String key = desired.cdKey(i);
             if (cd.locked() && !cd.trayOpen()) {
-                actions.add(new AwaitEject(key, id, want));
+                actions.add(new AwaitEject(key, id, want, desired.cdEjectRequests().get(i)));
             } else {
                 actions.add(
                         want == null ? new EjectMedium(key, id) : new ChangeMedium(key, id, want));

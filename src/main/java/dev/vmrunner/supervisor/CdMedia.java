@@ -54,14 +54,26 @@ final class CdMedia {
                 });
     }
 
-    /** The guest holds the tray locked: wait for its own eject. */
-    void awaitEject(String key, String qdevId) {
+    /**
+     * The guest holds the tray locked: wait for its own eject. With {@code requestEject} ({@code
+     * lockedTray: eject-request}) the drive's eject button is pressed once first: a non-forced
+     * {@code blockdev-open-tray} of a locked tray sends the guest an eject request (QEMU answers
+     * with an error, as the tray has not opened yet), and the guest decides.
+     */
+    void awaitEject(Qmp qmp, String key, String qdevId, boolean requestEject) {
         boolean already = key.equals(waiting.put(qdevId, key));
+        if (requestEject && !already) {
+            loop.whenDone(qmp.openTray(qdevId, false), (ok, error) -> {});
+        }
         reporter.report(
                 key,
                 "pending: the guest has locked the tray of "
                         + qdevId
-                        + " (the medium is in use); the change completes when the guest ejects it"
+                        + " (the medium is in use); "
+                        + (requestEject
+                                ? "the guest was asked to eject it (lockedTray: eject-request); the"
+                                        + " change completes when it does"
+                                : "the change completes when the guest ejects it")
                         + (already ? " (replaces the change that was waiting)" : ""));
     }
 

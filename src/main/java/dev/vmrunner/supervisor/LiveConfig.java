@@ -453,7 +453,7 @@ final class LiveConfig {
         } else if (action instanceof Action.EjectMedium e) {
             cds.change(qmp, e.key(), e.qdevId(), null);
         } else if (action instanceof Action.AwaitEject w) {
-            cds.awaitEject(w.key(), w.qdevId());
+            cds.awaitEject(qmp, w.key(), w.qdevId(), w.requestEject());
         }
     }
 

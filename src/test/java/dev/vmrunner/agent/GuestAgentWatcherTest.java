@@ -73,33 +73,7 @@ class GuestAgentWatcherTest {
                             p.syncReply(r);
                         }
                     });
-            fake.on(
-                    "guest-get-osinfo",
-                    (r, p) ->
-                            p.reply(
-                                    r,
-                                    JsonParser.parseString(
-                                            "{\"id\":\"debian\",\"pretty-name\":\"Debian 12\"}")));
-            fake.on(
-                    "guest-get-host-name",
-                    (r, p) -> {
-                        JsonObject o = new JsonObject();
-                        o.addProperty("host-name", "vm1");
-                        p.reply(r, o);
-                    });
-            fake.on(
-                    "guest-get-timezone",
-                    (r, p) ->
-                            p.reply(r, JsonParser.parseString("{\"zone\":\"UTC\",\"offset\":0}")));
-            fake.on(
-                    "guest-network-get-interfaces",
-                    (r, p) ->
-                            p.reply(
-                                    r,
-                                    JsonParser.parseString(
-                                            "[{\"name\":\"eth0\",\"ip-addresses\":[{"
-                                                    + "\"ip-address-type\":\"ipv4\",\"ip-address\":"
-                                                    + "\"10.0.2.15\",\"prefix\":24}]}]")));
+            answerAll(fake);
             GuestAgentWatcher watcher =
                     new GuestAgentWatcher(
                             agent,
@@ -134,6 +108,57 @@ class GuestAgentWatcherTest {
             assertEquals(
                     List.of("10.0.2.15/24"),
                     loop.submit(() -> watcher.info().get().addresses()).get());
+        }
+    }
+
+    /** The fake answers every question the watcher asks. */
+    private static void answerAll(FakeAgent fake) {
+        fake.on(
+                "guest-get-osinfo",
+                (r, p) ->
+                        p.reply(
+                                r,
+                                JsonParser.parseString(
+                                        "{\"id\":\"debian\",\"pretty-name\":\"Debian 12\"}")));
+        fake.on(
+                "guest-get-host-name",
+                (r, p) -> {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("host-name", "vm1");
+                    p.reply(r, o);
+                });
+        fake.on(
+                "guest-get-timezone",
+                (r, p) -> p.reply(r, JsonParser.parseString("{\"zone\":\"UTC\",\"offset\":0}")));
+        fake.on(
+                "guest-network-get-interfaces",
+                (r, p) ->
+                        p.reply(
+                                r,
+                                JsonParser.parseString(
+                                        "[{\"name\":\"eth0\",\"ip-addresses\":[{"
+                                                + "\"ip-address-type\":\"ipv4\",\"ip-address\":"
+                                                + "\"10.0.2.15\",\"prefix\":24}]}]")));
+    }
+
+    @Test
+    void askNowRefreshesAtOnceInsteadOfAtTheNextInterval() throws Exception {
+        try (FakeAgent fake = new FakeAgent(dir.resolve("ga"));
+                GuestAgent agent = new GuestAgent(dir.resolve("ga"), Duration.ofMillis(300))) {
+            fake.on("guest-sync-delimited", (r, p) -> p.syncReply(r));
+            answerAll(fake);
+            GuestAgentWatcher watcher =
+                    new GuestAgentWatcher(
+                            agent,
+                            scheduler,
+                            listener,
+                            Duration.ofMillis(100),
+                            Duration.ofHours(1));
+            loop.execute(watcher::askNow); // not started: nothing to ask
+            loop.execute(watcher::start);
+            assertTrue(next().startsWith("booted "));
+            loop.execute(watcher::askNow);
+            assertEquals("updated vm1", next());
         }
     }
 }

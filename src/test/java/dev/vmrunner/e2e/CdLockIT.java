@@ -66,4 +66,31 @@ class CdLockIT {
             assertTrue(seen.contains("medium-b"), seen + "\nlog:\n" + vm.log());
         }
     }
+
+    @Test
+    void withEjectRequestTheGuestIsAskedAndItsEjectLetsTheChangeComplete() throws Exception {
+        Path a = iso(dir, "a", "medium-a");
+        Path b = iso(dir, "b", "medium-b");
+        String[] withA = {
+            "drives:", "  - type: ide-cd", "    lockedTray: eject-request", "    file: " + a
+        };
+        String[] withB = {
+            "drives:", "  - type: ide-cd", "    lockedTray: eject-request", "    file: " + b
+        };
+        try (TestVm vm = new TestVm(dir).template("").config(withA)) {
+            vm.boot();
+            Qmp qmp = vm.observer();
+            String mounted =
+                    vm.guestCommand(
+                            "mount -t iso9660 -o ro /dev/sr0 /mnt && cat /mnt/medium.txt", WAIT);
+            assertTrue(mounted.contains("medium-a"), mounted);
+            assertTrue(cd(qmp).locked(), "mounting locks the tray");
+
+            // The drive's eject button: the guest (like Debian's udev) ejects even a mounted disc.
+            vm.config(withB);
+            vm.awaitLog("the guest was asked to eject it (lockedTray: eject-request)", WAIT);
+            vm.awaitSerial("VMRUNNER-GUEST: eject request sr0", WAIT);
+            await("medium b in cd0", () -> cd(qmp).file(), b.toString()::equals);
+        }
+    }
 }

@@ -55,6 +55,15 @@ class ReconcilerTest {
     }
 
     @Test
+    void aDriveWithEjectRequestAsksTheGuestWhenItsTrayIsLocked() {
+        Desired want = new Desired(M, 1, List.of("/new.iso"), List.of(2), List.of(true));
+        Observed observed = new Observed(M, 1, Map.of("cd0", new Cd("/old.iso", false, true)));
+        assertEquals(
+                List.of(new Action.AwaitEject("vm.drives[2].file", "cd0", "/new.iso", true)),
+                Reconciler.diff(want, observed));
+    }
+
+    @Test
     void aLockedTrayWaitsForTheGuestsEjectAndAnOpenOneIsChanged() {
         Desired want = new Desired(M, 1, List.of("/new.iso", "/new2.iso"), List.of(0, 1));
         Observed observed =
