@@ -35,7 +35,7 @@ class LifecycleIT {
     void guestThatIgnoresTheButtonIsTerminatedAfterPowerdownTimeout() throws Exception {
         try (TestVm vm =
                 new TestVm(dir)
-                        .template("vmrunner.powerbutton=ignore")
+                        .template("vmrunner.powerbutton=ignore vmrunner.agent=off")
                         .config("powerdownTimeout: 3")) {
             vm.boot();
             long qemu = vm.childPid("qemu");

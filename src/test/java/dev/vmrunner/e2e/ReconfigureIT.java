@@ -225,7 +225,7 @@ class ReconfigureIT {
     void shorterPowerdownTimeoutEndsARunningPowerdown() throws Exception {
         try (TestVm vm =
                 new TestVm(dir)
-                        .template("vmrunner.powerbutton=ignore")
+                        .template("vmrunner.powerbutton=ignore vmrunner.agent=off")
                         .config("powerdownTimeout: 600")) {
             vm.boot();
             long signalled = System.nanoTime();

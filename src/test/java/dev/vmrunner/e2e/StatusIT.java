@@ -64,7 +64,7 @@ class StatusIT {
             "  - type: ide-cd",
             "    file: " + a
         };
-        try (TestVm vm = new TestVm(dir).template("vmrunner.powerbutton=ignore").config(vmKeys)) {
+        try (TestVm vm = new TestVm(dir).template("vmrunner.powerbutton=ignore vmrunner.agent=off").config(vmKeys)) {
             assertEquals(7, status(vm).code(), "no runner yet");
 
             // Starting: the first start makes the TPM state, which takes a moment.
@@ -100,6 +100,7 @@ class StatusIT {
             JsonObject drive = s.getAsJsonArray("drives").get(0).getAsJsonObject();
             assertEquals(ReconfigureIT.cd(qmp).file(), drive.get("medium").getAsString());
             assertTrue(s.getAsJsonArray("pending").isEmpty());
+            printLatency(vm);
 
             // A live RAM and CPU change.
             String[] changed = vmKeys.clone();
@@ -151,5 +152,22 @@ class StatusIT {
             assertTrue(after.err().contains("no vmrunner is running VM e2e"), after.err());
             assertFalse(Files.exists(vm.runtimeDir.resolve("status.sock")));
         }
+    }
+
+    /** A figure, not an assertion: what one {@code vmrunner status} costs, launcher included. */
+    private static void printLatency(TestVm vm) throws Exception {
+        long[] millis = new long[10];
+        for (int i = 0; i < millis.length; i++) {
+            long t0 = System.nanoTime();
+            assertEquals(0, status(vm, "-o", "json").code());
+            millis[i] = (System.nanoTime() - t0) / 1_000_000;
+        }
+        java.util.Arrays.sort(millis);
+        System.out.printf(
+                "StatusIT: vmrunner status -o json: median %d ms, min %d ms, max %d ms (load %s)%n",
+                millis[millis.length / 2],
+                millis[0],
+                millis[millis.length - 1],
+                Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
     }
 }
