@@ -126,12 +126,19 @@ public final class Main {
                             claim);
         }
         signals.deliverTo(supervisor::signal);
+        SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
+        if (systemd != null) {
+            supervisor.watchStatus(systemd);
+        }
         ConfigWatcher watcher = watch(options.config(), content, supervisor);
         try {
             return supervisor.run().code();
         } finally {
             if (watcher != null) {
                 watcher.close();
+            }
+            if (systemd != null) {
+                systemd.flush(2000);
             }
         }
     }

@@ -64,7 +64,10 @@ class StatusIT {
             "  - type: ide-cd",
             "    file: " + a
         };
-        try (TestVm vm = new TestVm(dir).template("vmrunner.powerbutton=ignore vmrunner.agent=off").config(vmKeys)) {
+        try (TestVm vm =
+                new TestVm(dir)
+                        .template("vmrunner.powerbutton=ignore vmrunner.agent=off")
+                        .config(vmKeys)) {
             assertEquals(7, status(vm).code(), "no runner yet");
 
             // Starting: the first start makes the TPM state, which takes a moment.

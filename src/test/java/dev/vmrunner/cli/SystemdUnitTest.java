@@ -1,0 +1,80 @@
+package dev.vmrunner.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmrunner.status.Status;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The shipped unit file and the messages systemd gets. */
+class SystemdUnitTest {
+
+    private static Map<String, String> service() throws Exception {
+        Map<String, String> keys = new HashMap<>();
+        String section = "";
+        for (String line : Files.readAllLines(Path.of("deploy/systemd/vmrunner@.service"))) {
+            String l = line.strip();
+            if (l.startsWith("[")) {
+                section = l;
+            } else if (section.equals("[Service]") && l.contains("=") && !l.startsWith("#")) {
+                keys.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1));
+            }
+        }
+        return keys;
+    }
+
+    @Test
+    void theUnitLeavesQemuToTheNextRunnerAndWaitsLongerThanThePowerdown() throws Exception {
+        Map<String, String> s = service();
+        assertEquals("notify", s.get("Type"));
+        assertEquals("all", s.get("NotifyAccess"), "systemd-notify is a child of the runner");
+        assertEquals("mixed", s.get("KillMode"));
+        assertEquals("on-failure", s.get("Restart"));
+        assertTrue(
+                Integer.parseInt(s.get("TimeoutStopSec")) > 900 + 10,
+                "above the default powerdownTimeout plus the kill grace");
+        assertTrue(s.get("ExecReload").contains("-HUP"));
+        assertTrue(s.get("ExecStart").contains("vmrunner -c /etc/opt/vmrunner/%i.yaml"));
+    }
+
+    private static Status status(String state) {
+        return new Status(
+                "web1",
+                state,
+                Instant.EPOCH,
+                Instant.EPOCH,
+                null,
+                42L,
+                null,
+                new Status.Ram(1, 1, null),
+                new Status.Cpus(1, 1, null),
+                List.of(),
+                List.of(),
+                List.of(),
+                Map.of(),
+                null,
+                null,
+                null);
+    }
+
+    @Test
+    void readyOnceRunningStoppingWhenTheStopBegins() {
+        assertEquals(
+                List.of("STATUS=Starting VM web1"), SdNotify.messages(status("starting"), true));
+        assertEquals(
+                List.of("READY=1", "STATUS=VM web1 running (QEMU pid 42)"),
+                SdNotify.messages(status("running"), true));
+        assertEquals(
+                List.of("STATUS=VM web1 running (QEMU pid 42)"),
+                SdNotify.messages(status("running"), false));
+        assertEquals(
+                List.of("STOPPING=1", "STATUS=Stopping VM web1: waiting for the guest"),
+                SdNotify.messages(status("stopping"), false));
+    }
+}
