@@ -24,6 +24,12 @@ final class Cli {
                 "Asks the runner of the configuration's VM what the VM is doing and prints a"
                         + " short table, or JSON with -o json. Exit 0 when a runner answered, 7"
                         + " when none runs this VM, 8 with --ready when the VM is not running."),
+        CONSOLE(
+                "Attaches to the guest's serial console (${runtimeDir}/console.sock). On a terminal"
+                        + " the terminal is raw and Ctrl-] detaches; with pipes, input is copied to"
+                        + " the guest and what it prints until it has been quiet for 1.5 s after"
+                        + " the input ended. Exit 7 when the VM has no console, 9 when another"
+                        + " 'vmrunner console' is attached (QEMU serves one at a time)."),
         CHECK(
                 "Validates the configuration, its template and the executables it needs; starts and"
                     + " writes nothing. Exit 0 when all is well, 2 with the problems otherwise.");
@@ -87,7 +93,8 @@ final class Cli {
                                             new ParseException(
                                                     "Unknown command: "
                                                             + args[0]
-                                                            + " (commands: run, render, check)"));
+                                                            + " (commands: run, render, status,"
+                                                            + " console, check)"));
             rest = Arrays.copyOfRange(args, 1, args.length);
         }
         CommandLine line = new DefaultParser().parse(options(command), rest);

@@ -59,6 +59,7 @@ public final class Main {
             case RENDER -> RenderCommand.run(parsed.options(), parsed.raw(), out);
             case STATUS ->
                     StatusCommand.run(parsed.options(), parsed.output(), parsed.ready(), out);
+            case CONSOLE -> ConsoleCommand.run(parsed.options());
             case CHECK -> CheckCommand.run(parsed.options(), out);
         };
     }

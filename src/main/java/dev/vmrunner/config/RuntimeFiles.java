@@ -18,6 +18,12 @@ public final class RuntimeFiles {
     /** The guest agent's virtio-serial port, as QEMU's chardev socket. */
     public static final String GUEST_AGENT = "org.qemu.guest_agent.0";
 
+    /** The guest's serial console (ttyS0), a QEMU chardev socket ({@code vmrunner console}). */
+    public static final String CONSOLE = "console.sock";
+
+    /** Held by the {@code vmrunner console} that is attached (QEMU serves one client). */
+    public static final String CONSOLE_LOCK = "console.lock";
+
     /** The runner's status socket ({@code vmrunner status}). */
     public static final String STATUS = "status.sock";
 
@@ -32,7 +38,7 @@ public final class RuntimeFiles {
 
     /** Every socket or image the runner or its children put there (besides pid files). */
     public static final List<String> ALL =
-            List.of(MONITOR, SWTPM, GUEST_AGENT, SEED_IMAGE, STATUS, STATE);
+            List.of(MONITOR, SWTPM, GUEST_AGENT, CONSOLE, CONSOLE_LOCK, SEED_IMAGE, STATUS, STATE);
 
     private RuntimeFiles() {}
 

@@ -21,6 +21,8 @@ import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -77,6 +79,7 @@ public final class Supervisor {
     private StatusServer statusServer;
     private final DisplayAccess display;
     private GuestWatch guest;
+    private ConsoleTail console;
     private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
 
     /**
@@ -194,6 +197,9 @@ public final class Supervisor {
             LOG.severe("Interrupted while supervising the VM");
         } finally {
             display.close();
+            if (console != null) {
+                console.close();
+            }
             if (guest != null) {
                 guest.close();
             }
@@ -212,6 +218,19 @@ public final class Supervisor {
     }
 
     private void start() {
+        Path consoleLog = ConsoleTail.logFile(commands.qemu().arguments(), config.runtimeDir());
+        if (consoleLog != null) {
+            // QEMU appends (logappend=on, so that the file can be truncated once read): what it
+            // holds is this run's console only, as with a console file QEMU truncates itself.
+            try {
+                Files.deleteIfExists(consoleLog);
+            } catch (IOException e) {
+                LOG.fine(() -> "Failed to remove " + consoleLog + ": " + e.getMessage());
+            }
+            console = ConsoleTail.follow(consoleLog, true);
+        } else {
+            LOG.fine("The template gives the serial console no log file: not copied to the log");
+        }
         new StartSequence(
                         config,
                         commands,
@@ -256,6 +275,10 @@ public final class Supervisor {
                                 + ", left running by an earlier runner; QEMU is "
                                 + adoption.runState());
         children.adopt(qemu);
+        Path consoleLog = config.dataDir().resolve("console.log");
+        if (Files.exists(consoleLog)) {
+            console = ConsoleTail.follow(consoleLog, false);
+        }
         if (adoption.swtpmPid() != null) {
             ChildProcess swtpm = AdoptedProcess.of("swtpm", adoption.swtpmPid());
             if (swtpm != null) {
