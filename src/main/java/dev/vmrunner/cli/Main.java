@@ -42,7 +42,7 @@ public final class Main {
             parsed = Cli.parse(args);
         } catch (ParseException e) {
             System.err.println("vmrunner: " + e.getMessage());
-            System.err.println("Try 'vmrunner --help' for more information.");
+            System.err.println("Try 'vmrunner help' for the commands and their options.");
             return ExitCode.CONFIG.code();
         }
         if (parsed.help()) {
