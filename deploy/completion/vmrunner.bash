@@ -1,5 +1,5 @@
 # bash completion for vmrunner: commands, each command's options, files after -c/--config,
-# directories after --templates-dir, the formats after -o/--output.
+# directories after --templates-dir, the formats after -o/--output and --log-format.
 #
 # Install: copy to /usr/share/bash-completion/completions/vmrunner (system-wide) or
 # ~/.local/share/bash-completion/completions/vmrunner, or source it from ~/.bashrc.
@@ -8,12 +8,12 @@
 # CompletionScriptTest fails when they differ, so a new command or option is added here too.
 
 _vmrunner_commands="run render status check help"
-_vmrunner_opts_run="-c --config --templates-dir -v --verbose -q --quiet -h --help -V --version"
-_vmrunner_opts_render="-c --config --templates-dir --raw -v --verbose -q --quiet -h --help -V --version"
-_vmrunner_opts_status="-c --config --templates-dir -o --output --ready -v --verbose -q --quiet -h --help -V --version"
-_vmrunner_opts_check="-c --config --templates-dir -v --verbose -q --quiet -h --help -V --version"
+_vmrunner_opts_run="-c --config --templates-dir -v --verbose -q --quiet --log-format -h --help -V --version"
+_vmrunner_opts_render="-c --config --templates-dir --raw -v --verbose -q --quiet --log-format -h --help -V --version"
+_vmrunner_opts_status="-c --config --templates-dir -o --output --ready -v --verbose -q --quiet --log-format -h --help -V --version"
+_vmrunner_opts_check="-c --config --templates-dir -v --verbose -q --quiet --log-format -h --help -V --version"
 # Options followed by a value (the next word is not an option or a command).
-_vmrunner_valued="-c --config --templates-dir -o --output"
+_vmrunner_valued="-c --config --templates-dir -o --output --log-format"
 
 _vmrunner() {
     local cur=${COMP_WORDS[COMP_CWORD]}
@@ -39,7 +39,7 @@ _vmrunner() {
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return
         ;;
-    -o | --output)
+    -o | --output | --log-format)
         mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur")
         return
         ;;

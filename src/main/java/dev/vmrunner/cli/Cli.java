@@ -157,7 +157,8 @@ final class Cli {
                         Path.of(line.getOptionValue("config", CommonOptions.DEFAULT_CONFIG)),
                         templates == null ? null : Path.of(templates),
                         line.hasOption("verbose"),
-                        line.hasOption("quiet"));
+                        line.hasOption("quiet"),
+                        logFormat(line.getOptionValue("log-format")));
         return new Parsed(
                 command,
                 common,
@@ -166,6 +167,21 @@ final class Cli {
                 line.hasOption("version"),
                 line.getOptionValue("output", "text"),
                 line.hasOption("ready"));
+    }
+
+    /** {@code --log-format}, else {@code $VMRUNNER_LOG_FORMAT}, else text. */
+    private static LogFormat logFormat(String option) throws ParseException {
+        String env = System.getenv(LogFormat.ENV);
+        String name = option != null ? option : env == null || env.isBlank() ? "text" : env;
+        LogFormat format = LogFormat.of(name);
+        if (format == null) {
+            throw new ParseException(
+                    (option != null ? "--log-format" : LogFormat.ENV)
+                            + ": unknown log format '"
+                            + name
+                            + "' (expected text or json)");
+        }
+        return format;
     }
 
     /**
@@ -179,7 +195,8 @@ final class Cli {
         }
         Command command = args.length == 1 || args[1].equals(HELP) ? null : Command.of(args[1]);
         CommonOptions defaults =
-                new CommonOptions(Path.of(CommonOptions.DEFAULT_CONFIG), null, false, false);
+                new CommonOptions(
+                        Path.of(CommonOptions.DEFAULT_CONFIG), null, false, false, LogFormat.TEXT);
         return new Parsed(command, defaults, false, true, false, "text", false);
     }
 
@@ -276,6 +293,17 @@ final class Cli {
         }
         return options.addOption("v", "verbose", false, "Log debug details, QMP traffic included.")
                 .addOption("q", "quiet", false, "Log warnings and errors only.")
+                .addOption(
+                        Option.builder()
+                                .longOpt("log-format")
+                                .hasArg()
+                                .argName("text|json")
+                                .desc(
+                                        "Log lines for people (default) or JSON objects, one per"
+                                                + " line, for log pipelines (default: $"
+                                                + LogFormat.ENV
+                                                + ", else text).")
+                                .build())
                 .addOption("h", "help", false, "Show this help and exit.")
                 .addOption("V", "version", false, "Print version information and exit.");
     }
