@@ -2,7 +2,9 @@ package dev.vmrunner.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -10,40 +12,97 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 
-/** The command line: {@code vmrunner [run|render|check] [options]}. */
+/** The command line: {@code vmrunner [COMMAND] [options]} and {@code vmrunner help [COMMAND]}. */
 final class Cli {
 
-    /** The commands; {@code run} is the default. */
+    /**
+     * The commands; {@code run} is the default. Adding one is an entry here (its help, the command
+     * list and the completion test follow), its options in {@link #options} and its case in {@link
+     * Main}.
+     */
     enum Command {
-        RUN("Starts, supervises and reconfigures one QEMU virtual machine."),
+        RUN(
+                "Runs the VM described by the configuration (the default command)",
+                "Starts, supervises and reconfigures one QEMU virtual machine."),
         RENDER(
+                "Prints the commands the VM would be started with; starts nothing",
                 "Prints the commands the VM would be started with, without starting or writing"
                     + " anything: for each process a line '# <name>' (swtpm, cloudInitImg, qemu),"
                     + " then its argv, one argument per line."),
         STATUS(
+                "Asks the runner of the VM what the VM is doing",
                 "Asks the runner of the configuration's VM what the VM is doing and prints a"
                         + " short table, or JSON with -o json. Exit 0 when a runner answered, 7"
                         + " when none runs this VM, 8 with --ready when the VM is not running."),
         CONSOLE(
+                "Attaches to the guest's serial console",
                 "Attaches to the guest's serial console (${runtimeDir}/console.sock). On a terminal"
                         + " the terminal is raw and Ctrl-] detaches; with pipes, input is copied to"
                         + " the guest and what it prints until it has been quiet for 1.5 s after"
                         + " the input ended. Exit 7 when the VM has no console, 9 when another"
                         + " 'vmrunner console' is attached (QEMU serves one at a time)."),
         CHECK(
-                "Validates the configuration, its template and the executables it needs; starts and"
-                    + " writes nothing. Exit 0 when all is well, 2 with the problems otherwise.");
+                "Validates the configuration, its template, files and host; starts nothing",
+                "Validates the configuration, its template, the executables, disk and ISO files and"
+                        + " bridges it needs; starts and writes nothing. Exit 0 when all is well"
+                        + " (warnings are printed), 2 with the problems otherwise.");
 
+        final String summary;
         final String description;
 
-        Command(String description) {
+        Command(String summary, String description) {
+            this.summary = summary;
             this.description = description;
+        }
+
+        /** The summary is the description's first sentence. */
+        Command(String description) {
+            this(firstSentence(description), description);
         }
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
+
+        static Command of(String label) throws ParseException {
+            for (Command c : values()) {
+                if (c.label().equals(label)) {
+                    return c;
+                }
+            }
+            throw new ParseException(
+                    "Unknown command: "
+                            + label
+                            + " (commands: "
+                            + String.join(", ", labels())
+                            + ")");
+        }
+
+        /** The commands' names, {@code help} included. */
+        static List<String> labels() {
+            List<String> labels = new ArrayList<>();
+            for (Command c : values()) {
+                labels.add(c.label());
+            }
+            labels.add(HELP);
+            return labels;
+        }
+
+        /** Up to the first '.', ':' or ';' that ends the text or is followed by a space. */
+        private static String firstSentence(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                boolean end = i + 1 == text.length() || text.charAt(i + 1) == ' ';
+                if ((c == '.' || c == ':' || c == ';') && end) {
+                    return text.substring(0, i);
+                }
+            }
+            return text;
+        }
     }
+
+    /** {@code vmrunner help [COMMAND]}: a pseudo-command that prints help. */
+    static final String HELP = "help";
 
     /** A parsed command line. */
     record Parsed(
@@ -78,23 +137,21 @@ final class Cli {
                     "button again; they never shorten the wait. SIGHUP re-reads the configuration,",
                     "SIGUSR1/SIGUSR2 log a status line; no signal ends the runner at once.");
 
+    private static final int WIDTH = 88;
+
+    private static final String MORE =
+            "'vmrunner help COMMAND' or 'vmrunner COMMAND --help' shows a command's options.";
+
     private Cli() {}
 
     static Parsed parse(String[] args) throws ParseException {
+        if (args.length > 0 && args[0].equals(HELP)) {
+            return helpRequest(args);
+        }
         Command command = Command.RUN;
         String[] rest = args;
         if (args.length > 0 && !args[0].startsWith("-")) {
-            command =
-                    Arrays.stream(Command.values())
-                            .filter(c -> c.label().equals(args[0]))
-                            .findFirst()
-                            .orElseThrow(
-                                    () ->
-                                            new ParseException(
-                                                    "Unknown command: "
-                                                            + args[0]
-                                                            + " (commands: run, render, status,"
-                                                            + " console, check)"));
+            command = Command.of(args[0]);
             rest = Arrays.copyOfRange(args, 1, args.length);
         }
         CommandLine line = new DefaultParser().parse(options(command), rest);
@@ -107,7 +164,8 @@ final class Cli {
                         Path.of(line.getOptionValue("config", CommonOptions.DEFAULT_CONFIG)),
                         templates == null ? null : Path.of(templates),
                         line.hasOption("verbose"),
-                        line.hasOption("quiet"));
+                        line.hasOption("quiet"),
+                        logFormat(line.getOptionValue("log-format")));
         return new Parsed(
                 command,
                 common,
@@ -118,27 +176,88 @@ final class Cli {
                 line.hasOption("ready"));
     }
 
+    /** {@code --log-format}, else {@code $VMRUNNER_LOG_FORMAT}, else text. */
+    private static LogFormat logFormat(String option) throws ParseException {
+        String env = System.getenv(LogFormat.ENV);
+        String name = option != null ? option : env == null || env.isBlank() ? "text" : env;
+        LogFormat format = LogFormat.of(name);
+        if (format == null) {
+            throw new ParseException(
+                    (option != null ? "--log-format" : LogFormat.ENV)
+                            + ": unknown log format '"
+                            + name
+                            + "' (expected text or json)");
+        }
+        return format;
+    }
+
+    /**
+     * {@code vmrunner help [COMMAND]}: the command's help, or with no (or the {@code help}) command
+     * the overview (command {@code null}).
+     */
+    private static Parsed helpRequest(String[] args) throws ParseException {
+        if (args.length > 2) {
+            throw new ParseException(
+                    "Unexpected argument: " + args[2] + " (usage: vmrunner help [COMMAND])");
+        }
+        Command command = args.length == 1 || args[1].equals(HELP) ? null : Command.of(args[1]);
+        CommonOptions defaults =
+                new CommonOptions(
+                        Path.of(CommonOptions.DEFAULT_CONFIG), null, false, false, LogFormat.TEXT);
+        return new Parsed(command, defaults, false, true, false, "text", false);
+    }
+
+    /** A command's help ({@code vmrunner COMMAND --help}), or the overview if it is null. */
     static void printHelp(Command command, PrintWriter out) {
+        if (command == null) {
+            printOverview(out);
+            return;
+        }
         HelpFormatter help = new HelpFormatter();
         help.setOptionComparator(null);
         String syntax =
                 command == Command.RUN
-                        ? "vmrunner [run|render|check] [options]"
+                        ? "vmrunner [COMMAND] [options]"
                         : "vmrunner " + command.label() + " [options]";
         help.printHelp(
                 out,
-                88,
+                WIDTH,
                 syntax,
                 command.description + "\n\n",
                 options(command),
                 2,
                 4,
-                command == Command.RUN ? FOOTER : "",
+                command == Command.RUN
+                        ? "\n" + commandList() + "\n" + MORE + "\n" + FOOTER
+                        : "\n" + MORE,
                 false);
         out.flush();
     }
 
-    private static Options options(Command command) {
+    private static void printOverview(PrintWriter out) {
+        out.println("usage: vmrunner [COMMAND] [options]");
+        out.println();
+        out.println(Command.RUN.description);
+        out.println();
+        out.print(commandList());
+        out.println();
+        out.println(MORE);
+        out.flush();
+    }
+
+    /** One line per command: its name and summary. */
+    static String commandList() {
+        StringBuilder list = new StringBuilder("Commands:\n");
+        for (Command c : Command.values()) {
+            list.append(String.format("  %-8s %s%n", c.label(), c.summary));
+        }
+        list.append(
+                String.format(
+                        "  %-8s %s%n", HELP, "Lists the commands, or shows one command's help"));
+        return list.toString();
+    }
+
+    static Options options(Command command) {
         Options options =
                 new Options()
                         .addOption(
@@ -181,6 +300,17 @@ final class Cli {
         }
         return options.addOption("v", "verbose", false, "Log debug details, QMP traffic included.")
                 .addOption("q", "quiet", false, "Log warnings and errors only.")
+                .addOption(
+                        Option.builder()
+                                .longOpt("log-format")
+                                .hasArg()
+                                .argName("text|json")
+                                .desc(
+                                        "Log lines for people (default) or JSON objects, one per"
+                                                + " line, for log pipelines (default: $"
+                                                + LogFormat.ENV
+                                                + ", else text).")
+                                .build())
                 .addOption("h", "help", false, "Show this help and exit.")
                 .addOption("V", "version", false, "Print version information and exit.");
     }

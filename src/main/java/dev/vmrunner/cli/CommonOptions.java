@@ -5,7 +5,8 @@ import java.nio.file.Path;
 import java.util.logging.Level;
 
 /** The options every command takes, as parsed. */
-record CommonOptions(Path config, Path templatesDirOption, boolean verbose, boolean quiet) {
+record CommonOptions(
+        Path config, Path templatesDirOption, boolean verbose, boolean quiet, LogFormat logFormat) {
 
     static final String DEFAULT_CONFIG = "/etc/opt/vmrunner/config.yaml";
 

@@ -1,27 +1,37 @@
 package dev.vmrunner.cli;
 
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.logging.Formatter;
+import java.io.UnsupportedEncodingException;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.StreamHandler;
 
-/** One line per record on stderr: time, level, message; child output carries its name. */
+/**
+ * Log records go to stderr, one line each, in the {@link LogFormat} chosen on the command line
+ * ({@code --log-format}, else {@code $VMRUNNER_LOG_FORMAT}, else text).
+ */
 final class LogSetup {
-
-    private static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
     // The JDK holds loggers weakly: a logger whose level was set but that nobody references can
     // be collected, and its level with it. These keep ours.
     private static final Logger RUNNER = Logger.getLogger("vmrunner");
     private static final Logger CODE = Logger.getLogger("dev.vmrunner");
 
+    private static volatile LogFormat format = LogFormat.TEXT;
+    private static volatile String vm;
+
     private LogSetup() {}
+
+    /** The format of the handlers {@link #configure} installs from now on. */
+    static void useFormat(LogFormat chosen) {
+        format = chosen;
+    }
+
+    /** The VM the records are about, once the configuration names it. */
+    static void vm(String name) {
+        vm = name;
+    }
 
     static void configure(Level level) {
         Logger root = Logger.getLogger("");
@@ -31,7 +41,7 @@ final class LogSetup {
         // A StreamHandler on System.err that flushes every record (ConsoleHandler cannot be
         // pointed elsewhere without closing System.err).
         Handler handler =
-                new StreamHandler(System.err, new OneLine()) {
+                new StreamHandler(System.err, format.formatter(() -> vm)) {
                     @Override
                     public synchronized void publish(LogRecord record) {
                         super.publish(record);
@@ -43,43 +53,17 @@ final class LogSetup {
                         flush();
                     }
                 };
+        try {
+            // Not the platform's charset, which is ASCII in a container without a locale.
+            handler.setEncoding("UTF-8");
+        } catch (UnsupportedEncodingException e) {
+            throw new AssertionError("UTF-8 is always supported", e);
+        }
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(Level.INFO);
         // Only our own loggers go below INFO; libraries stay quiet.
         RUNNER.setLevel(level);
         CODE.setLevel(level);
-    }
-
-    private static final class OneLine extends Formatter {
-        @Override
-        public String format(LogRecord r) {
-            StringBuilder line =
-                    new StringBuilder(128)
-                            .append(TIME.format(Instant.ofEpochMilli(r.getMillis())))
-                            .append(' ')
-                            .append(label(r.getLevel()))
-                            .append(' ')
-                            .append(formatMessage(r))
-                            .append('\n');
-            if (r.getThrown() != null && r.getLevel().intValue() < Level.INFO.intValue()) {
-                line.append(r.getThrown()).append('\n');
-            }
-            return line.toString();
-        }
-
-        private static String label(Level level) {
-            int value = level.intValue();
-            if (value >= Level.SEVERE.intValue()) {
-                return "ERROR";
-            }
-            if (value >= Level.WARNING.intValue()) {
-                return "WARN ";
-            }
-            if (value >= Level.INFO.intValue()) {
-                return "INFO ";
-            }
-            return "DEBUG";
-        }
     }
 }

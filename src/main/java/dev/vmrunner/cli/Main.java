@@ -42,9 +42,10 @@ public final class Main {
             parsed = Cli.parse(args);
         } catch (ParseException e) {
             System.err.println("vmrunner: " + e.getMessage());
-            System.err.println("Try 'vmrunner --help' for more information.");
+            System.err.println("Try 'vmrunner help' for the commands and their options.");
             return ExitCode.CONFIG.code();
         }
+        LogSetup.useFormat(parsed.options().logFormat());
         if (parsed.help()) {
             Cli.printHelp(parsed.command(), out);
             return 0;
@@ -180,6 +181,7 @@ public final class Main {
             throws ConfigException {
         ConfigLoader.Loaded loaded =
                 ConfigLoader.parseWithWarnings(content, options.config(), System.getenv());
+        LogSetup.vm(loaded.config().vm().name());
         for (String warning : loaded.warnings()) {
             LOG.warning(warning);
         }

@@ -19,7 +19,8 @@ import java.util.logging.Logger;
 
 /**
  * A real child process. Its output (stdout and stderr merged) goes to the log line by line,
- * prefixed with its name; its pid is written to {@code <runtimeDir>/<name>.pid}.
+ * prefixed with its name, at the level each line reads as ({@link ChildOutput}); its pid is written
+ * to {@code <runtimeDir>/<name>.pid}.
  *
  * <p>Children run in a session of their own (via util-linux {@code setsid}, which execs in place,
  * so the pid stays that of the child): Ctrl-C in a terminal signals the whole foreground process
@@ -29,6 +30,7 @@ public final class OsProcess implements ChildProcess {
 
     private static final Logger LOG = Logger.getLogger("vmrunner.child");
     private static final int KEPT_LINES = 20;
+    private static final int MAX_LINE = 4096;
     private static final long OUTPUT_DRAIN_MILLIS = 200;
     private static final Path SETSID = findSetsid();
 
@@ -107,19 +109,42 @@ public final class OsProcess implements ChildProcess {
         return child;
     }
 
+    /**
+     * Logs the output line by line. A line longer than {@link #MAX_LINE} characters is logged in
+     * pieces of that length, so that a child that never ends a line cannot fill the heap.
+     */
     private void pumpOutput() {
         try (BufferedReader in =
                 new BufferedReader(
                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                remember(line);
-                String text = line;
-                LOG.info(() -> name + ": " + text);
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0) {
+                if (c == '\n') {
+                    int end = line.length();
+                    line(
+                            line.substring(
+                                    0, end > 0 && line.charAt(end - 1) == '\r' ? end - 1 : end));
+                    line.setLength(0);
+                } else {
+                    line.append((char) c);
+                    if (line.length() == MAX_LINE) {
+                        line(line.toString());
+                        line.setLength(0);
+                    }
+                }
+            }
+            if (line.length() > 0) {
+                line(line.toString());
             }
         } catch (IOException e) {
             LOG.log(Level.FINE, "Output of " + name + " ended", e);
         }
+    }
+
+    private void line(String line) {
+        remember(line);
+        ChildOutput.log(LOG, name, line);
     }
 
     private void remember(String line) {

@@ -60,6 +60,49 @@ class CommandLineIT {
     }
 
     @Test
+    void helpListsTheCommandsAndGivesEachOnesHelp() throws Exception {
+        Result overview = vmrunner("help");
+        assertEquals(0, overview.code(), overview.out());
+        for (String command : List.of("run", "render", "status", "check", "help")) {
+            assertTrue(overview.out().contains("\n  " + command + " "), overview.out());
+        }
+        assertTrue(overview.out().contains("vmrunner help COMMAND"), overview.out());
+        String commands = overview.out().substring(overview.out().indexOf("Commands:"));
+        commands = commands.substring(0, commands.indexOf("\n\n"));
+        Result runHelp = vmrunner("--help");
+        assertTrue(runHelp.out().contains(commands), "no command list: " + runHelp.out());
+        Result check = vmrunner("help", "check");
+        assertEquals(0, check.code(), check.out());
+        assertEquals(vmrunner("check", "--help").out(), check.out());
+    }
+
+    @Test
+    void helpForAnUnknownCommandListsTheCommands() throws Exception {
+        Result r = vmrunner("help", "frobnicate");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(
+                r.out()
+                        .contains(
+                                "Unknown command: frobnicate (commands: run, render, status,"
+                                        + " check,"),
+                r.out());
+    }
+
+    @Test
+    void versionNamesTheCommit() throws Exception {
+        Result r = vmrunner("--version");
+        assertTrue(
+                r.out()
+                        .lines()
+                        .findFirst()
+                        .orElse("")
+                        .matches(
+                                "vmrunner [0-9][^ ]* \\(commit"
+                                        + " ([0-9a-f]{7,40}(-dirty)?|unknown)\\)"),
+                r.out());
+    }
+
+    @Test
     void helpListsTheExitCodes() throws Exception {
         Result help = vmrunner("--help");
         assertTrue(
