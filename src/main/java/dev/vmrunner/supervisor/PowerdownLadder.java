@@ -95,9 +95,10 @@ final class PowerdownLadder {
         cancel(repress);
     }
 
+    /** The next press is scheduled first: a press that fails must not end the repeats. */
     private void press() {
-        rungs.pressPowerButton();
         repress = loop.schedule(repressInterval, this::press);
+        rungs.pressPowerButton();
     }
 
     private void armDeadline() {

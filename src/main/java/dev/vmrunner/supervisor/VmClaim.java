@@ -150,7 +150,7 @@ public final class VmClaim {
                 held = null; // this JVM holds it already
             }
             if (held == null) {
-                String pid = readPid(channel);
+                String pid = holderPid(channel);
                 closeQuietly(channel);
                 throw new ClaimException(
                         "VM "
@@ -286,6 +286,24 @@ public final class VmClaim {
                 }
             }
         }
+    }
+
+    /**
+     * The lock holder's pid. A runner started at the same moment may hold the lock but not yet have
+     * written its pid (it truncates, then writes): read again for a moment.
+     */
+    private static String holderPid(FileChannel channel) {
+        String pid = readPid(channel);
+        for (int i = 0; i < 20 && pid.isEmpty(); i++) {
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pid = readPid(channel);
+        }
+        return pid;
     }
 
     private static String readPid(FileChannel channel) {
