@@ -27,8 +27,9 @@ import java.util.logging.Logger;
  * group, and QEMU would otherwise quit at once instead of letting the runner power the guest down.
  * The session also holds what the child started ({@code swtpm_setup} runs a {@code swtpm} of its
  * own), also once the child is gone and those were handed to init: stopping the child stops its
- * whole session, and what is left in it when the child exits is killed. The pid file goes when the
- * child exits, so that no pid file names a process that ended (a finished {@code swtpm_setup}).
+ * whole session, and what is left in it when the child exits is asked to end (SIGTERM). The pid
+ * file goes when the child exits, so that no pid file names a process that ended (a finished {@code
+ * swtpm_setup}).
  */
 public final class OsProcess implements ChildProcess {
 
@@ -123,16 +124,10 @@ public final class OsProcess implements ChildProcess {
     /** What the child left in its session serves nobody now; its pid file names nobody. */
     private void afterExit() {
         try {
-            List<ProcessHandle> left = sessionMembers();
-            for (ProcessHandle p : left) {
-                LOG.warning(
-                        () ->
-                                "Killing pid "
-                                        + p.pid()
-                                        + ", left running by "
-                                        + name
-                                        + " after it ended");
-                p.destroyForcibly();
+            // SIGTERM, not SIGKILL: swtpm_setup's swtpm may still be saving the state it made.
+            for (ProcessHandle p : sessionMembers()) {
+                LOG.fine(() -> "Ending pid " + p.pid() + ", left running by " + name);
+                p.destroy();
             }
             String mine = process.pid() + "\n";
             if (Files.exists(pidFile) && Files.readString(pidFile).equals(mine)) {

@@ -48,8 +48,9 @@ final class PowerdownLadder {
 
     void start() {
         LOG.info(() -> "Powering the guest down (waiting up to " + timeout.toSeconds() + " s)");
-        press();
+        // Timers first: a press that fails must lose neither the deadline nor the next press.
         armDeadline();
+        press();
     }
 
     /**

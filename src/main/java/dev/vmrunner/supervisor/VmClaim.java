@@ -95,7 +95,16 @@ public final class VmClaim {
     }
 
     static VmClaim acquire(RunnerConfig config, Processes processes) throws ClaimException {
-        FileChannel lock = lock(config);
+        boolean freshDataDir = !Files.isDirectory(config.dataDir());
+        FileChannel lock;
+        try {
+            lock = lock(config);
+        } catch (ClaimException e) {
+            if (freshDataDir && !e.alreadyRunning()) {
+                forgetDataDir(config);
+            }
+            throw e;
+        }
         try {
             Path dir = config.runtimeDir();
             LiveQemu live = Files.isDirectory(dir) ? liveQemu(config, dir, processes) : null;
@@ -117,7 +126,20 @@ public final class VmClaim {
             return new VmClaim(dir, lock, created, live);
         } catch (ClaimException | RuntimeException e) {
             closeQuietly(lock);
+            if (freshDataDir && !(e instanceof ClaimException c && c.alreadyRunning())) {
+                forgetDataDir(config);
+            }
             throw e;
+        }
+    }
+
+    /** A claim that failed leaves no data directory it made (a full or read-only disk). */
+    private static void forgetDataDir(RunnerConfig config) {
+        try {
+            Files.deleteIfExists(config.dataDir().resolve(LOCK_FILE));
+            Files.deleteIfExists(config.dataDir());
+        } catch (IOException e) {
+            LOG.fine(() -> "Failed to remove " + config.dataDir() + ": " + e);
         }
     }
 
@@ -128,10 +150,14 @@ public final class VmClaim {
         try {
             if (!Files.isDirectory(dataDir)) {
                 Files.createDirectories(dataDir.toAbsolutePath().getParent());
-                Files.createDirectory(
-                        dataDir,
-                        PosixFilePermissions.asFileAttribute(
-                                PosixFilePermissions.fromString("rwx------")));
+                try {
+                    Files.createDirectory(
+                            dataDir,
+                            PosixFilePermissions.asFileAttribute(
+                                    PosixFilePermissions.fromString("rwx------")));
+                } catch (FileAlreadyExistsException e) {
+                    // a runner started at the same moment made it: the lock decides
+                }
             }
             channel =
                     FileChannel.open(
