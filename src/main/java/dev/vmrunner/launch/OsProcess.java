@@ -7,6 +7,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -25,6 +26,11 @@ import java.util.logging.Logger;
  * <p>Children run in a session of their own (via util-linux {@code setsid}, which execs in place,
  * so the pid stays that of the child): Ctrl-C in a terminal signals the whole foreground process
  * group, and QEMU would otherwise quit at once instead of letting the runner power the guest down.
+ * The session also holds what the child started ({@code swtpm_setup} runs a {@code swtpm} of its
+ * own), also once the child is gone and those were handed to init: stopping the child stops its
+ * whole session, and what is left in it when the child exits is asked to end (SIGTERM). The pid
+ * file goes when the child exits, so that no pid file names a process that ended (a finished {@code
+ * swtpm_setup}).
  */
 public final class OsProcess implements ChildProcess {
 
@@ -39,9 +45,12 @@ public final class OsProcess implements ChildProcess {
     private final Deque<String> tail = new ArrayDeque<>(KEPT_LINES);
     private final CompletableFuture<ChildProcess> exited = new CompletableFuture<>();
 
-    private OsProcess(String name, Process process) {
+    private final Path pidFile;
+
+    private OsProcess(String name, Process process, Path pidFile) {
         this.name = name;
         this.process = process;
+        this.pidFile = pidFile;
     }
 
     /** Returns a starter that writes pid files into the given runtime directory. */
@@ -73,7 +82,11 @@ public final class OsProcess implements ChildProcess {
                             + e.getMessage(),
                     e);
         }
-        OsProcess child = new OsProcess(spec.name(), process);
+        OsProcess child =
+                new OsProcess(
+                        spec.name(),
+                        process,
+                        runtimeDir.resolve(RuntimeFiles.pidFile(spec.name())));
         LOG.fine(
                 () ->
                         "Started "
@@ -96,6 +109,7 @@ public final class OsProcess implements ChildProcess {
                                     } catch (InterruptedException e) {
                                         Thread.currentThread().interrupt();
                                     }
+                                    child.afterExit();
                                     child.exited.complete(child);
                                 });
         try {
@@ -107,6 +121,59 @@ public final class OsProcess implements ChildProcess {
                     () -> "Failed to write pid file for " + spec.name() + ": " + e.getMessage());
         }
         return child;
+    }
+
+    /** What the child left in its session serves nobody now; its pid file names nobody. */
+    private void afterExit() {
+        try {
+            // SIGTERM, not SIGKILL: swtpm_setup's swtpm may still be saving the state it made.
+            for (ProcessHandle p : sessionMembers()) {
+                LOG.fine(() -> "Ending pid " + p.pid() + ", left running by " + name);
+                p.destroy();
+            }
+            String mine = process.pid() + "\n";
+            if (Files.exists(pidFile) && Files.readString(pidFile).equals(mine)) {
+                Files.delete(pidFile);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.fine(() -> "Failed to clean up after " + name + ": " + e);
+        }
+    }
+
+    /**
+     * The other processes of the child's session (setsid made the child its leader: the session id
+     * is the child's pid, and the kernel keeps that id from reuse while the session has members);
+     * without setsid, the child's descendants.
+     */
+    private List<ProcessHandle> sessionMembers() {
+        if (SETSID == null) {
+            return process.descendants().toList();
+        }
+        List<ProcessHandle> members = new ArrayList<>();
+        long sid = process.pid();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path proc : procs) {
+                long pid = Long.parseLong(proc.getFileName().toString());
+                if (pid != sid && sessionOf(proc) == sid) {
+                    ProcessHandle.of(pid).ifPresent(members::add);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.fine(() -> "Failed to list the session of " + name + ": " + e);
+            return process.descendants().toList();
+        }
+        return members;
+    }
+
+    /** The session id from /proc/PID/stat: the fourth field after the command's closing paren. */
+    private static long sessionOf(Path proc) {
+        try {
+            String stat = Files.readString(proc.resolve("stat"), StandardCharsets.US_ASCII);
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[3]);
+        } catch (IOException | RuntimeException e) {
+            return -1; // gone meanwhile
+        }
     }
 
     /**
@@ -181,19 +248,16 @@ public final class OsProcess implements ChildProcess {
         return process.exitValue();
     }
 
-    /**
-     * SIGTERM to the process and to what it started (swtpm_setup runs a swtpm of its own): those
-     * are seen only while their parent lives, so they are asked first.
-     */
+    /** SIGTERM to the process and to the rest of its session (what it started). */
     @Override
     public void terminate() {
-        process.descendants().forEach(ProcessHandle::destroy);
+        sessionMembers().forEach(ProcessHandle::destroy);
         process.destroy();
     }
 
     @Override
     public void kill() {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        sessionMembers().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
     }
 

@@ -27,6 +27,9 @@ import java.util.Optional;
  */
 public final class TpmSetup {
 
+    private static final java.util.logging.Logger LOG =
+            java.util.logging.Logger.getLogger("vmrunner");
+
     /** The state file swtpm writes for a TPM 2.0 into its state directory. */
     public static final String STATE_FILE = "tpm2-00.permall";
 
@@ -202,6 +205,19 @@ public final class TpmSetup {
                             + ": "
                             + e,
                     e);
+        }
+    }
+
+    /**
+     * Removes what an unfinished setup made (a start that failed or was stopped during it): the
+     * next start makes the state afresh. Nothing happens when the setup was committed.
+     */
+    public static void discardStaging(RunnerConfig config) {
+        Path staging = config.dataDir().toAbsolutePath().resolve(STAGING_DIR);
+        try {
+            Trees.delete(staging);
+        } catch (IOException e) {
+            LOG.warning(() -> "Failed to remove the unfinished TPM state " + staging + ": " + e);
         }
     }
 

@@ -48,8 +48,9 @@ final class PowerdownLadder {
 
     void start() {
         LOG.info(() -> "Powering the guest down (waiting up to " + timeout.toSeconds() + " s)");
-        press();
+        // Timers first: a press that fails must lose neither the deadline nor the next press.
         armDeadline();
+        press();
     }
 
     /**
@@ -95,9 +96,10 @@ final class PowerdownLadder {
         cancel(repress);
     }
 
+    /** The next press is scheduled first: a press that fails must not end the repeats. */
     private void press() {
-        rungs.pressPowerButton();
         repress = loop.schedule(repressInterval, this::press);
+        rungs.pressPowerButton();
     }
 
     private void armDeadline() {

@@ -7,6 +7,7 @@ import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Sizes;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
+import dev.vmrunner.launch.TpmSetup;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
@@ -208,6 +209,9 @@ public final class Supervisor {
                 statusServer.close();
             }
             endLeftovers();
+            if (adoption == null) {
+                TpmSetup.discardStaging(config);
+            }
             if (claim != null) {
                 claim.release();
             }
@@ -873,6 +877,11 @@ public final class Supervisor {
     }
 
     private void moveTo(State next) {
+        if (state == State.STOPPED) {
+            // A late event (a reply or timer after everything ended) changes nothing any more.
+            LOG.fine(() -> "Ignoring a move to " + next.label() + " after the VM stopped");
+            return;
+        }
         State previous = state;
         state = state.moveTo(next);
         since = Instant.now();

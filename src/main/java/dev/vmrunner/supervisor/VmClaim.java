@@ -95,7 +95,16 @@ public final class VmClaim {
     }
 
     static VmClaim acquire(RunnerConfig config, Processes processes) throws ClaimException {
-        FileChannel lock = lock(config);
+        boolean freshDataDir = !Files.isDirectory(config.dataDir());
+        FileChannel lock;
+        try {
+            lock = lock(config);
+        } catch (ClaimException e) {
+            if (freshDataDir && !e.alreadyRunning()) {
+                forgetDataDir(config);
+            }
+            throw e;
+        }
         try {
             Path dir = config.runtimeDir();
             LiveQemu live = Files.isDirectory(dir) ? liveQemu(config, dir, processes) : null;
@@ -117,7 +126,20 @@ public final class VmClaim {
             return new VmClaim(dir, lock, created, live);
         } catch (ClaimException | RuntimeException e) {
             closeQuietly(lock);
+            if (freshDataDir && !(e instanceof ClaimException c && c.alreadyRunning())) {
+                forgetDataDir(config);
+            }
             throw e;
+        }
+    }
+
+    /** A claim that failed leaves no data directory it made (a full or read-only disk). */
+    private static void forgetDataDir(RunnerConfig config) {
+        try {
+            Files.deleteIfExists(config.dataDir().resolve(LOCK_FILE));
+            Files.deleteIfExists(config.dataDir());
+        } catch (IOException e) {
+            LOG.fine(() -> "Failed to remove " + config.dataDir() + ": " + e);
         }
     }
 
@@ -128,10 +150,14 @@ public final class VmClaim {
         try {
             if (!Files.isDirectory(dataDir)) {
                 Files.createDirectories(dataDir.toAbsolutePath().getParent());
-                Files.createDirectory(
-                        dataDir,
-                        PosixFilePermissions.asFileAttribute(
-                                PosixFilePermissions.fromString("rwx------")));
+                try {
+                    Files.createDirectory(
+                            dataDir,
+                            PosixFilePermissions.asFileAttribute(
+                                    PosixFilePermissions.fromString("rwx------")));
+                } catch (FileAlreadyExistsException e) {
+                    // a runner started at the same moment made it: the lock decides
+                }
             }
             channel =
                     FileChannel.open(
@@ -150,7 +176,7 @@ public final class VmClaim {
                 held = null; // this JVM holds it already
             }
             if (held == null) {
-                String pid = readPid(channel);
+                String pid = holderPid(channel);
                 closeQuietly(channel);
                 throw new ClaimException(
                         "VM "
@@ -286,6 +312,24 @@ public final class VmClaim {
                 }
             }
         }
+    }
+
+    /**
+     * The lock holder's pid. A runner started at the same moment may hold the lock but not yet have
+     * written its pid (it truncates, then writes): read again for a moment.
+     */
+    private static String holderPid(FileChannel channel) {
+        String pid = readPid(channel);
+        for (int i = 0; i < 20 && pid.isEmpty(); i++) {
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pid = readPid(channel);
+        }
+        return pid;
     }
 
     private static String readPid(FileChannel channel) {

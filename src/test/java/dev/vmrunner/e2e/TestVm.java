@@ -179,6 +179,14 @@ final class TestVm implements AutoCloseable {
         runner.waitFor();
     }
 
+    long runnerPid() {
+        return runner.pid();
+    }
+
+    boolean runnerAlive() {
+        return runner.isAlive();
+    }
+
     void sigterm() {
         runner.destroy(); // SIGTERM
     }

@@ -230,4 +230,17 @@ class SupervisorTest {
             assertTrue(vm.commands.indexOf("balloon") < vm.commands.indexOf("system_powerdown"));
         }
     }
+
+    @Test
+    void aSecondStopDuringStartIsHarmless() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, true, true)) {
+            vm.seedHangs = true;
+            vm.start();
+            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.signal("TERM");
+            vm.signal("TERM");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+            assertNull(vm.child("qemu"));
+        }
+    }
 }
