@@ -137,7 +137,7 @@ class FaultIT {
     void signalsWhilePoweringDownNeverShortenTheWait() throws Exception {
         try (TestVm vm =
                 new TestVm(dir)
-                        .template("vmrunner.powerbutton=ignore")
+                        .template("vmrunner.powerbutton=ignore vmrunner.agent=off")
                         .config("powerdownTimeout: 300")) {
             vm.boot();
             long qemu = vm.childPid("qemu");
