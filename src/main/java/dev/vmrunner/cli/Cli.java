@@ -47,7 +47,8 @@ final class Cli {
             boolean help,
             boolean version,
             String output,
-            boolean ready) {}
+            boolean ready,
+            String http) {}
 
     static final String FOOTER =
             String.join(
@@ -108,7 +109,8 @@ final class Cli {
                 line.hasOption("help"),
                 line.hasOption("version"),
                 line.getOptionValue("output", "text"),
-                line.hasOption("ready"));
+                line.hasOption("ready"),
+                line.getOptionValue("http"));
     }
 
     static void printHelp(Command command, PrintWriter out) {
@@ -155,6 +157,18 @@ final class Cli {
                                                         + " /opt/vmrunner/templates; the standard"
                                                         + " template is built in).")
                                         .build());
+        if (command == Command.RUN) {
+            options.addOption(
+                    Option.builder()
+                            .longOpt("http")
+                            .hasArg()
+                            .argName("[ADDR:]PORT")
+                            .desc(
+                                    "Serve /healthz, /readyz, /status and /metrics over HTTP once"
+                                            + " QEMU is started (default address 127.0.0.1; in a"
+                                            + " pod 0.0.0.0:PORT). Overrides the http key.")
+                            .build());
+        }
         if (command == Command.RENDER) {
             options.addOption(null, "raw", false, "Print the template's YAML output instead.");
         }

@@ -8,6 +8,7 @@ import dev.vmrunner.config.Sizes;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
 import dev.vmrunner.status.Status;
@@ -76,6 +77,7 @@ public final class Supervisor {
     private volatile Status published;
     private StatusServer statusServer;
     private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
+    private final QmpStats qmpStats = new QmpStats();
 
     /**
      * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
@@ -136,7 +138,7 @@ public final class Supervisor {
         this.loop = new Loop(clock);
         this.startNanos = clock.nanoTime();
         this.children = new Children(loop, starter, timeouts.killGrace());
-        this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts);
+        this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts, qmpStats);
         loop.afterEach(this::publish);
         this.live =
                 new LiveConfig(
@@ -779,8 +781,18 @@ public final class Supervisor {
         starter.start();
     }
 
+    /** The runner's QMP commands so far (for metrics); any thread. */
+    public QmpStats qmpStats() {
+        return qmpStats;
+    }
+
+    /** How many live changes ended in each outcome (applied, pending, ...); any thread. */
+    public Map<String, Long> reconciliations() {
+        return live.counted.snapshot();
+    }
+
     /** For liveness: the loop takes an event within a second. Not on the loop thread. */
-    private boolean loopAnswers() {
+    public boolean loopAnswers() {
         CountDownLatch answered = new CountDownLatch(1);
         loop.post(new Continuation(answered::countDown));
         try {
