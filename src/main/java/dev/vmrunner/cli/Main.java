@@ -136,6 +136,7 @@ public final class Main {
         signals.deliverTo(supervisor::signal);
         ConfigWatcher watcher = watch(options.config(), content, supervisor);
         HttpStarter endpoints = HttpStarter.watch(supervisor, http);
+        SdNotify.watch(supervisor, System.getenv());
         try {
             return supervisor.run().code();
         } finally {
