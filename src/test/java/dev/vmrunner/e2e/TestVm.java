@@ -45,6 +45,7 @@ final class TestVm implements AutoCloseable {
     private final List<QmpConnection> observers = new ArrayList<>();
     private Process runner;
     private List<String> prefix = List.of();
+    private final java.util.Map<String, String> environment = new java.util.HashMap<>();
 
     TestVm(Path dir) {
         this(dir, dir.resolve("config.yaml"));
@@ -134,6 +135,12 @@ final class TestVm implements AutoCloseable {
         return yaml.toString();
     }
 
+    /** Sets an environment variable for the runner. */
+    TestVm environment(String name, String value) {
+        environment.put(name, value);
+        return this;
+    }
+
     /** Runs the runner under this command, e.g. {@code ip netns exec NS}. */
     TestVm under(String... command) {
         prefix = List.of(command);
@@ -151,11 +158,10 @@ final class TestVm implements AutoCloseable {
                         "--templates-dir",
                         templates.toString()));
         command.addAll(List.of(args));
-        runner =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .start();
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        runner = builder.start();
         pids.add(runner.pid());
         return runner;
     }
