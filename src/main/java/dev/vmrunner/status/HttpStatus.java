@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 /**
  * The opt-in HTTP endpoints for orchestrators and Prometheus, on the JDK's own server (no library:
- * it adds no jar, and costs what the measurements in docs/status.md say):
+ * it adds no jar; its memory is measured by HttpIT):
  *
  * <ul>
  *   <li>{@code GET /healthz}: 200 when the supervisor's loop answers within a second, else 503.

@@ -190,7 +190,7 @@ class HttpIT {
                                 + " sorted(s.labels.items()))",
                         "        print(f.name, f.type, labels, float(s.value))");
         Process p =
-                new ProcessBuilder("python3", "-c", script)
+                new ProcessBuilder("/usr/bin/python3", "-c", script) // Debian's, with the package
                         .redirectError(ProcessBuilder.Redirect.INHERIT)
                         .start();
         p.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));

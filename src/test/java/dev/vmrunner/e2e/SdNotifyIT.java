@@ -47,7 +47,11 @@ class SdNotifyIT {
         Path received = dir.resolve("received.txt");
         Process receiver =
                 new ProcessBuilder(
-                                "python3", "-c", RECEIVER, socket.toString(), received.toString())
+                                "/usr/bin/python3",
+                                "-c",
+                                RECEIVER,
+                                socket.toString(),
+                                received.toString())
                         .redirectErrorStream(true)
                         .redirectOutput(dir.resolve("receiver.log").toFile())
                         .start();
@@ -58,6 +62,7 @@ class SdNotifyIT {
             }
             vm.environment("NOTIFY_SOCKET", socket.toString());
             Process runner = vm.boot();
+            long qemu = vm.childPid("qemu");
             String ready = awaitText(received, "READY=1");
             System.out.println(
                     "SdNotifyIT: runner PSS without --http " + HttpIT.pssKb(runner.pid()) + " kB");
@@ -73,9 +78,9 @@ class SdNotifyIT {
                     List.of(
                             "STATUS=VM e2e starting",
                             "READY=1",
-                            "STATUS=VM e2e running (QEMU pid " + vm.childPid("qemu") + ")",
+                            "STATUS=VM e2e running (QEMU pid " + qemu + ")",
                             "STOPPING=1",
-                            "STATUS=VM e2e stopping (QEMU pid " + vm.childPid("qemu") + ")"),
+                            "STATUS=VM e2e stopping (QEMU pid " + qemu + ")"),
                     lines.subList(0, 5),
                     all + "\nlog:\n" + vm.log());
         } finally {
