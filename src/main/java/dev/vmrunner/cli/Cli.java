@@ -112,7 +112,8 @@ final class Cli {
             boolean help,
             boolean version,
             String output,
-            boolean ready) {}
+            boolean ready,
+            String http) {}
 
     static final String FOOTER =
             String.join(
@@ -173,7 +174,8 @@ final class Cli {
                 line.hasOption("help"),
                 line.hasOption("version"),
                 line.getOptionValue("output", "text"),
-                line.hasOption("ready"));
+                line.hasOption("ready"),
+                line.getOptionValue("http"));
     }
 
     /** {@code --log-format}, else {@code $VMRUNNER_LOG_FORMAT}, else text. */
@@ -204,7 +206,7 @@ final class Cli {
         CommonOptions defaults =
                 new CommonOptions(
                         Path.of(CommonOptions.DEFAULT_CONFIG), null, false, false, LogFormat.TEXT);
-        return new Parsed(command, defaults, false, true, false, "text", false);
+        return new Parsed(command, defaults, false, true, false, "text", false, null);
     }
 
     /** A command's help ({@code vmrunner COMMAND --help}), or the overview if it is null. */
@@ -281,6 +283,18 @@ final class Cli {
                                                         + " /opt/vmrunner/templates; the standard"
                                                         + " template is built in).")
                                         .build());
+        if (command == Command.RUN) {
+            options.addOption(
+                    Option.builder()
+                            .longOpt("http")
+                            .hasArg()
+                            .argName("[ADDR:]PORT")
+                            .desc(
+                                    "Serve /healthz, /readyz, /status and /metrics over HTTP once"
+                                            + " QEMU is started (default address 127.0.0.1; in a"
+                                            + " pod 0.0.0.0:PORT). Overrides the http key.")
+                            .build());
+        }
         if (command == Command.RENDER) {
             options.addOption(null, "raw", false, "Print the template's YAML output instead.");
         }

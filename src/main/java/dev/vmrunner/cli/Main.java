@@ -3,6 +3,7 @@ package dev.vmrunner.cli;
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.ConfigWatcher;
+import dev.vmrunner.config.HttpAddress;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
@@ -56,7 +57,7 @@ public final class Main {
             return 0;
         }
         return switch (parsed.command()) {
-            case RUN -> runVm(parsed.options());
+            case RUN -> runVm(parsed.options(), parsed.http());
             case RENDER -> RenderCommand.run(parsed.options(), parsed.raw(), out);
             case STATUS ->
                     StatusCommand.run(parsed.options(), parsed.output(), parsed.ready(), out);
@@ -65,7 +66,7 @@ public final class Main {
         };
     }
 
-    private static int runVm(CommonOptions options) {
+    private static int runVm(CommonOptions options, String httpOption) {
         LogSetup.configure(options.logLevel());
         // Signals are caught from here on: one that arrives before the supervisor runs is
         // handed to it once it does (a stop then ends the start at once).
@@ -77,6 +78,13 @@ public final class Main {
             config = parseConfig(options, content);
         } catch (ConfigException e) {
             return reportInvalid(e);
+        }
+        HttpAddress http;
+        try {
+            http = HttpStarter.address(httpOption, config);
+        } catch (IllegalArgumentException e) {
+            LOG.severe("Invalid --http: " + e.getMessage());
+            return ExitCode.CONFIG.code();
         }
         VmClaim claim;
         try {
@@ -133,9 +141,13 @@ public final class Main {
             supervisor.watchStatus(systemd);
         }
         ConfigWatcher watcher = watch(options.config(), content, supervisor);
+        HttpStarter endpoints = HttpStarter.watch(supervisor, http);
         try {
             return supervisor.run().code();
         } finally {
+            if (endpoints != null) {
+                endpoints.close();
+            }
             if (watcher != null) {
                 watcher.close();
             }

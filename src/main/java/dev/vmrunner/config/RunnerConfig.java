@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param guestShutdownStops accepted for compatibility with the upstream runner
  * @param resetCounter the reset counter or {@code null}
  * @param vm the VM
+ * @param http where the HTTP endpoints listen, {@code null} for none (the default)
  */
 public record RunnerConfig(
         Path configFile,
@@ -25,7 +26,8 @@ public record RunnerConfig(
         CloudInit cloudInit,
         boolean guestShutdownStops,
         Long resetCounter,
-        Vm vm) {
+        Vm vm,
+        HttpAddress http) {
 
     public RunnerConfig {
         Objects.requireNonNull(dataDir, "dataDir");

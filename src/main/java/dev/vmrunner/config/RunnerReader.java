@@ -27,6 +27,7 @@ final class RunnerReader {
         boolean guestShutdownStops = runner.bool("guestShutdownStops", false);
         Long resetCounter = runner.integer("resetCounter", 0, Long.MAX_VALUE);
         CloudInit cloudInit = cloudInit(runner.section("cloudInit"));
+        HttpAddress http = http(runner);
         Vm vm = null;
         Section vmSection = runner.section("vm");
         if (vmSection != null) {
@@ -71,7 +72,22 @@ final class RunnerReader {
                 cloudInit,
                 guestShutdownStops,
                 resetCounter,
-                vm);
+                vm,
+                http);
+    }
+
+    /** The {@code http} key: {@code [ADDR:]PORT}, a bare number being a port. */
+    private static HttpAddress http(Section runner) {
+        String text = runner.string("http");
+        if (text == null) {
+            return null;
+        }
+        try {
+            return HttpAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            runner.problems().error(runner.value("http"), runner.pathOf("http"), e.getMessage());
+            return null;
+        }
     }
 
     private static CloudInit cloudInit(Section section) {

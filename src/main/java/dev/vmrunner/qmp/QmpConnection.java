@@ -62,11 +62,13 @@ public final class QmpConnection implements AutoCloseable {
     private final PendingCalls pending = new PendingCalls();
     private volatile boolean closedByUs;
     private volatile Throwable writeFailure;
+    private final QmpStats stats;
 
-    private QmpConnection(Path socket, SocketChannel channel, Listener listener) {
+    private QmpConnection(Path socket, SocketChannel channel, Listener listener, QmpStats stats) {
         this.socket = socket;
         this.channel = channel;
         this.listener = listener;
+        this.stats = stats;
         this.reader = new Thread(this::readLoop, "qmp-reader " + socket.getFileName());
         reader.setDaemon(true);
     }
@@ -81,10 +83,20 @@ public final class QmpConnection implements AutoCloseable {
      */
     public static QmpConnection connect(Path socket, Duration timeout, Listener listener)
             throws QmpException, InterruptedException {
+        return connect(socket, timeout, listener, null);
+    }
+
+    /**
+     * Like {@link #connect(Path, Duration, Listener)}; every command's time and failure is added to
+     * {@code stats} (null for none) once it completes.
+     */
+    public static QmpConnection connect(
+            Path socket, Duration timeout, Listener listener, QmpStats stats)
+            throws QmpException, InterruptedException {
         Objects.requireNonNull(socket, "socket");
         long deadline = System.nanoTime() + saturatedNanos(timeout);
         SocketChannel channel = openWithRetry(socket, timeout, deadline);
-        QmpConnection connection = new QmpConnection(socket, channel, listener);
+        QmpConnection connection = new QmpConnection(socket, channel, listener, stats);
         connection.reader.start();
         try {
             connection.negotiate(timeout, deadline);
@@ -210,6 +222,13 @@ public final class QmpConnection implements AutoCloseable {
             return CompletableFuture.failedFuture(disconnected(command, writeFailure));
         }
         CompletableFuture<JsonElement> result = new CompletableFuture<>();
+        long sent = System.nanoTime();
+        if (stats != null) {
+            var unusedCounted =
+                    result.whenComplete(
+                            (value, error) ->
+                                    stats.record(command, System.nanoTime() - sent, error != null));
+        }
         // orTimeout uses the JDK's shared delayer thread and cancels its timer once the reply
         // arrives.
         var unused =

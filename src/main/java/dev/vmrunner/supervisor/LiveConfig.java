@@ -80,6 +80,9 @@ final class LiveConfig {
     /** Per key, the outcome of its last change, for the status. */
     private final Map<String, String> outcomes = new LinkedHashMap<>();
 
+    /** How many changes ended how, for metrics. */
+    final Outcomes counted = new Outcomes();
+
     /** Live changes whose outcome is not logged yet, by key. */
     private final Map<String, Change> unreported = new LinkedHashMap<>();
 
@@ -462,6 +465,7 @@ final class LiveConfig {
         Change change = unreported.remove(key);
         LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome);
         outcomes.put(key, outcome);
+        counted.count(outcome);
         if (outstanding.remove(key) && reconciling && !acting && outstanding.isEmpty()) {
             endRound();
         }

@@ -3,6 +3,7 @@ package dev.vmrunner.supervisor;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
 import dev.vmrunner.qmp.QmpEvent;
+import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,12 +24,14 @@ final class MonitorLink {
     private final Loop loop;
     private final Path socket;
     private final Timeouts timeouts;
+    private final QmpStats stats;
     private QmpConnection connection;
     private Qmp qmp;
     private boolean connecting;
     private boolean closed;
 
-    MonitorLink(Loop loop, Path socket, Timeouts timeouts) {
+    MonitorLink(Loop loop, Path socket, Timeouts timeouts, QmpStats stats) {
+        this.stats = stats;
         this.loop = loop;
         this.socket = socket;
         this.timeouts = timeouts;
@@ -64,7 +67,8 @@ final class MonitorLink {
                                 public void onDisconnect(Throwable cause) {
                                     loop.post(new Event.QmpClosed(self.get(), cause));
                                 }
-                            });
+                            },
+                            stats);
             self.set(c);
             loop.post(new Event.QmpReady(c));
         } catch (Exception e) {

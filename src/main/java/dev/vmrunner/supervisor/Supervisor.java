@@ -9,6 +9,7 @@ import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.TpmSetup;
 import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
 import dev.vmrunner.status.Status;
@@ -82,6 +83,7 @@ public final class Supervisor {
     private GuestWatch guest;
     private ConsoleTail console;
     private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
+    private final QmpStats qmpStats = new QmpStats();
 
     /**
      * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
@@ -142,7 +144,7 @@ public final class Supervisor {
         this.loop = new Loop(clock);
         this.startNanos = clock.nanoTime();
         this.children = new Children(loop, starter, timeouts.killGrace());
-        this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts);
+        this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts, qmpStats);
         this.display = new DisplayAccess(loop, config);
         loop.afterEach(this::publish);
         this.live =
@@ -815,8 +817,18 @@ public final class Supervisor {
         starter.start();
     }
 
+    /** The runner's QMP commands so far (for metrics); any thread. */
+    public QmpStats qmpStats() {
+        return qmpStats;
+    }
+
+    /** How many live changes ended in each outcome (applied, pending, ...); any thread. */
+    public Map<String, Long> reconciliations() {
+        return live.counted.snapshot();
+    }
+
     /** For liveness: the loop takes an event within a second. Not on the loop thread. */
-    private boolean loopAnswers() {
+    public boolean loopAnswers() {
         CountDownLatch answered = new CountDownLatch(1);
         loop.post(new Continuation(answered::countDown));
         try {

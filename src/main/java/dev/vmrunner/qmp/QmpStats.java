@@ -1,0 +1,46 @@
+package dev.vmrunner.qmp;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts of the QMP commands a connection ran, for metrics: per command name, how many completed,
+ * their total time, and how many failed (error reply, timeout or disconnect). Updated by the
+ * threads that complete replies, read by any; the set of names is the runner's own commands, so it
+ * stays small.
+ */
+public final class QmpStats {
+
+    /** One command's figures: completed calls (failed ones included) and their total seconds. */
+    public record Command(long count, double seconds, long errors) {}
+
+    private static final class Counters {
+        final LongAdder count = new LongAdder();
+        final LongAdder nanos = new LongAdder();
+        final LongAdder errors = new LongAdder();
+    }
+
+    private final Map<String, Counters> byCommand = new ConcurrentHashMap<>();
+
+    void record(String command, long nanos, boolean failed) {
+        Counters c = byCommand.computeIfAbsent(command, name -> new Counters());
+        c.count.increment();
+        c.nanos.add(nanos);
+        if (failed) {
+            c.errors.increment();
+        }
+    }
+
+    /** The figures so far, by command name (sorted). */
+    public Map<String, Command> snapshot() {
+        Map<String, Command> out = new TreeMap<>();
+        byCommand.forEach(
+                (name, c) ->
+                        out.put(
+                                name,
+                                new Command(c.count.sum(), c.nanos.sum() / 1e9, c.errors.sum())));
+        return out;
+    }
+}

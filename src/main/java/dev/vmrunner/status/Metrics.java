@@ -1,0 +1,192 @@
+package dev.vmrunner.status;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The status and the runner's counters in the Prometheus text exposition format 0.0.4, for {@code
+ * GET /metrics}. Names follow Prometheus' conventions: the {@code vmrunner_} prefix, base units in
+ * the name ({@code _bytes}, {@code _seconds}), {@code _total} for counters, {@code _info} for facts
+ * carried in labels. A figure that is not known yet is left out rather than given as 0.
+ */
+public final class Metrics {
+
+    /** The content type of the text format. */
+    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    /** The states {@code vmrunner_vm_state} has a series for, one of them 1. */
+    static final List<String> STATES = List.of("starting", "running", "stopping", "stopped");
+
+    /** Label values from the guest are cut to this many characters. */
+    private static final int MAX_LABEL = 128;
+
+    /** One QMP command's figures: completed calls, their total seconds, failed calls. */
+    public record Command(long count, double seconds, long errors) {}
+
+    /**
+     * What the status does not hold.
+     *
+     * @param qmp by QMP command name
+     * @param reconciliations live changes by outcome
+     */
+    public record Counters(Map<String, Command> qmp, Map<String, Long> reconciliations) {
+        public Counters {
+            qmp = Map.copyOf(qmp);
+            reconciliations = Map.copyOf(reconciliations);
+        }
+    }
+
+    private final StringBuilder out = new StringBuilder(4096);
+
+    private Metrics() {}
+
+    /** The metrics text at {@code now}. */
+    public static String render(Status s, Counters counters, Instant now) {
+        Metrics m = new Metrics();
+        m.vm(s, now);
+        m.resources(s);
+        m.qmp(counters.qmp());
+        m.reconciliations(counters.reconciliations());
+        m.guest(s.guest());
+        return m.out.toString();
+    }
+
+    private void vm(Status s, Instant now) {
+        family("vmrunner_vm_info", "gauge", "The VM this runner supervises, in the labels.");
+        sample("vmrunner_vm_info", labels("name", s.name()), 1);
+        family("vmrunner_vm_state", "gauge", "1 for the VM's lifecycle state, 0 for the others.");
+        for (String state : STATES) {
+            sample("vmrunner_vm_state", labels("state", state), state.equals(s.state()) ? 1 : 0);
+        }
+        family("vmrunner_runner_uptime_seconds", "gauge", "Seconds since this runner started.");
+        sample("vmrunner_runner_uptime_seconds", "", seconds(s.runnerStarted(), now));
+        if (s.ready()) {
+            family(
+                    "vmrunner_vm_uptime_seconds",
+                    "gauge",
+                    "Seconds since QEMU started running the vCPUs (while running).");
+            sample("vmrunner_vm_uptime_seconds", "", seconds(s.since(), now));
+        }
+        family(
+                "vmrunner_vm_adopted",
+                "gauge",
+                "1 when this runner adopted a QEMU that an earlier runner started.");
+        sample("vmrunner_vm_adopted", "", s.adoptedAt() != null ? 1 : 0);
+        family(
+                "vmrunner_powerdown_in_progress",
+                "gauge",
+                "1 while the runner waits for the guest to power off.");
+        sample("vmrunner_powerdown_in_progress", "", s.powerdownDeadline() != null ? 1 : 0);
+    }
+
+    private void resources(Status s) {
+        gauge("vmrunner_ram_maximum_bytes", "The VM's maximum RAM.", s.ram().maximum());
+        gauge("vmrunner_ram_target_bytes", "The balloon target.", s.ram().target());
+        if (s.ram().actual() != null) {
+            gauge("vmrunner_ram_actual_bytes", "The RAM the guest has.", s.ram().actual());
+        }
+        gauge("vmrunner_vcpus_maximum", "The VM's maximum vCPUs.", s.cpus().maximum());
+        gauge("vmrunner_vcpus_target", "The vCPUs the configuration asks for.", s.cpus().target());
+        if (s.cpus().present() != null) {
+            gauge("vmrunner_vcpus_present", "The vCPUs QEMU has.", s.cpus().present());
+        }
+    }
+
+    private void qmp(Map<String, Command> commands) {
+        String name = "vmrunner_qmp_command_duration_seconds";
+        family(name, "summary", "Time from sending a QMP command to its reply, per command.");
+        commands.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(
+                        e -> {
+                            String l = labels("command", e.getKey());
+                            sample(name + "_sum", l, e.getValue().seconds());
+                            sample(name + "_count", l, e.getValue().count());
+                        });
+        family(
+                "vmrunner_qmp_command_errors_total",
+                "counter",
+                "QMP commands that failed: an error reply, no reply in time, or a lost"
+                        + " connection.");
+        commands.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(
+                        e ->
+                                sample(
+                                        "vmrunner_qmp_command_errors_total",
+                                        labels("command", e.getKey()),
+                                        e.getValue().errors()));
+    }
+
+    private void reconciliations(Map<String, Long> byOutcome) {
+        String name = "vmrunner_reconciliations_total";
+        family(name, "counter", "Live configuration changes by outcome.");
+        byOutcome.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> sample(name, labels("outcome", e.getKey()), e.getValue()));
+    }
+
+    private void guest(Status.Guest guest) {
+        family(
+                "vmrunner_guest_booted",
+                "gauge",
+                "1 once the guest agent reports that the guest has booted.");
+        sample("vmrunner_guest_booted", "", guest != null && guest.booted() ? 1 : 0);
+        if (guest != null) {
+            family("vmrunner_guest_info", "gauge", "What the guest agent says, in the labels.");
+            sample(
+                    "vmrunner_guest_info",
+                    labels("os", orEmpty(guest.os()), "hostname", orEmpty(guest.hostName())),
+                    1);
+        }
+    }
+
+    private void gauge(String name, String help, double value) {
+        family(name, "gauge", help);
+        sample(name, "", value);
+    }
+
+    private void family(String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private void sample(String name, String labels, double value) {
+        out.append(name).append(labels).append(' ').append(number(value)).append('\n');
+    }
+
+    private static String number(double value) {
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            return Long.toString((long) value);
+        }
+        return Double.toString(value);
+    }
+
+    private static double seconds(Instant from, Instant to) {
+        return Math.max(0, Duration.between(from, to).toMillis() / 1000.0);
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    /** {@code {k1="v1",k2="v2"}} with the values escaped as the format asks. */
+    static String labels(String... keysAndValues) {
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            if (i > 0) {
+                b.append(',');
+            }
+            b.append(keysAndValues[i]).append("=\"").append(escape(keysAndValues[i + 1]));
+            b.append('"');
+        }
+        return b.append('}').toString();
+    }
+
+    private static String escape(String value) {
+        String v = value.length() > MAX_LABEL ? value.substring(0, MAX_LABEL) : value;
+        return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}
