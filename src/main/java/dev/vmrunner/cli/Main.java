@@ -27,7 +27,10 @@ public final class Main {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
-    /** Writes closer together than this are read as one change. */
+    /**
+     * In-place writes closer together than this are read as one change; a replaced file is read at
+     * once.
+     */
     private static final Duration SETTLE = Duration.ofMillis(20);
 
     private Main() {}

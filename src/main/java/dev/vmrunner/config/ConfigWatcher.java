@@ -34,11 +34,15 @@ import java.util.logging.Logger;
  *
  * <p>One daemon thread blocks in {@link WatchService#take()} (inotify on Linux); there is no
  * polling. It watches the real directory of the file and of every link on the way to it ({@link
- * WatchTargets}), and only events for those entries (or an overflow) count. After such an event it
- * waits until no event has come for {@code settle} (at most ten times as long under a constant
- * stream of events), then reads the file and compares bytes: timestamps alone never trigger a
- * callback. Events that come during the read or the callback are queued by the {@code WatchService}
- * and cause another read, so the last write is always delivered.
+ * WatchTargets}), and only events for those entries (or an overflow) count. Each round first takes
+ * every event already queued, so a burst is one read. A round whose events all say that an entry
+ * was created (a rename over the file, the kubelet's {@code ..data} swap, a link swap) reads the
+ * file at once: such a replacement is complete when its event comes. Any other round (an in-place
+ * write, which may still be going on, a deletion, an overflow) first waits until no event has come
+ * for {@code settle} (at most ten times as long under a constant stream of events). The watcher
+ * compares bytes: timestamps alone never trigger a callback. Events that come during the read or
+ * the callback are queued by the {@code WatchService} and cause one more round, so the last write
+ * is always delivered.
  *
  * <p>A file that is missing, not a regular file (a directory, a FIFO), larger than 1 MiB or
  * unreadable is not delivered: it is logged at WARNING (once until it changes) and skipped until
@@ -88,7 +92,8 @@ public final class ConfigWatcher implements AutoCloseable {
      *
      * @param initialContent the content the caller already has; {@code null} to read it now (a file
      *     missing now makes its first content a change)
-     * @param settle how long events must pause before the file is read, e.g. 20 ms
+     * @param settle how long events must pause before a file written in place is read, e.g. 20 ms;
+     *     a replaced file is read at once
      * @throws IOException if the file's directory cannot be watched
      */
     public static ConfigWatcher start(
@@ -173,9 +178,8 @@ public final class ConfigWatcher implements AutoCloseable {
                     first = false;
                     deliver(atStart);
                     atStart = null;
-                } else if (relevant(service.take())) {
-                    settle();
-                    refresh();
+                } else {
+                    round(service.take());
                 }
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 if (!closed) {
@@ -202,6 +206,54 @@ public final class ConfigWatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * One round from {@code key} and whatever else is queued: nothing, an immediate read after a
+     * complete replacement, or a read once events pause.
+     */
+    private void round(WatchKey key) throws InterruptedException {
+        Kind kind = classify(key);
+        for (WatchKey queued = service.poll(); queued != null; queued = service.poll()) {
+            kind = kind.and(classify(queued));
+        }
+        if (kind == Kind.NONE || kind == Kind.REPLACED && refreshNow()) {
+            return;
+        }
+        settle();
+        refresh();
+    }
+
+    /** What the events of a round say about the file. */
+    enum Kind {
+        /** Nothing that can change the content. */
+        NONE,
+        /** Only entries created: a rename or link swap, complete when its event comes. */
+        REPLACED,
+        /** Written in place, deleted, overflowed, or a directory gone: may still be changing. */
+        CHANGING;
+
+        Kind and(Kind other) {
+            return compareTo(other) >= 0 ? this : other;
+        }
+    }
+
+    /** Takes the key's events and re-arms it; what they may mean for the content. */
+    private Kind classify(WatchKey key) {
+        Set<String> names = targets.get((Path) key.watchable());
+        Kind kind = names == null ? Kind.CHANGING : Kind.NONE;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            if (event.kind() == OVERFLOW) {
+                kind = Kind.CHANGING;
+            } else if (names != null && names.contains(String.valueOf(event.context()))) {
+                kind = kind.and(event.kind() == ENTRY_CREATE ? Kind.REPLACED : Kind.CHANGING);
+            }
+        }
+        if (!key.reset()) {
+            keys.values().remove(key);
+            kind = Kind.CHANGING; // a watched directory went away: links may point elsewhere now
+        }
+        return kind;
+    }
+
     /** Waits until events pause for {@code settle}, bounded under a constant stream. */
     private void settle() throws InterruptedException {
         long deadline = System.nanoTime() + MAX_SETTLE_ROUNDS * settleNanos;
@@ -214,24 +266,28 @@ public final class ConfigWatcher implements AutoCloseable {
             if (key == null) {
                 return;
             }
-            relevant(key);
+            classify(key);
         }
     }
 
-    /** Takes the key's events and re-arms it; true if one of them may change the content. */
-    private boolean relevant(WatchKey key) {
-        Set<String> names = targets.get((Path) key.watchable());
-        boolean relevant = names == null;
-        for (WatchEvent<?> event : key.pollEvents()) {
-            relevant |=
-                    event.kind() == OVERFLOW
-                            || names != null && names.contains(String.valueOf(event.context()));
+    /**
+     * Reads a replaced file at once; false (nothing read for good) when it is empty or missing: a
+     * file created empty is most likely still being written, so the caller settles.
+     */
+    private boolean refreshNow() {
+        rewatch(false);
+        byte[] content;
+        try {
+            content = ConfigFile.read(file);
+        } catch (NoSuchFileException | ConfigException e) {
+            return false;
         }
-        if (!key.reset()) {
-            keys.values().remove(key);
-            relevant = true; // a watched directory went away: links may point elsewhere now
+        if (content.length == 0) {
+            return false;
         }
-        return relevant;
+        lastProblem = null;
+        deliver(content);
+        return true;
     }
 
     /** Watches where the file now resolves, then reads it and reports a new content. */

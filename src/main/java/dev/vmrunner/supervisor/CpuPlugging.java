@@ -1,12 +1,15 @@
 package dev.vmrunner.supervisor;
 
+import dev.vmrunner.qmp.CpuReplugPolicy;
 import dev.vmrunner.qmp.HotpluggableCpu;
+import dev.vmrunner.qmp.QemuVersion;
 import dev.vmrunner.qmp.Qmp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * vCPU hot-plug and unplug. A plug is {@code device_add} into a free slot of {@code
@@ -14,6 +17,9 @@ import java.util.Set;
  * {@code query-cpus-fast} because QEMU 7.2 sends no {@code DEVICE_DELETED} for the CPU itself
  * (qemu-facts.md). A guest that does not release the vCPU is reported, not retried. The vCPUs QEMU
  * was started with cannot be unplugged.
+ *
+ * <p>Which plugs are safe depends on QEMU's version ({@link CpuReplugPolicy}), read once per
+ * monitor connection with {@code query-version} when the VM runs, so it is not on the start path.
  */
 final class CpuPlugging {
 
@@ -37,6 +43,14 @@ final class CpuPlugging {
     private Runnable emptiedChanged = () -> {};
     private boolean emptiedUnknown;
 
+    /**
+     * Unplugs in this QEMU run: vCPUs created = present + unplugs, since each unplugged vCPU was
+     * created once. -1 when an earlier runner of this QEMU unplugged some (how often is unknown).
+     */
+    private int unplugs;
+
+    private CompletableFuture<QemuVersion> version;
+
     CpuPlugging(Loop loop, LiveConfig.Reporter reporter) {
         this.loop = loop;
         this.reporter = reporter;
@@ -57,47 +71,129 @@ final class CpuPlugging {
         } else {
             unpluggedSlots.addAll(emptied);
         }
+        if (emptied == null || !emptied.isEmpty()) {
+            unplugs = -1;
+        }
         emptiedChanged = changed;
     }
 
-    void add(Qmp qmp, int present, int target) {
+    /**
+     * Asks QEMU for its version, once per monitor connection; plugs wait for the answer. An error
+     * leaves the version unknown, which is treated like the oldest QEMU.
+     */
+    void connected(Qmp qmp) {
+        version = qmp.queryVersion().exceptionally(error -> null);
+    }
+
+    void add(Qmp qmp, int present, int target, String accelerator, int maximumCpus) {
+        if (version == null) {
+            connected(qmp);
+        }
         loop.whenDone(
-                qmp.queryHotpluggableCpus(),
-                (slots, error) -> {
-                    if (error != null) {
-                        reporter.report(KEY, "rejected: " + error.getMessage());
-                        return;
-                    }
-                    List<HotpluggableCpu> free = new ArrayList<>();
-                    int reused = 0;
-                    for (HotpluggableCpu slot : slots) {
-                        if (!slot.isFree()) {
-                            continue;
-                        }
-                        if (emptiedUnknown || !unpluggedSlots.isEmpty()) {
-                            reused++;
-                        } else {
-                            free.add(slot);
-                        }
-                    }
-                    // QEMU lists the highest slot first; fill from the lowest, as a machine would.
-                    free.sort(CpuPlugging::byTopology);
-                    int wanted = target - present;
-                    List<HotpluggableCpu> chosen = free.subList(0, Math.min(wanted, free.size()));
-                    String shortfall =
-                            chosen.size() == wanted
-                                    ? null
-                                    : reused > 0
-                                            ? "only "
-                                                    + (present + chosen.size())
-                                                    + " vCPUs: after an unplug no vCPU can be"
-                                                    + " plugged before the next start (QEMU 7.2"
-                                                    + " aborts)"
-                                            : "only "
-                                                    + (present + chosen.size())
-                                                    + " vCPUs: no free slot (vm.maximumCpus)";
-                    plug(qmp, chosen, 0, present, shortfall);
-                });
+                version,
+                (qemu, ignored) ->
+                        loop.whenDone(
+                                qmp.queryHotpluggableCpus(),
+                                (slots, error) -> {
+                                    if (error != null) {
+                                        reporter.report(KEY, "rejected: " + error.getMessage());
+                                        return;
+                                    }
+                                    Choice choice =
+                                            choose(
+                                                    slots,
+                                                    new Run(
+                                                            qemu,
+                                                            accelerator,
+                                                            maximumCpus,
+                                                            unpluggedSlots,
+                                                            emptiedUnknown,
+                                                            unplugs),
+                                                    present,
+                                                    target);
+                                    plug(qmp, choice.slots(), 0, present, choice.shortfall());
+                                }));
+    }
+
+    /**
+     * What is known of this QEMU run for a plug decision.
+     *
+     * @param version QEMU's version, null when unknown
+     * @param emptied slots emptied by an unplug (JSON text of their properties)
+     * @param emptiedUnknown whether other slots may have been emptied (an adopted QEMU)
+     * @param unplugs unplugs in this run, -1 when unknown
+     */
+    record Run(
+            QemuVersion version,
+            String accelerator,
+            int maximumCpus,
+            Set<String> emptied,
+            boolean emptiedUnknown,
+            int unplugs) {}
+
+    /** The slots to plug, lowest first, and why fewer than wanted (null: all wanted). */
+    record Choice(List<HotpluggableCpu> slots, String shortfall) {}
+
+    /** Which free slots to plug to go from {@code present} to {@code target} vCPUs. */
+    static Choice choose(List<HotpluggableCpu> slots, Run run, int present, int target) {
+        List<HotpluggableCpu> free = new ArrayList<>();
+        for (HotpluggableCpu slot : slots) {
+            if (slot.isFree()) {
+                free.add(slot);
+            }
+        }
+        // QEMU lists the highest slot first; fill from the lowest, as a machine would.
+        free.sort(CpuPlugging::byTopology);
+        int wanted = target - present;
+        boolean anyEmptied = run.emptiedUnknown() || !run.emptied().isEmpty();
+        boolean reusable =
+                run.version() != null && CpuReplugPolicy.emptiedSlotsReusable(run.version());
+        List<HotpluggableCpu> chosen = new ArrayList<>();
+        String refused = null;
+        int created = present + Math.max(0, run.unplugs());
+        for (HotpluggableCpu slot : free) {
+            if (chosen.size() == wanted) {
+                break;
+            }
+            if (anyEmptied && !reusable) {
+                // QEMU 7.2 aborts on any plug after an unplug, into an emptied slot or not.
+                refused =
+                        "after an unplug no vCPU can be plugged before the next start (QEMU "
+                                + (run.version() == null ? "version unknown" : run.version())
+                                + " aborts)";
+                break;
+            }
+            boolean emptied =
+                    run.emptiedUnknown() || run.emptied().contains(slot.props().toString());
+            if (run.unplugs() < 0 && "tcg".equals(run.accelerator())) {
+                refused =
+                        "an earlier runner of this QEMU unplugged vCPUs; under TCG each plug uses"
+                                + " one of vm.maximumCpus translation contexts for good, and how"
+                                + " many are left is unknown until the next start";
+                break;
+            }
+            if (!CpuReplugPolicy.mayPlug(
+                    run.version(), run.accelerator(), emptied, created, run.maximumCpus())) {
+                refused =
+                        "under TCG QEMU has one translation context per vCPU of vm.maximumCpus ("
+                                + run.maximumCpus()
+                                + ") and "
+                                + created
+                                + " vCPUs were created in this run, re-plugs included; the"
+                                + " next start frees them";
+                break;
+            }
+            chosen.add(slot);
+            created++;
+        }
+        String shortfall =
+                chosen.size() == wanted
+                        ? null
+                        : "only "
+                                + (present + chosen.size())
+                                + " vCPUs: "
+                                + (refused != null ? refused : "no free slot (vm.maximumCpus)");
+        return new Choice(List.copyOf(chosen), shortfall);
     }
 
     private void plug(
@@ -143,6 +239,9 @@ final class CpuPlugging {
                     for (HotpluggableCpu slot : plugged.subList(0, count)) {
                         String id = slot.qomPath().substring("/machine/peripheral/".length());
                         unpluggedSlots.add(slot.props().toString());
+                        if (unplugs >= 0) {
+                            unplugs++;
+                        }
                         emptiedChanged.run();
                         loop.whenDone(
                                 qmp.deleteDevice(id),

@@ -177,12 +177,14 @@ final class LiveConfig {
     void onRunning(Qmp qmp) {
         this.qmp = qmp;
         this.running = true;
+        cpus.connected(qmp);
         reconcile();
     }
 
     /** The monitor was lost and is back: catch up with what changed meanwhile. */
     void onReconnected(Qmp qmp) {
         this.qmp = qmp;
+        cpus.connected(qmp);
         if (running) {
             reconcile();
         }
@@ -448,7 +450,12 @@ final class LiveConfig {
                         }
                     });
         } else if (action instanceof Action.AddCpus a) {
-            cpus.add(qmp, a.present(), a.target());
+            cpus.add(
+                    qmp,
+                    a.present(),
+                    a.target(),
+                    current.vm().accelerator(),
+                    current.vm().maximumCpus());
         } else if (action instanceof Action.RemoveCpus r) {
             cpus.remove(qmp, r.present(), r.target());
         } else if (action instanceof Action.ChangeMedium c) {

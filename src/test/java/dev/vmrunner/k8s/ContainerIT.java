@@ -180,7 +180,7 @@ class ContainerIT {
                         .replace("@CMDSOCK@", "/vm/command.sock")
                         .replace("@TESTQMP@", "/vm/observer.sock")
                         .replace("@APPEND@", ""));
-        ConfigMapVolume.publish(configDir, "config.yaml", config("512M"));
+        ConfigMapVolume.publish(configDir, "config.yaml", config("512M", 1));
 
         String name = name();
         Process client =
@@ -217,7 +217,7 @@ class ContainerIT {
                 "PID 1 is not the runner: " + pid1);
 
         long published = System.nanoTime();
-        ConfigMapVolume.publish(configDir, "config.yaml", config("256M"));
+        ConfigMapVolume.publish(configDir, "config.yaml", config("256M", 1));
         awaitText(
                 log,
                 "vm.currentRam: 512M -> 256M: applied (balloon target 256M)",
@@ -226,6 +226,18 @@ class ContainerIT {
                 log);
         System.out.printf(
                 "ConfigMap update applied after %.2f s%n", (System.nanoTime() - published) / 1e9);
+
+        // QEMU 10 re-plugs a slot an unplug emptied, so the runner does (QEMU 7.2 would abort).
+        ConfigMapVolume.publish(configDir, "config.yaml", config("256M", 2));
+        awaitCount(log, "vm.currentCpus: 1 -> 2: applied (2 vCPUs)", 1, client, log);
+        awaitCount(serial, "VMRUNNER-GUEST: cpus 2", 1, client, log);
+        ConfigMapVolume.publish(configDir, "config.yaml", config("256M", 1));
+        awaitCount(log, "vm.currentCpus: 2 -> 1: applied (1 vCPU)", 1, client, log);
+        awaitCount(serial, "VMRUNNER-GUEST: cpus 1", 2, client, log); // 1 at boot
+        ConfigMapVolume.publish(configDir, "config.yaml", config("256M", 2));
+        awaitCount(log, "vm.currentCpus: 1 -> 2: applied (2 vCPUs)", 2, client, log);
+        awaitCount(serial, "VMRUNNER-GUEST: cpus 2", 2, client, log);
+        System.out.println("the runner re-plugged the emptied vCPU slot; the guest has 2 again");
 
         long stopping = System.nanoTime();
         Podman.Result stop = Podman.run(Duration.ofSeconds(90), "stop", "-t", "30", name);
@@ -244,7 +256,33 @@ class ContainerIT {
         System.out.printf("graceful stop took %.2f s%n", stopSeconds);
     }
 
-    private String config(String currentRam) {
+    /** Waits until {@code text} occurs {@code count} times in {@code file}. */
+    private static void awaitCount(Path file, String text, int count, Process client, Path log)
+            throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        for (; ; ) {
+            String content = Files.exists(file) ? Files.readString(file) : "";
+            if (content.split(java.util.regex.Pattern.quote(text), -1).length - 1 >= count) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0 || !client.isAlive()) {
+                fail(
+                        "no "
+                                + count
+                                + " x '"
+                                + text
+                                + "' in "
+                                + file
+                                + ":\n"
+                                + content
+                                + "\ncontainer log:\n"
+                                + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private String config(String currentRam, int currentCpus) {
         return "\"/Runner\":\n"
                 + "  dataDir: /var/opt/vmrunner/data\n"
                 + "  runtimeDir: /run/vmrunner/runtime\n"
@@ -255,6 +293,10 @@ class ContainerIT {
                 + "    accelerator: tcg\n"
                 + "    cpuModel: max\n"
                 + "    maximumRam: 512M\n"
+                + "    maximumCpus: 3\n"
+                + "    currentCpus: "
+                + currentCpus
+                + "\n"
                 + "    currentRam: "
                 + currentRam
                 + "\n"
