@@ -4,7 +4,8 @@
 #
 #   scripts/k8s-cluster-test.sh
 #
-# 1. helm install -> the pod runs and the test guest boots (TCG);
+# 1. helm install -> the pod becomes Ready through its probes (vmrunner status --ready), the
+#    test guest boots (TCG) and its console is in "kubectl logs";
 # 2. helm upgrade with another vm.currentRam -> applied live, same pod, no restart;
 # 3. kubectl apply --dry-run=server of the chart rendered with every test value set;
 # 4. helm uninstall -> graceful power-off within the grace period.
@@ -109,8 +110,26 @@ values=deploy/helm/test-values/test-guest.yaml
 ti=$SECONDS
 "$helm" install tg deploy/helm/vmrunner -n $NS -f "$values" --wait --timeout 180s >/dev/null \
     || { kubectl -n $NS describe pod tg-0 | tail -20; die "helm install"; }
-say "helm install: pod running after $((SECONDS - ti)) s"
-uid=$(kubectl -n $NS get pod tg-0 -o jsonpath='{.metadata.uid}')
+say "helm install: pod Ready after $((SECONDS - ti)) s (helm --wait)"
+# Ready through the chart's probes (not merely running): the exec probes are in the pod and
+# the Ready condition is true; its time from the container's start is the probes' doing.
+jp() { kubectl -n $NS get pod tg-0 -o jsonpath="$1"; }
+[ "$(jp '{.spec.containers[0].startupProbe.exec.command}')" = '["/opt/vmrunner/bin/vmrunner","status","--ready"]' ] \
+    || die "no startup probe on 'vmrunner status --ready': $(jp '{.spec.containers[0].startupProbe}')"
+[ "$(jp '{.spec.containers[0].readinessProbe.exec.command}')" = '["/opt/vmrunner/bin/vmrunner","status","--ready"]' ] \
+    || die "no readiness probe on 'vmrunner status --ready'"
+[ "$(jp '{.spec.containers[0].livenessProbe.exec.command}')" = '["/opt/vmrunner/bin/vmrunner","status"]' ] \
+    || die "no liveness probe on 'vmrunner status'"
+[ "$(jp '{.status.conditions[?(@.type=="Ready")].status}')" = True ] || die "the pod is not Ready"
+started=$(date -u -d "$(jp '{.status.containerStatuses[0].state.running.startedAt}')" +%s)
+readyat=$(date -u -d "$(jp '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')" +%s)
+say "pod Ready through its probes $((readyat - started)) s after the container started" \
+    "(QoS $(jp '{.status.qosClass}'), memory request $(jp '{.spec.containers[0].resources.requests.memory}')," \
+    "limit $(jp '{.spec.containers[0].resources.limits.memory}'))"
+[ "$(jp '{.status.qosClass}')" != BestEffort ] || die "the pod is BestEffort"
+[ "$(kubectl -n $NS get service tg -o jsonpath='{.spec.clusterIP}')" = None ] \
+    || die "no headless Service tg for the StatefulSet's serviceName"
+uid=$(jp '{.metadata.uid}')
 podlog=/var/log/pods/${NS}_tg-0_$uid/vmrunner/0.log
 await 60 "pod log" test -f "$podlog" || die "no pod log $podlog"
 tail -F -n +1 "$podlog" > "$S/work/runner.log" 2>/dev/null &
@@ -118,6 +137,16 @@ tailpid=$!
 await 120 "boot" grep -q "VMRUNNER-GUEST: booted" "$S/tg-data/serial.log" \
     || { cat "$S/work/runner.log"; die "the guest did not boot"; }
 say "the guest booted $((SECONDS - ti)) s after helm install"
+# The guest's console in the runner's log, as "kubectl logs" shows it. Checked here, reported
+# at the end, so that the remaining stages still run and report when it fails.
+console_ok=1
+await 60 "console in kubectl logs" sh -c "kubectl -n $NS logs tg-0 | grep -q 'VMRUNNER-GUEST: booted'" \
+    || console_ok=0
+if [ $console_ok = 1 ]; then
+    say "kubectl logs shows the guest console: $(kubectl -n $NS logs tg-0 | grep -m1 'VMRUNNER-GUEST: booted')"
+else
+    say "kubectl logs shows no guest console line 'VMRUNNER-GUEST: booted' (failing at the end)"
+fi
 
 # ---- 2. upgrade: a live change ---------------------------------------------------------------
 tu=$SECONDS
@@ -130,6 +159,9 @@ say "helm upgrade: vm.currentRam applied live $((SECONDS - tu)) s after the upgr
 [ "$(kubectl -n $NS get pod tg-0 -o jsonpath='{.status.containerStatuses[0].restartCount}')" = 0 ] \
     || die "the container restarted"
 say "same pod ($uid), no restart"
+# What the pod really used against its derived limit (cgroup v1 or v2).
+peak=$(kubectl -n $NS exec tg-0 -- sh -c 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak 2>/dev/null || cat /sys/fs/cgroup/memory.current' 2>/dev/null || true)
+[[ ! "$peak" =~ ^[0-9]+$ ]] || say "container memory peak $((peak / 1048576)) MiB of the limit $(jp '{.spec.containers[0].resources.limits.memory}')"
 
 # ---- 3. server-side validation of the rendered chart -----------------------------------------
 # In a namespace of its own, so that nothing collides with the installed release.
@@ -162,4 +194,5 @@ stop_ms=$((stopped - signalled))
     || die "the runner needed $stop_ms ms after SIGTERM, the grace period is $grace s"
 say "helm uninstall: graceful power-off $stop_ms ms after SIGTERM (grace period $grace s);" \
     "pod gone after $took s"
+[ $console_ok = 1 ] || die "kubectl logs did not show the guest console ('VMRUNNER-GUEST: booted')"
 say "PASSED in $((SECONDS - t0)) s"

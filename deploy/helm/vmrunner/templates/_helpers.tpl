@@ -3,17 +3,36 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{- /* The full name, also the StatefulSet's: at most 52 characters, because the
+       controller-revision-hash label of its pods is "<name>-<hash of up to 10>" and a label
+       value has at most 63. A longer name is cut to 43 characters plus "-" and 8 hex digits of
+       its SHA-256, so two long names stay distinct. Dots (allowed in release names) become
+       dashes: the name is also the pod's hostname and the Service's. */ -}}
 {{- define "vmrunner.fullname" -}}
+{{- $full := "" -}}
 {{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- $full = .Values.fullnameOverride -}}
 {{- else -}}
 {{- $name := default .Chart.Name .Values.nameOverride -}}
 {{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- $full = .Release.Name -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- $full = printf "%s-%s" .Release.Name $name -}}
 {{- end -}}
 {{- end -}}
+{{- $full = replace "." "-" $full | lower -}}
+{{- if gt (len $full) 52 -}}
+{{- printf "%s-%s" (trunc 43 $full | trimSuffix "-") (sha256sum $full | trunc 8) -}}
+{{- else -}}
+{{- $full -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* The headless Service the StatefulSet's serviceName names. A Service name must start
+       with a letter (RFC 1035); a full name starting with a digit gets a "vm-" in front. */ -}}
+{{- define "vmrunner.serviceName" -}}
+{{- $full := include "vmrunner.fullname" . -}}
+{{- if regexMatch "^[a-z]" $full -}}{{ $full }}{{- else -}}vm-{{ $full }}{{- end -}}
 {{- end -}}
 
 {{- define "vmrunner.selectorLabels" -}}
@@ -26,6 +45,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{ include "vmrunner.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Fixed paths in the container. */}}
@@ -41,10 +63,54 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
-{{/* The claim of a disk: its existing claim or the chart's. Needs (list $ disk). */}}
+{{- /* The claim of a disk: its existing claim or the chart's, "<fullname>-disk-<disk>", which
+       never equals the data directory's "<fullname>-data" whatever the disk is called. Needs
+       (list $ disk). */ -}}
 {{- define "vmrunner.diskClaim" -}}
 {{- $root := index . 0 -}}{{- $disk := index . 1 -}}
-{{- default (printf "%s-%s" (include "vmrunner.fullname" $root) $disk.name) $disk.existingClaim -}}
+{{- default (printf "%s-disk-%s" (include "vmrunner.fullname" $root) $disk.name) $disk.existingClaim -}}
+{{- end -}}
+
+{{- /* Fails on two disks of one name (their claims, volumes and paths would clash). */ -}}
+{{- define "vmrunner.checkDisks" -}}
+{{- $seen := dict -}}
+{{- range .Values.disks -}}
+{{- if hasKey $seen .name -}}
+{{- fail (printf "disks: two disks are named %q; disk names must be unique" .name) -}}
+{{- end -}}
+{{- $_ := set $seen .name true -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* A size of config.yaml (runner's rules: 512M and 1G binary, 2GB decimal, Ki/KiB binary,
+       a bare number bytes) in MiB, rounded up. */ -}}
+{{- define "vmrunner.sizeMiB" -}}
+{{- $text := toString . | nospace -}}
+{{- if not (kindIs "string" .) -}}{{- $text = "0" -}}{{- end -}}
+{{- $number := regexFind "^[0-9]*[.]?[0-9]*" $text -}}
+{{- $unit := trimPrefix $number $text -}}
+{{- $factors := dict "" 1.0 "B" 1.0 "K" 1024.0 "k" 1024.0 "Ki" 1024.0 "KiB" 1024.0 "kB" 1000.0 -}}
+{{- $factors = merge $factors (dict "M" 1048576.0 "m" 1048576.0 "Mi" 1048576.0 "MiB" 1048576.0 "MB" 1000000.0) -}}
+{{- $factors = merge $factors (dict "G" 1073741824.0 "g" 1073741824.0 "Gi" 1073741824.0 "GiB" 1073741824.0 "GB" 1000000000.0) -}}
+{{- $factors = merge $factors (dict "T" 1099511627776.0 "t" 1099511627776.0 "Ti" 1099511627776.0 "TiB" 1099511627776.0 "TB" 1000000000000.0) -}}
+{{- if not (hasKey $factors $unit) -}}
+{{- fail (printf "vm.maximumRam: %q has a unit the chart cannot size the pod for" $text) -}}
+{{- end -}}
+{{- $bytes := mulf (float64 $number) (get $factors $unit) -}}
+{{- if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) -}}{{- $bytes = float64 . -}}{{- end -}}
+{{- divf $bytes 1048576.0 | ceil | int64 -}}
+{{- end -}}
+
+{{- /* The container's memory in MiB: vm.maximumRam + the runner's overhead + QEMU's own
+       overhead under the accelerator (+ swtpm with vm.useTpm); see values.yaml "memory". */ -}}
+{{- define "vmrunner.memoryMiB" -}}
+{{- $vm := .Values.vm -}}
+{{- $m := .Values.memory -}}
+{{- $ram := include "vmrunner.sizeMiB" (default "1G" $vm.maximumRam) | int64 -}}
+{{- $accel := toString (default "kvm" $vm.accelerator) -}}
+{{- $qemu := ternary $m.qemuKvmMiB $m.qemuTcgMiB (eq $accel "kvm") -}}
+{{- $tpm := ternary $m.swtpmMiB 0 (eq (toString $vm.useTpm) "true") -}}
+{{- add $ram $m.runnerMiB $qemu $tpm -}}
 {{- end -}}
 
 {{/* The VM's name in config.yaml. */}}
@@ -104,6 +170,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- with .Values.displayPassword -}}
 {{- if .secretName -}}{{ .secretName }}
 {{- else if .password -}}{{ include "vmrunner.fullname" $ }}-display
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* A probe's timing fields (values.yaml "probes"). */ -}}
+{{- define "vmrunner.probeTiming" -}}
+{{- range $key := list "initialDelaySeconds" "periodSeconds" "timeoutSeconds" "failureThreshold" -}}
+{{- if hasKey $ $key }}
+{{ $key }}: {{ get $ $key }}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -2,6 +2,7 @@ package dev.vmrunner.k8s;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +19,7 @@ import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeDevice;
@@ -33,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +73,7 @@ class HelmChartTest {
             List<V1ConfigMap> configMaps,
             List<V1PersistentVolumeClaim> claims,
             List<V1Secret> secrets,
+            List<V1Service> services,
             RunnerConfig runner) {
 
         V1PodSpec pod() {
@@ -100,10 +104,14 @@ class HelmChartTest {
     }
 
     static Rendered render(Path values) throws Exception {
+        return render("myvm", values);
+    }
+
+    static Rendered render(String release, Path values) throws Exception {
         String manifests =
                 new Helm(CHART)
                         .template()
-                        .withName("myvm")
+                        .withName(release)
                         .withNamespace("vms")
                         .withValuesFile(values)
                         .call();
@@ -111,6 +119,7 @@ class HelmChartTest {
         List<V1ConfigMap> maps = new ArrayList<>();
         List<V1PersistentVolumeClaim> claims = new ArrayList<>();
         List<V1Secret> secrets = new ArrayList<>();
+        List<V1Service> services = new ArrayList<>();
         for (Object o : Yaml.loadAll(manifests)) { // strict: unknown fields and wrong types fail
             if (o instanceof V1StatefulSet s) {
                 sets.add(s);
@@ -120,6 +129,8 @@ class HelmChartTest {
                 claims.add(c);
             } else if (o instanceof V1Secret x) {
                 secrets.add(x);
+            } else if (o instanceof V1Service v) {
+                services.add(v);
             } else {
                 throw new AssertionError("unexpected kind " + o.getClass().getSimpleName());
             }
@@ -137,7 +148,7 @@ class HelmChartTest {
                         Path.of(CONFIG_DIR, "config.yaml"),
                         Map.of());
         assertEquals(List.of(), loaded.warnings(), "warnings for the rendered config.yaml");
-        return new Rendered(set, config, maps, claims, secrets, loaded.config());
+        return new Rendered(set, config, maps, claims, secrets, services, loaded.config());
     }
 
     @ParameterizedTest
@@ -279,6 +290,232 @@ class HelmChartTest {
                     r.mountAt("/opt/vmrunner/templates").isPresent(),
                     "template " + r.runner().template() + " but no templates mounted");
         }
+        assertOperable(r);
+        Map<String, Object> merged =
+                merge(loadYaml(CHART.resolve("values.yaml")), loadYaml(values));
+        if (!memoryOverridden(merged)) {
+            String memory = expectedMemory(r, merged);
+            assertEquals(memory, quantity(r, true, "memory"), "memory request");
+            assertEquals(memory, quantity(r, false, "memory"), "memory limit");
+        }
+    }
+
+    /**
+     * What makes the release operable on a cluster, for any release and disk names: names
+     * Kubernetes accepts, nothing clashing, the Service the StatefulSet names, a memory request,
+     * probes on the runner's CLI, the log as the termination message.
+     */
+    static void assertOperable(Rendered r) {
+        V1StatefulSet set = r.statefulSet();
+        String name = set.getMetadata().getName();
+        // The pods' controller-revision-hash label is "<name>-<up to 10 characters>".
+        assertTrue(name.length() <= 52, name + ": " + name.length() + " characters");
+        assertTrue(name.matches(DNS_LABEL), name);
+        List<String> objects = new ArrayList<>();
+        r.configMaps().forEach(m -> objects.add(m.getMetadata().getName()));
+        r.secrets().forEach(m -> objects.add(m.getMetadata().getName()));
+        for (String object : objects) {
+            assertTrue(object.length() <= 253 && object.matches(DNS_SUBDOMAIN), object);
+        }
+        List<String> claims = r.claims().stream().map(c -> c.getMetadata().getName()).toList();
+        assertEquals(claims.size(), Set.copyOf(claims).size(), "claim names clash: " + claims);
+        claims.forEach(c -> assertTrue(c.length() <= 253 && c.matches(DNS_SUBDOMAIN), c));
+        List<String> volumes = r.pod().getVolumes().stream().map(V1Volume::getName).toList();
+        assertEquals(volumes.size(), Set.copyOf(volumes).size(), "volume names clash: " + volumes);
+        volumes.forEach(v -> assertTrue(v.length() <= 63 && v.matches(DNS_LABEL), v));
+        List<String> claimed =
+                r.pod().getVolumes().stream()
+                        .filter(v -> v.getPersistentVolumeClaim() != null)
+                        .map(v -> v.getPersistentVolumeClaim().getClaimName())
+                        .toList();
+        assertEquals(claimed.size(), Set.copyOf(claimed).size(), "one claim, two volumes");
+
+        // The headless Service that serviceName names, selecting the pod.
+        assertEquals(1, r.services().size(), "one Service");
+        V1Service service = r.services().get(0);
+        String serviceName = service.getMetadata().getName();
+        assertEquals(set.getSpec().getServiceName(), serviceName);
+        assertTrue(serviceName.length() <= 63 && serviceName.matches(DNS_1035), serviceName);
+        assertEquals("None", service.getSpec().getClusterIP());
+        assertEquals(set.getSpec().getSelector().getMatchLabels(), service.getSpec().getSelector());
+        Map<String, String> podLabels = set.getSpec().getTemplate().getMetadata().getLabels();
+        service.getSpec().getSelector().forEach((k, v) -> assertEquals(v, podLabels.get(k), k));
+        String pod = name + "-0";
+        assertTrue(pod.length() <= 63 && pod.matches(DNS_LABEL), pod);
+
+        // Never BestEffort: a memory request (and by default the same limit).
+        V1Container c = r.runnerContainer();
+        assertNotNull(quantity(r, true, "memory"), "memory request");
+        assertEquals("FallbackToLogsOnError", c.getTerminationMessagePolicy());
+
+        // Probes on the runner's status command; liveness without --ready, and patient.
+        List<String> ready = List.of(VMRUNNER, "status", "--ready");
+        assertEquals(ready, c.getStartupProbe().getExec().getCommand());
+        assertEquals(ready, c.getReadinessProbe().getExec().getCommand());
+        assertEquals(List.of(VMRUNNER, "status"), c.getLivenessProbe().getExec().getCommand());
+        var live = c.getLivenessProbe();
+        assertTrue(
+                live.getPeriodSeconds() * live.getFailureThreshold() >= 180,
+                "liveness gives up after less than 3 minutes");
+        assertTrue(live.getTimeoutSeconds() >= 10, "liveness timeout");
+        var startup = c.getStartupProbe();
+        assertTrue(
+                startup.getPeriodSeconds() * startup.getFailureThreshold() >= 300,
+                "the startup probe gives the runner less than 5 minutes");
+    }
+
+    @Test
+    void anyReleaseNameHelmAcceptsFits() throws Exception {
+        Path data = VALUES.resolve("data-disk-and-knobs.yaml");
+        // 53 characters is the longest release name helm accepts.
+        String a = "a" + "0123456789".repeat(5) + "-1";
+        String b = "a" + "0123456789".repeat(5) + "-2";
+        assertEquals(53, a.length());
+        assertThrows(Exception.class, () -> render(a + "x", data), "helm takes at most 53");
+        Rendered ra = render(a, data);
+        Rendered rb = render(b, data);
+        assertOperable(ra);
+        assertOperable(rb);
+        assertEquals(52, ra.statefulSet().getMetadata().getName().length());
+        assertNotEquals(
+                ra.statefulSet().getMetadata().getName(),
+                rb.statefulSet().getMetadata().getName(),
+                "two long names stay distinct");
+        assertEquals(a, ra.statefulSet().getMetadata().getLabels().get(INSTANCE));
+        // A release name with a digit first and a dot: the Service name starts with a letter.
+        Rendered digit = render("1.vm", VALUES.resolve("default.yaml"));
+        assertOperable(digit);
+        assertEquals("1-vm-vmrunner", digit.statefulSet().getMetadata().getName());
+        assertEquals("vm-1-vm-vmrunner", digit.services().get(0).getMetadata().getName());
+        // A 52-character name is kept as it is.
+        String fits = "v".repeat(43);
+        assertEquals(fits + "-vmrunner", render(fits, data).statefulSet().getMetadata().getName());
+    }
+
+    @Test
+    void aDiskNamedDataHasAClaimOfItsOwn() throws Exception {
+        Rendered r = render(VALUES.resolve("data-disk-and-knobs.yaml"));
+        assertEquals(
+                List.of("myvm-vmrunner-data", "myvm-vmrunner-disk-root", "myvm-vmrunner-disk-data"),
+                r.claims().stream().map(c -> c.getMetadata().getName()).toList());
+        assertEquals(
+                "myvm-vmrunner-data", r.volume("data").getPersistentVolumeClaim().getClaimName());
+        assertEquals(
+                "myvm-vmrunner-disk-data",
+                r.volume("disk-data").getPersistentVolumeClaim().getClaimName());
+        assertEquals(
+                "/var/opt/vmrunner/disks/data/disk.img", r.runner().vm().drives().get(1).file());
+        Exception twice =
+                assertThrows(
+                        Exception.class,
+                        () ->
+                                new Helm(CHART)
+                                        .template()
+                                        .withName("x")
+                                        .set("disks[0].name", "a")
+                                        .set("disks[0].size", "1Gi")
+                                        .set("disks[1].name", "a")
+                                        .set("disks[1].size", "1Gi")
+                                        .call());
+        assertTrue(twice.getMessage().contains("two disks are named \"a\""), twice.getMessage());
+    }
+
+    @Test
+    void memoryIsMaximumRamPlusTheMeasuredOverheads() throws Exception {
+        // 1G + runner 160 + QEMU under KVM 64
+        assertEquals("1248Mi", quantity(render(VALUES.resolve("default.yaml")), true, "memory"));
+        // 512M + 160 + QEMU under TCG 256
+        Rendered tcg = render(VALUES.resolve("test-guest.yaml"));
+        assertEquals("928Mi", quantity(tcg, true, "memory"));
+        assertEquals("928Mi", quantity(tcg, false, "memory"));
+        // 1536M + 160 + 64 + swtpm 16
+        Rendered tpm = render(VALUES.resolve("data-disk-and-knobs.yaml"));
+        assertEquals("1776Mi", quantity(tpm, true, "memory"));
+        // resources override the derived values
+        Rendered given = render(VALUES.resolve("user-network-devices.yaml"));
+        assertEquals("4608Mi", quantity(given, true, "memory"));
+        assertEquals("5Gi", quantity(given, false, "memory"));
+        assertEquals("1", quantity(given, false, "devices.kubevirt.io/kvm"));
+        // decimal units, rounded up to whole MiB; no limit when asked
+        String manifests =
+                new Helm(CHART)
+                        .template()
+                        .withName("x")
+                        .set("vm.maximumRam", "1.5GB")
+                        .set("memory.limit", "false")
+                        .call();
+        V1StatefulSet set =
+                Yaml.loadAll(manifests).stream()
+                        .filter(V1StatefulSet.class::isInstance)
+                        .map(V1StatefulSet.class::cast)
+                        .findFirst()
+                        .orElseThrow();
+        var resources = set.getSpec().getTemplate().getSpec().getContainers().get(0).getResources();
+        assertEquals("1655Mi", resources.getRequests().get("memory").toSuffixedString());
+        assertTrue(resources.getLimits() == null || !resources.getLimits().containsKey("memory"));
+    }
+
+    @Test
+    void theUsualKnobsAreRendered() throws Exception {
+        Rendered r = render(VALUES.resolve("data-disk-and-knobs.yaml"));
+        V1PodSpec pod = r.pod();
+        assertEquals(Map.of("kubernetes.io/os", "linux"), pod.getNodeSelector());
+        assertEquals("vms", pod.getTolerations().get(0).getValue());
+        assertNotNull(pod.getAffinity().getNodeAffinity());
+        assertEquals(107L, pod.getSecurityContext().getFsGroup());
+        var security = r.runnerContainer().getSecurityContext();
+        assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
+        assertEquals(Boolean.TRUE, security.getPrivileged(), "merged over security.privileged");
+        var template = r.statefulSet().getSpec().getTemplate().getMetadata();
+        assertEquals("team-a", template.getAnnotations().get("example.com/owner"));
+        assertEquals("vm", template.getLabels().get("example.com/tier"));
+        assertEquals("a", template.getLabels().get("example.com/team"));
+        assertEquals("a", r.statefulSet().getMetadata().getLabels().get("example.com/team"));
+        assertEquals("a", r.services().get(0).getMetadata().getLabels().get("example.com/team"));
+        r.claims()
+                .forEach(
+                        c ->
+                                assertEquals(
+                                        "a", c.getMetadata().getLabels().get("example.com/team")));
+        assertEquals(5930, r.services().get(0).getSpec().getPorts().get(0).getPort());
+    }
+
+    static final String VMRUNNER = "/opt/vmrunner/bin/vmrunner";
+    static final String INSTANCE = "app.kubernetes.io/instance";
+    static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+    static final String DNS_1035 = "[a-z]([-a-z0-9]*[a-z0-9])?";
+    static final String DNS_SUBDOMAIN = DNS_LABEL + "(\\." + DNS_LABEL + ")*";
+
+    /** A request ({@code true}) or limit of the runner container, or null. */
+    static String quantity(Rendered r, boolean request, String resource) {
+        var resources = r.runnerContainer().getResources();
+        var map = request ? resources.getRequests() : resources.getLimits();
+        return map == null || !map.containsKey(resource)
+                ? null
+                : map.get(resource).toSuffixedString();
+    }
+
+    @SuppressWarnings("unchecked") // YAML mappings
+    static boolean memoryOverridden(Map<String, Object> values) {
+        Map<String, Object> resources =
+                (Map<String, Object>) values.getOrDefault("resources", Map.of());
+        return resources.containsKey("requests") || resources.containsKey("limits");
+    }
+
+    /** The formula of values.yaml, with the runner's own reading of maximumRam. */
+    @SuppressWarnings("unchecked") // YAML mappings
+    static String expectedMemory(Rendered r, Map<String, Object> values) {
+        Map<String, Object> memory = (Map<String, Object>) values.get("memory");
+        var vm = r.runner().vm();
+        long mib = (vm.maximumRam() + (1 << 20) - 1) >> 20;
+        mib += ((Number) memory.get("runnerMiB")).longValue();
+        mib +=
+                ((Number) memory.get("kvm".equals(vm.accelerator()) ? "qemuKvmMiB" : "qemuTcgMiB"))
+                        .longValue();
+        if (vm.useTpm()) {
+            mib += ((Number) memory.get("swtpmMiB")).longValue();
+        }
+        return mib + "Mi";
     }
 
     @Test
@@ -325,7 +562,10 @@ class HelmChartTest {
         assertTrue(drives.get(2).isCd());
         assertEquals(3, drives.size(), "the iso claim is mounted, not attached");
         assertEquals(
-                List.of("myvm-vmrunner-data", "myvm-vmrunner-root", "myvm-vmrunner-scratch"),
+                List.of(
+                        "myvm-vmrunner-data",
+                        "myvm-vmrunner-disk-root",
+                        "myvm-vmrunner-disk-scratch"),
                 r.claims().stream().map(c -> c.getMetadata().getName()).toList());
         assertEquals(150L, r.pod().getTerminationGracePeriodSeconds());
         assertEquals(Boolean.FALSE, r.pod().getHostNetwork());
