@@ -14,7 +14,7 @@ final class CheckCommand {
     private CheckCommand() {}
 
     static int run(CommonOptions options, PrintWriter out) {
-        LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
+        LogSetup.configure(Level.WARNING); // -q keeps warnings; it only drops the OK line
         try {
             RunnerConfig config = Main.loadConfig(options);
             Preparation.Prepared prepared =

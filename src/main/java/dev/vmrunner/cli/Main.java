@@ -204,6 +204,9 @@ public final class Main {
     }
 
     static int reportInvalid(Exception e) {
+        if (e instanceof ConfigException invalid) {
+            invalid.warnings().forEach(LOG::warning);
+        }
         LOG.severe(e.getMessage());
         return ExitCode.CONFIG.code();
     }

@@ -16,7 +16,7 @@ final class RenderCommand {
     private RenderCommand() {}
 
     static int run(CommonOptions options, boolean raw, PrintWriter out) {
-        LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
+        LogSetup.configure(Level.WARNING); // -q: warnings and errors, as on every command
         try {
             RunnerConfig config = Main.loadConfig(options);
             Renderer renderer = new Renderer(options.templatesDir());

@@ -156,7 +156,7 @@ public final class ConfigLoader {
         }
         RunnerConfig config = runner == null ? null : RunnerReader.read(runner, file, env);
         if (problems.hasErrors() || config == null) {
-            throw new ConfigException(problems.errors());
+            throw new ConfigException(problems.errors(), problems.warnings());
         }
         return new Loaded(config, problems.warnings());
     }

@@ -139,16 +139,30 @@ public final class Sizes {
     }
 
     /**
-     * Formats bytes for messages: the largest binary unit that divides evenly, e.g. {@code 1536M}.
+     * Formats bytes for messages: the largest binary unit that divides evenly ({@code 1536M}), or
+     * the decimal one if that is shorter ({@code 2GB}, not {@code 1953125K}).
      */
     public static String format(long bytes) {
-        String[] units = {"", "K", "M", "G", "T", "P", "E"};
+        String binary = format(bytes, 1024, new String[] {"", "K", "M", "G", "T", "P", "E"});
+        String decimal = format(bytes, 1000, new String[] {"", "kB", "MB", "GB", "TB", "PB", "EB"});
+        return digits(decimal) < digits(binary) ? decimal : binary;
+    }
+
+    private static String format(long bytes, int base, String[] units) {
         int unit = 0;
         long value = bytes;
-        while (unit < units.length - 1 && value != 0 && value % 1024 == 0) {
-            value /= 1024;
+        while (unit < units.length - 1 && value != 0 && value % base == 0) {
+            value /= base;
             unit++;
         }
         return value + units[unit];
+    }
+
+    private static int digits(String size) {
+        int n = 0;
+        while (n < size.length() && Character.isDigit(size.charAt(n))) {
+            n++;
+        }
+        return n;
     }
 }

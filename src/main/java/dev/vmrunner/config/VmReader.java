@@ -86,11 +86,14 @@ final class VmReader {
                     .error(
                             vm.value("currentRam"),
                             vm.pathOf("currentRam"),
-                            Sizes.format(current)
+                            // In the units the user wrote: 2GB, not 1953125K.
+                            Section.text(vm.value("currentRam")).strip()
                                     + " is larger than "
                                     + vm.pathOf("maximumRam")
                                     + " ("
-                                    + Sizes.format(max)
+                                    + (maximumGiven
+                                            ? Section.text(vm.value("maximumRam")).strip()
+                                            : Sizes.format(max))
                                     + (maximumGiven ? "" : ", the default")
                                     + ")");
         }

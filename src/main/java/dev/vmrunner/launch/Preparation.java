@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -78,11 +79,19 @@ public final class Preparation {
         }
     }
 
-    /** What must hold on this host for the VM to start: the tap NICs' bridges. */
+    /**
+     * What must hold on this host for the VM to start: the tap NICs' bridges, the drives' files and
+     * devices. Logs the warnings; throws with all errors.
+     */
     public static void checkHost(RunnerConfig config) throws LaunchException {
-        List<String> problems = BridgeCheck.host().problems(config);
-        if (!problems.isEmpty()) {
-            throw new LaunchException(String.join("\n", problems));
+        List<String> errors = new ArrayList<>(BridgeCheck.host().problems(config));
+        List<String> warnings = new ArrayList<>();
+        DriveCheck.check(config, errors, warnings);
+        for (String warning : warnings) {
+            LOG.warning(warning);
+        }
+        if (!errors.isEmpty()) {
+            throw new LaunchException(String.join("\n", errors));
         }
     }
 

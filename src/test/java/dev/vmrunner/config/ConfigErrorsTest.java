@@ -96,8 +96,23 @@ class ConfigErrorsTest {
                 "line 5: vm.currentRam: 2G is larger than vm.maximumRam (1G)",
                 problem(vm("name: t", "maximumRam: 1G", "currentRam: 2G")));
         assertEquals(
-                "line 4: vm.currentRam: 1536M is larger than vm.maximumRam (1G, the default)",
+                "line 4: vm.currentRam: 1.5G is larger than vm.maximumRam (1G, the default)",
                 problem(vm("name: t", "currentRam: 1.5G")));
+        // Echoed as written, not converted to a binary unit (1953125K).
+        assertEquals(
+                "line 5: vm.currentRam: 2GB is larger than vm.maximumRam (1GB)",
+                problem(vm("name: t", "maximumRam: 1GB", "currentRam: 2GB")));
+    }
+
+    @Test
+    void unknownKeysAreWarnedAboutAlsoWhenThereAreErrors() {
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () -> ConfigLoader.parse(vm("nmae: t", "firmware: bios"), CONFIG, ENV));
+        assertTrue(e.getMessage().contains("vm.name: missing (required)"), e.getMessage());
+        assertEquals(1, e.warnings().size(), "" + e.warnings());
+        assertTrue(e.warnings().get(0).contains("vm.nmae"), e.warnings().get(0));
     }
 
     @Test

@@ -122,7 +122,9 @@ class SizesTest {
     void formatsWithLargestEvenUnit() {
         assertEquals("1G", Sizes.format(GI));
         assertEquals("1536M", Sizes.format(GI + GI / 2));
-        assertEquals("1000", Sizes.format(1000));
+        assertEquals("1kB", Sizes.format(1000)); // decimal where that is shorter
+        assertEquals("2GB", Sizes.format(2_000_000_000L));
+        assertEquals("1000M", Sizes.format(1000 * MI));
         assertEquals("3K", Sizes.format(3 * KI));
         assertEquals("2T", Sizes.format(2 * TI));
     }

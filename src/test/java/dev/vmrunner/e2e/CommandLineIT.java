@@ -159,6 +159,21 @@ class CommandLineIT {
                                 + "        bridge: vmrt-none0\n",
                         "vm.network[0].bridge (vmrt-none0): no such bridge on this host"),
                 Arguments.of(
+                        "CD image that does not exist",
+                        "    name: x\n    firmware: bios\n    network: []\n    drives:\n"
+                                + "      - type: ide-cd\n        file: \"\"\n"
+                                + "      - type: ide-cd\n        file: /nonexistent/a.iso\n",
+                        "vm.drives[1].file: no such file: /nonexistent/a.iso"),
+                Arguments.of(
+                        "disk that does not exist",
+                        "    name: x\n    firmware: bios\n    network: []\n    drives:\n"
+                                + "      - type: raw\n        file: /nonexistent/disk.img\n",
+                        "vm.drives[0].file: no such file: /nonexistent/disk.img"),
+                Arguments.of(
+                        "size echoed as written",
+                        "    name: x\n    maximumRam: 1GB\n    currentRam: 2GB\n",
+                        "vm.currentRam: 2GB is larger than vm.maximumRam (1GB)"),
+                Arguments.of(
                         "missing template",
                         "    name: x\n  template: nowhere.ftl.yaml\n",
                         "nowhere.ftl.yaml"));
@@ -219,6 +234,36 @@ class CommandLineIT {
                         dir.resolve("templates").toString());
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("does not start QEMU paused (-S)"), r.out());
+    }
+
+    @Test
+    void unknownKeysAreWarnedAboutAlsoWithErrorsAndQuietKeepsWarnings() throws Exception {
+        Path config = config("    nmae: x\n    firmware: bios\n");
+        Result r = vmrunner("check", "-q", "-c", config.toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.out().contains("WARN  line 5: vm.nmae: unknown key"), r.out());
+        assertTrue(r.out().contains("vm.name: missing (required)"), r.out());
+
+        Files.writeString(config, Files.readString(config).replace("nmae", "name"));
+        Files.writeString(config, Files.readString(config) + "    bogus: 1\n    network: []\n");
+        Result quiet = vmrunner("check", "-q", "-c", config.toString());
+        assertEquals(0, quiet.code(), quiet.out());
+        assertTrue(quiet.out().contains("vm.bogus"), "-q dropped the warning: " + quiet.out());
+        assertFalse(quiet.out().contains("OK"), quiet.out());
+    }
+
+    @Test
+    void jsonLogLinesParse() throws Exception {
+        Path config = config("    name: \"a \\\"quoted\\\" vm\"\n    bogus: 1\n    network: []\n");
+        Result r = vmrunner("check", "--log-format", "json", "-c", config.toString());
+        assertEquals(0, r.code(), r.out());
+        String line = r.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        var o = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+        assertEquals("WARN", o.get("level").getAsString(), line);
+        assertEquals("a \"quoted\" vm", o.get("vm").getAsString(), line);
+        assertEquals("runner", o.get("process").getAsString(), line);
+        assertTrue(o.get("message").getAsString().contains("vm.bogus"), line);
+        java.time.OffsetDateTime.parse(o.get("time").getAsString());
     }
 
     @Test
