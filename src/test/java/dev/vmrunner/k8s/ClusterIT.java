@@ -15,9 +15,10 @@ import org.junit.jupiter.api.Test;
  * The chart and the image on a real single-node Kubernetes built from Debian's sources: {@code
  * scripts/k8s-cluster-test.sh} (helm install until the pod is Ready through its {@code vmrunner
  * status} probes, the guest's console in {@code kubectl logs}, live upgrade, server-side dry run,
- * graceful uninstall). The script prints the pod's time to Ready and its memory peak. The script stops everything it started, also when it fails. It exits 77 when the
- * machine lacks the disk space to build the cluster: the test is then reported as skipped with the
- * script's reason, never as passed.
+ * graceful uninstall). The script prints the pod's time to Ready and its memory peak. The script
+ * stops everything it started, also when it fails. It exits 77 when the machine lacks the disk
+ * space to build the cluster: the test is then reported as skipped with the script's reason, never
+ * as passed.
  */
 class ClusterIT {
 
