@@ -34,7 +34,7 @@ class SystemdUnitTest {
         Map<String, String> s = service();
         assertEquals("notify", s.get("Type"));
         assertEquals("all", s.get("NotifyAccess"), "systemd-notify is a child of the runner");
-        assertEquals("mixed", s.get("KillMode"));
+        assertEquals("process", s.get("KillMode"), "a dead runner's QEMU is left to the next");
         assertEquals("on-failure", s.get("Restart"));
         assertTrue(
                 Integer.parseInt(s.get("TimeoutStopSec")) > 900 + 10,
