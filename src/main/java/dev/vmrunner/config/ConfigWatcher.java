@@ -72,6 +72,7 @@ public final class ConfigWatcher implements AutoCloseable {
     private byte[] last;
     private byte[] atStart;
     private String lastProblem;
+    private boolean replacedInRound;
 
     private ConfigWatcher(
             Path file, byte[] initialContent, Consumer<byte[]> onChange, Duration settle)
@@ -211,11 +212,18 @@ public final class ConfigWatcher implements AutoCloseable {
      * complete replacement, or a read once events pause.
      */
     private void round(WatchKey key) throws InterruptedException {
+        replacedInRound = false;
         Kind kind = classify(key);
         for (WatchKey queued = service.poll(); queued != null; queued = service.poll()) {
             kind = kind.and(classify(queued));
         }
-        if (kind == Kind.NONE || kind == Kind.REPLACED && refreshNow()) {
+        if (kind == Kind.NONE) {
+            return;
+        }
+        // A replacement is read at once even when the round has more (a ConfigMap update also
+        // deletes the old data directory); what may still be changing is read again once settled.
+        boolean read = replacedInRound && refreshNow();
+        if (kind == Kind.REPLACED && read) {
             return;
         }
         settle();
@@ -245,6 +253,7 @@ public final class ConfigWatcher implements AutoCloseable {
                 kind = Kind.CHANGING;
             } else if (names != null && names.contains(String.valueOf(event.context()))) {
                 kind = kind.and(event.kind() == ENTRY_CREATE ? Kind.REPLACED : Kind.CHANGING);
+                replacedInRound |= event.kind() == ENTRY_CREATE;
             }
         }
         if (!key.reset()) {
