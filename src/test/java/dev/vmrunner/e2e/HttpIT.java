@@ -82,7 +82,7 @@ class HttpIT {
         int port = freePort();
         try (TestVm vm =
                 new TestVm(dir)
-                        .template("vmrunner.powerbutton=ignore")
+                        .template("vmrunner.powerbutton=ignore vmrunner.agent=off")
                         .config("powerdownTimeout: 6")) {
             slowQemu(vm, dir);
             Process runner = vm.start("--http", "127.0.0.1:" + port);
