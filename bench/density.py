@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the worktree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,7 +40,7 @@ class Density:
             self.env.pop("JAVA_HOME", None)
         self.runners = []   # (popen, LineLog, qemu pid)
 
-    def config(self, i):
+    def config(self, i, http=None):
         d = os.path.join(self.work, f"vm{i}")
         os.makedirs(d)
         path = os.path.join(d, "config.yaml")
@@ -55,11 +56,11 @@ class Density:
     maximumRam: 256M
     powerdownTimeout: 1
     network: []
-''')
+''' + (f"  http: 127.0.0.1:{http}\n" if http else ""))
         return path
 
-    def start(self, i):
-        p = self.procs.popen([bench.RUNNER, "-c", self.config(i), "--templates-dir",
+    def start(self, i, http=None):
+        p = self.procs.popen([bench.RUNNER, "-c", self.config(i, http), "--templates-dir",
                               os.path.join(self.work, "no-templates")],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, env=self.env, start_new_session=True)
@@ -71,6 +72,12 @@ class Density:
 
     def memory(self):
         return [bench.smaps_rollup(p.pid) for p, _, _ in self.runners]
+
+    def scrape(self, port):
+        """GET /status and /metrics once, as a probe and a Prometheus scrape would."""
+        for path in ("/status", "/metrics"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+                r.read()
 
     def stop_all(self):
         t0 = time.monotonic()
@@ -101,6 +108,9 @@ def main():
     ap.add_argument("--runners", type=int, default=10)
     ap.add_argument("--settle", type=float, default=3.0)
     ap.add_argument("--idle-seconds", type=float, default=5.0)
+    ap.add_argument("--http", type=int, metavar="PORT",
+                    help="also measure one runner alone with the HTTP endpoints on PORT "
+                         "(/status and /metrics fetched once), after the one without")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     d = Density(args)
@@ -109,6 +119,17 @@ def main():
         d.start(0)
         time.sleep(args.settle)
         (rss1, pss1), = d.memory()
+        if args.http:
+            d.stop_all()
+            d.runners.clear()
+            d.start(args.runners, http=args.http)
+            d.scrape(args.http)
+            time.sleep(args.settle)
+            (rss_h, pss_h), = d.memory()
+            d.stop_all()
+            d.runners.clear()
+            d.start(args.runners + 1)   # the first of the N again, without HTTP
+            time.sleep(args.settle)
         for i in range(1, args.runners):
             d.start(i)
         time.sleep(args.settle)
@@ -123,6 +144,9 @@ def main():
               f"VMRUNNER_JAVA_OPTS={os.environ.get('VMRUNNER_JAVA_OPTS') or '(unset)'}; "
               f"JAVA_HOME={d.env.get('JAVA_HOME') or '(unset)'}")
         print(f"1 runner alone:        RSS {rss1:6.1f} MiB  PSS {pss1:6.1f} MiB")
+        if args.http:
+            print(f"1 runner alone, HTTP:  RSS {rss_h:6.1f} MiB  PSS {pss_h:6.1f} MiB  "
+                  f"(--http, /status and /metrics fetched once)")
         print(f"{args.runners} runners, per runner: RSS {mib(rss)} MiB  PSS {mib(pss)} MiB  "
               f"(PSS min {min(pss):.1f}, max {max(pss):.1f}; sum {sum(pss):.0f} MiB)")
         idle = [b - a for a, b in zip(c0, c1)]

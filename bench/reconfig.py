@@ -51,7 +51,9 @@ T_EFFECT = 60.0          # a change's effect visible in QEMU (a TCG guest inflat
 T_SETTLED = 20.0         # the runner's 'balloon has settled' line (1 s after the last event)
 M = 1 << 20
 
-LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3}) (\w+)\s+(.*)$")
+# 2026-12-02T18:57:19.870+00:00 INFO message (ISO time with its offset)
+LOG_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)\.(\d{3})(Z|[+-]\d\d:\d\d)? (\w+)\s+(.*)$")
 
 
 def log_time(line):
@@ -59,7 +61,12 @@ def log_time(line):
     m = LOG_LINE.match(line)
     if not m:
         return None
-    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
+    t = calendar.timegm(time.strptime(m.group(1) + " " + m.group(2), "%Y-%m-%d %H:%M:%S"))
+    offset = m.group(4)
+    if offset and offset != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        t -= sign * (int(offset[1:3]) * 3600 + int(offset[4:6]) * 60)
+    return t + int(m.group(3)) / 1000
 
 
 class WallLineLog(LineLog):
@@ -111,13 +118,42 @@ class Vm:
                 f"    network:\n      - type: user\n")
 
     def write_config(self, **changes):
-        """Rewrites the file in place (truncate + write, like an editor saving or the e2e
-        tests' Files.writeString) and returns time.time() taken right after close()."""
+        """Writes the new configuration the way --write says and returns time.time() taken
+        right after the write that makes it visible:
+        inplace   truncate + write (an editor saving, the e2e tests' Files.writeString);
+        rename    a new file renamed over the old one (ansible, 'sed -i', most tools);
+        configmap what the kubelet does to a mounted ConfigMap: a new timestamped directory
+                  with the file, a '..data' symlink swapped to it by rename, the old
+                  directory deleted; config.yaml is a symlink to '..data/config.yaml'."""
         self.vm_lines.update({k: str(v) for k, v in changes.items()})
         text = self.config_text()
-        with open(self.rc.config, "w") as f:
+        mode = self.rc.args.write
+        if mode == "inplace":
+            with open(self.rc.config, "w") as f:
+                f.write(text)
+            return time.time()
+        if mode == "rename":
+            tmp = self.rc.config + ".new"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.rename(tmp, self.rc.config)
+            return time.time()
+        top = os.path.dirname(self.rc.config)
+        self.rc.generation += 1
+        new_dir = f"..{self.rc.generation:06d}"
+        os.mkdir(os.path.join(top, new_dir))
+        with open(os.path.join(top, new_dir, "config.yaml"), "w") as f:
             f.write(text)
-        return time.time()
+        data = os.path.join(top, "..data")
+        old_dir = os.readlink(data) if os.path.islink(data) else None
+        os.symlink(new_dir, os.path.join(top, "..data_tmp"))
+        os.rename(os.path.join(top, "..data_tmp"), data)
+        t = time.time()
+        if not os.path.lexists(self.rc.config):
+            os.symlink("..data/config.yaml", self.rc.config)
+        if old_dir:
+            shutil.rmtree(os.path.join(top, old_dir))
+        return t
 
     def boot(self):
         self.rc.clean()
@@ -285,7 +321,10 @@ class Reconfig:
         self.serial = os.path.join(self.work, "serial.log")
         self.runtime = os.path.join(self.work, "run")
         self.data = os.path.join(self.work, "data")
-        self.config = os.path.join(self.work, "config.yaml")
+        # in a directory of its own: the configmap mode swaps that directory's contents
+        self.config = os.path.join(self.work, "etc", "config.yaml")
+        os.mkdir(os.path.dirname(self.config))
+        self.generation = 0
         self.observer = os.path.join(self.work, "observer.sock")
         self.cmdsock = os.path.join(self.work, "command.sock")
         self.notes = []
@@ -520,6 +559,8 @@ def main():
                     help="how long to wait for the guest's 'cpus N' before the next change, s "
                          "(default 30)")
     ap.add_argument("--append", default="", help="extra guest kernel options, e.g. vmrunner.debug")
+    ap.add_argument("--write", choices=["inplace", "rename", "configmap"], default="inplace",
+                    help="how the configuration file is changed (see write_config)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
     if args.mem_changes < 0 or args.max_cpus < 2:
@@ -529,6 +570,7 @@ def main():
     header = prepare(rc, "reconfig")
     if header is None:
         return 2
+    header.append(f"configuration written: {args.write}")
     header.append(f"1-min load average at the start: {loadavg():.2f}; "
                   f"QEMUs of others running then: {len(qemu_pids())}")
     started = time.monotonic()

@@ -137,16 +137,11 @@ tailpid=$!
 await 120 "boot" grep -q "VMRUNNER-GUEST: booted" "$S/tg-data/serial.log" \
     || { cat "$S/work/runner.log"; die "the guest did not boot"; }
 say "the guest booted $((SECONDS - ti)) s after helm install"
-# The guest's console in the runner's log, as "kubectl logs" shows it. Checked here, reported
-# at the end, so that the remaining stages still run and report when it fails.
-console_ok=1
+# The guest's console in the runner's log, as "kubectl logs" shows it (through the API server
+# and the kubelet, not the node's log file).
 await 60 "console in kubectl logs" sh -c "kubectl -n $NS logs tg-0 | grep -q 'VMRUNNER-GUEST: booted'" \
-    || console_ok=0
-if [ $console_ok = 1 ]; then
-    say "kubectl logs shows the guest console: $(kubectl -n $NS logs tg-0 | grep -m1 'VMRUNNER-GUEST: booted')"
-else
-    say "kubectl logs shows no guest console line 'VMRUNNER-GUEST: booted' (reported at the end)"
-fi
+    || die "kubectl logs shows no guest console line 'VMRUNNER-GUEST: booted': $(kubectl -n $NS logs tg-0 2>&1 | tail -3)"
+say "kubectl logs shows the guest console: $(kubectl -n $NS logs tg-0 | grep -m1 'VMRUNNER-GUEST: booted')"
 
 # ---- 2. upgrade: a live change ---------------------------------------------------------------
 tu=$SECONDS
@@ -197,7 +192,4 @@ stop_ms=$((stopped - signalled))
     || die "the runner needed $stop_ms ms after SIGTERM, the grace period is $grace s"
 say "helm uninstall: graceful power-off $stop_ms ms after SIGTERM (grace period $grace s);" \
     "pod gone after $took s"
-# Known open problem (see the closing note): in the pod the console lines have not been seen in
-# kubectl logs yet; reported, not failed, until that is understood.
-[ $console_ok = 1 ] || say "WARNING: kubectl logs did not show the guest console ('VMRUNNER-GUEST: booted')"
 say "PASSED in $((SECONDS - t0)) s"

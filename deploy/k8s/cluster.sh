@@ -101,11 +101,13 @@ Y
         "$(dirname "$0")/../container/podman.sh" save -q --format oci-archive -o "$p/pause.tar" localhost/pause:3.2
         ctr -a "$C/containerd/containerd.sock" -n k8s.io images import "$p/pause.tar" >/dev/null
     fi
+    # The node is called localhost: the API server reaches the kubelet (kubectl logs, exec) by
+    # the node's host name, and the kubelet listens on 127.0.0.1 only (anonymous access).
     start kubelet "$B/kubelet" --config="$C/kubelet/config.yaml" --kubeconfig="$C/kubeconfig" \
         --root-dir="$C/kubelet/root" --cert-dir="$C/kubelet/pki" --container-runtime=remote \
-        --container-runtime-endpoint="unix://$C/containerd/containerd.sock" --hostname-override=testnode
+        --container-runtime-endpoint="unix://$C/containerd/containerd.sock" --hostname-override=localhost
     for _ in $(seq 120); do
-        [ "$(kubectl get node testnode -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && return 0
+        [ "$(kubectl get node localhost -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && return 0
         sleep 1
     done
     echo "cluster.sh: the node did not get ready" >&2

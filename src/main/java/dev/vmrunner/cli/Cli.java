@@ -130,6 +130,11 @@ final class Cli {
                     "     (or swtpm ended under it)",
                     "  6  the VM runs already (another runner, or a QEMU left by a killed one);",
                     "     nothing was started, stopped or removed",
+                    "  7  status, console: no runner runs this VM (console: or it has no"
+                            + " console)",
+                    "  8  status --ready: the runner answered, but the VM is starting or"
+                            + " stopping",
+                    "  9  console: another console is attached to this VM",
                     "  1  internal error of the runner",
                     "",
                     "SIGTERM/SIGINT press the guest's power button and wait up to"

@@ -1,6 +1,5 @@
 package dev.vmrunner.cli;
 
-import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import java.io.IOException;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 
 /**
  * {@code vmrunner console}: the guest's serial console ({@code ${runtimeDir}/console.sock}), like
@@ -39,13 +37,10 @@ final class ConsoleCommand {
     private ConsoleCommand() {}
 
     static int run(CommonOptions options) {
-        LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
-        RunnerConfig config;
-        try {
-            config = Main.loadConfig(options);
-        } catch (ConfigException e) {
-            return Main.reportInvalid(e);
-        }
+        return Main.withConfig(options, ConsoleCommand::run);
+    }
+
+    private static int run(RunnerConfig config) {
         PrintStream err = System.err;
         Path socket = config.runtimeDir().resolve(RuntimeFiles.CONSOLE);
         if (!Files.exists(socket)) {
@@ -96,7 +91,7 @@ final class ConsoleCommand {
     private static int attach(RunnerConfig config, Path socket) throws IOException {
         boolean terminal = System.console() != null;
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-            Thread output = copyOutput(channel, System.out);
+            Output output = new Output(channel, System.out);
             if (terminal) {
                 System.err.println(
                         "Connected to the console of VM "
@@ -115,36 +110,51 @@ final class ConsoleCommand {
                 }
             } else {
                 copyInput(System.in, channel, false);
-                awaitQuiet(output);
+                output.awaitQuiet();
             }
         }
         return 0;
     }
 
-    /** Copies what the guest prints; the thread ends when QEMU closes the connection. */
-    private static Thread copyOutput(SocketChannel channel, PrintStream out) {
-        Thread t =
-                new Thread(
-                        () -> {
-                            ByteBuffer buffer = ByteBuffer.allocate(8192);
-                            try {
-                                while (channel.read(buffer) > 0) {
-                                    out.write(buffer.array(), 0, buffer.position());
-                                    out.flush();
-                                    lastOutput = System.nanoTime();
-                                    buffer.clear();
-                                }
-                            } catch (IOException e) {
-                                // closed: the VM stopped, or we detached
-                            }
-                        },
-                        "console-output");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
+    /** Copies what the guest prints; its thread ends when QEMU closes the connection. */
+    private static final class Output {
+        private final Thread thread;
+        private volatile long lastOutput = System.nanoTime();
 
-    private static volatile long lastOutput = System.nanoTime();
+        Output(SocketChannel channel, PrintStream out) {
+            thread = new Thread(() -> copy(channel, out), "console-output");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void copy(SocketChannel channel, PrintStream out) {
+            ByteBuffer buffer = ByteBuffer.allocate(8192);
+            try {
+                while (channel.read(buffer) > 0) {
+                    out.write(buffer.array(), 0, buffer.position());
+                    out.flush();
+                    lastOutput = System.nanoTime();
+                    buffer.clear();
+                }
+            } catch (IOException e) {
+                // closed: the VM stopped, or we detached
+            }
+        }
+
+        /** After piped input ended: what the guest answers still comes out, then it ends. */
+        void awaitQuiet() {
+            lastOutput = System.nanoTime();
+            try {
+                while (thread.isAlive()
+                        && System.nanoTime() - lastOutput
+                                < TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS)) {
+                    Thread.sleep(50);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     /** Copies the user's input to the guest until it ends (or, on a terminal, until Ctrl-]). */
     private static void copyInput(InputStream in, SocketChannel channel, boolean escape)
@@ -165,20 +175,6 @@ final class ConsoleCommand {
             if (length < n) {
                 return;
             }
-        }
-    }
-
-    /** After piped input ended: what the guest answers still comes out, then the command ends. */
-    private static void awaitQuiet(Thread output) {
-        lastOutput = System.nanoTime();
-        try {
-            while (output.isAlive()
-                    && System.nanoTime() - lastOutput
-                            < TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS)) {
-                Thread.sleep(50);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -19,6 +19,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.ToIntFunction;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.commons.cli.ParseException;
 
@@ -201,6 +203,22 @@ public final class Main {
             LOG.warning(warning);
         }
         return loaded.config();
+    }
+
+    /**
+     * For the commands that ask a running runner ({@code status}, {@code console}): logging that
+     * shows only warnings, then the configuration that names the VM; an invalid one is reported
+     * (exit 2) and the command is not run.
+     */
+    static int withConfig(CommonOptions options, ToIntFunction<RunnerConfig> command) {
+        LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
+        RunnerConfig config;
+        try {
+            config = loadConfig(options);
+        } catch (ConfigException e) {
+            return reportInvalid(e);
+        }
+        return command.applyAsInt(config);
     }
 
     static int reportInvalid(Exception e) {

@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Sizes;
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
 
 /**
  * {@code vmrunner status}: asks the runner of the configuration's VM over its status socket and
@@ -36,13 +34,10 @@ final class StatusCommand {
     private StatusCommand() {}
 
     static int run(CommonOptions options, String output, boolean ready, PrintWriter out) {
-        LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
-        RunnerConfig config;
-        try {
-            config = Main.loadConfig(options);
-        } catch (ConfigException e) {
-            return Main.reportInvalid(e);
-        }
+        return Main.withConfig(options, config -> run(config, output, ready, out));
+    }
+
+    private static int run(RunnerConfig config, String output, boolean ready, PrintWriter out) {
         Path socket = config.runtimeDir().resolve(RuntimeFiles.STATUS);
         String answer;
         try {

@@ -8,7 +8,6 @@ import dev.vmrunner.status.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.logging.Logger;
 
 /**
@@ -32,9 +31,8 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     private final Loop loop;
     private final GuestAgent agent;
     private final GuestAgentWatcher watcher;
-    private GuestInfo info;
-    private Instant bootedAt;
-    private boolean answers;
+
+    /** The agent's port opened again after the guest booted: say when it answers again. */
     private boolean restarted;
 
     private GuestWatch(Loop loop, Path socket) {
@@ -62,9 +60,7 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
 
     /** The VM was reset: the guest boots again. */
     void reset() {
-        bootedAt = null;
-        info = null;
-        answers = false;
+        restarted = false;
         watcher.reset();
     }
 
@@ -73,7 +69,7 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
      * its port again. Ask now instead of at the next refresh.
      */
     void portOpened() {
-        if (bootedAt != null) {
+        if (watcher.booted()) {
             restarted = true;
             watcher.askNow();
         }
@@ -85,7 +81,7 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
      * the request still powers off.
      */
     void askPowerOff() {
-        if (!answers) {
+        if (!watcher.reachable()) {
             return;
         }
         LOG.info("Asking the guest agent to power the guest off");
@@ -110,12 +106,13 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
 
     /** What the agent said, for the status; null while it has not answered. */
     Status.Guest status() {
+        GuestInfo info = watcher.info().orElse(null);
         if (info == null) {
             return null;
         }
         return new Status.Guest(
-                bootedAt != null,
-                bootedAt,
+                watcher.booted(),
+                watcher.bootedAt().orElse(null),
                 info.os() == null ? null : info.os().describe(),
                 info.hostName(),
                 info.timeZone() == null ? null : info.timeZone().zone(),
@@ -123,16 +120,10 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     }
 
     @Override
-    public void booted(GuestInfo now, Duration sinceStart) {
-        info = now;
-        bootedAt = now.collectedAt();
-        answers = true;
-    }
+    public void booted(GuestInfo now, Duration sinceStart) {}
 
     @Override
     public void updated(GuestInfo now) {
-        info = now;
-        answers = true;
         if (restarted) {
             restarted = false;
             LOG.info(() -> "Guest agent answers again after it restarted: " + now.describe());
@@ -140,9 +131,7 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     }
 
     @Override
-    public void unreachable(AgentException cause) {
-        answers = false;
-    }
+    public void unreachable(AgentException cause) {}
 
     /**
      * The watcher's scheduler. Answers arrive on the agent's thread and are handed over with no
