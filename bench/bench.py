@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of vmrunner against QEMU driven directly. Prints figures; never passes or fails.
 
-    python3 bench/bench.py [--runs N] [--warmup N] [--idle-seconds S] [--keep]
+    python3 bench/bench.py [--runs N] [--warmup N] [--idle-seconds S] [--idle-delay S] [--keep]
 
 Each run boots the test guest (testguest/, TCG) twice, one after the other:
 
@@ -485,7 +485,10 @@ class Bench:
             r["run_rss"], r["run_pss"] = smaps_rollup(p.pid)
             r["qemu_rss"] = smaps_rollup(qemu_pid)[0]
 
-            # Idle window: the guest has booted and waits; so should the runner.
+            # Idle window: the guest has booted and waits; so should the runner. --idle-delay
+            # first lets the start's aftermath pass (JIT compiling, the guest agent's first probes).
+            if self.args.idle_delay > 0:
+                time.sleep(self.args.idle_delay)
             c0, k0 = cpu_ms(p.pid), task_stats(p.pid)
             w0 = time.monotonic()
             time.sleep(self.args.idle_seconds)
@@ -731,7 +734,7 @@ def report(runs, args, header):
     row("baseline: system_powerdown -> QEMU exit (floor)", "ms", col("base_stop"))
     row("runner: SIGTERM -> runner exit", "ms", col("run_stop"), base="base_stop")
     row("runner overhead (runner - floor, paired)", "ms", stop_diffs)
-    rows.append((f"IDLE ({args.idle_seconds:g} s window after boot)",))
+    rows.append((f"IDLE ({args.idle_seconds:g} s window, {args.idle_delay:g} s after boot)",))
     row("runner CPU, utime+stime (/proc/pid/stat)", "ms", col("idle_cpu"))
     row("runner CPU, schedstat sum over live threads", "ms", col("idle_sched"), digits=2)
     row("runner context switches (wake-ups)", "", col("idle_switches"), digits=0)
@@ -802,6 +805,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="measured runs (default 5)")
     ap.add_argument("--warmup", type=int, default=1, help="discarded warm-up runs (default 1)")
     ap.add_argument("--idle-seconds", type=float, default=5.0, help="idle window (default 5)")
+    ap.add_argument("--idle-delay", type=float, default=0.0,
+                    help="seconds between the guest's boot and the idle window (default 0)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--fresh-data", action="store_true",
                     help="remove the VM's data directory before every run (a first start "

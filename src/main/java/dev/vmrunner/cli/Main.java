@@ -19,6 +19,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.ToIntFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -62,7 +63,7 @@ public final class Main {
             return 0;
         }
         return switch (parsed.command()) {
-            case RUN -> runVm(parsed.options(), parsed.http());
+            case RUN -> runVm(parsed.options(), parsed.http(), EarlyStart.begin());
             case RENDER -> RenderCommand.run(parsed.options(), parsed.raw(), out);
             case STATUS ->
                     StatusCommand.run(parsed.options(), parsed.output(), parsed.ready(), out);
@@ -71,11 +72,8 @@ public final class Main {
         };
     }
 
-    private static int runVm(CommonOptions options, String httpOption) {
+    private static int runVm(CommonOptions options, String httpOption, EarlyStart early) {
         LogSetup.configure(options.logLevel());
-        // Signals are caught from here on: one that arrives before the supervisor runs is
-        // handed to it once it does (a stop then ends the start at once).
-        Signals.Relay signals = Signals.relay();
         RunnerConfig config;
         byte[] content;
         try {
@@ -84,6 +82,10 @@ public final class Main {
         } catch (ConfigException e) {
             return reportInvalid(e);
         }
+        // Signals are caught from here on (the early thread installed the handlers): one that
+        // arrives before the supervisor runs is handed to it once it does (a stop then ends the
+        // start at once). Before this, nothing exists that a signal's default could harm.
+        Signals.Relay signals = early.signals();
         HttpAddress http;
         try {
             http = HttpStarter.address(httpOption, config);
@@ -145,7 +147,10 @@ public final class Main {
         if (systemd != null) {
             supervisor.watchStatus(systemd);
         }
-        ConfigWatcher watcher = watch(options.config(), content, supervisor);
+        // The watch is set up beside the start, not before it: the watcher reads the file once it
+        // watches, so a change made in between still reaches the VM.
+        CompletableFuture<ConfigWatcher> watcher =
+                watchBeside(options.config(), content, supervisor);
         HttpStarter endpoints = HttpStarter.watch(supervisor, http);
         try {
             return supervisor.run().code();
@@ -153,13 +158,34 @@ public final class Main {
             if (endpoints != null) {
                 endpoints.close();
             }
-            if (watcher != null) {
-                watcher.close();
+            ConfigWatcher watching = watcher.join();
+            if (watching != null) {
+                watching.close();
             }
             if (systemd != null) {
                 systemd.flush(2000);
             }
         }
+    }
+
+    /** {@link #watch} on a thread of its own; the future holds null when there is no watch. */
+    private static CompletableFuture<ConfigWatcher> watchBeside(
+            Path file, byte[] content, Supervisor supervisor) {
+        CompletableFuture<ConfigWatcher> watcher = new CompletableFuture<>();
+        Thread starter =
+                new Thread(
+                        () -> {
+                            try {
+                                watcher.complete(watch(file, content, supervisor));
+                            } catch (RuntimeException | Error e) {
+                                watcher.complete(null);
+                                LOG.log(Level.WARNING, "Failed to watch " + file, e);
+                            }
+                        },
+                        "config-watch-start");
+        starter.setDaemon(true);
+        starter.start();
+        return watcher;
     }
 
     /** Changes of the file reach the VM; without a watch the VM still runs, unchanged. */

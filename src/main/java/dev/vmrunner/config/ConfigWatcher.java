@@ -284,7 +284,6 @@ public final class ConfigWatcher implements AutoCloseable {
      * file created empty is most likely still being written, so the caller settles.
      */
     private boolean refreshNow() {
-        rewatch(false);
         byte[] content;
         try {
             content = ConfigFile.read(file);
@@ -296,6 +295,10 @@ public final class ConfigWatcher implements AutoCloseable {
         }
         lastProblem = null;
         deliver(content);
+        // Only then do the watches follow the replacement (each directory added or dropped is a
+        // round trip to the JDK's watch thread), and the file is read once more, so that a change
+        // made in between is still seen: the last write wins.
+        refresh();
         return true;
     }
 

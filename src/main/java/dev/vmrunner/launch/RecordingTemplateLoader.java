@@ -4,88 +4,99 @@ import freemarker.cache.TemplateLoader;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
-import java.io.UncheckedIOException;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
- * A template loader that records every lookup FreeMarker makes: each name with the text it read, or
- * null when no template of that name exists. {@link RenderCache} compares these against the
- * templates found now.
+ * The templates a rendering sees, in two layers: the templates directory (when there is one), then
+ * the built-in templates. Records every lookup FreeMarker makes, so that {@link RenderCache} can
+ * tell whether a rendering would see the same templates now: for a name found in the directory its
+ * text, for any other name only that the directory did not have it. What the built-in layer gives
+ * for a name is fixed by the build, which the cache compares on its own.
  */
 final class RecordingTemplateLoader implements TemplateLoader {
 
     /** Templates are UTF-8, whatever the platform's default encoding. */
     static final String ENCODING = "UTF-8";
 
-    private final TemplateLoader delegate;
-    private final Map<String, String> lookups = new LinkedHashMap<>();
-    private final Map<Object, String> names = new IdentityHashMap<>();
+    /**
+     * What one lookup found.
+     *
+     * @param inDirectory whether the templates directory had it
+     * @param text the text FreeMarker read (null: not read, or not found)
+     */
+    record Lookup(boolean inDirectory, String text) {}
 
-    RecordingTemplateLoader(TemplateLoader delegate) {
-        this.delegate = delegate;
+    private final TemplateLoader directory;
+    private final TemplateLoader builtIn;
+    private final Map<String, Lookup> lookups = new LinkedHashMap<>();
+
+    /**
+     * @param directory the templates directory's loader; null when there is none
+     * @param builtIn the built-in templates' loader
+     */
+    RecordingTemplateLoader(TemplateLoader directory, TemplateLoader builtIn) {
+        this.directory = directory;
+        this.builtIn = builtIn;
     }
 
     void clear() {
         lookups.clear();
-        names.clear();
     }
 
-    /** Every name looked up since {@link #clear()}, with the text read (null: not found). */
-    Map<String, String> lookups() {
+    /** Every name looked up since {@link #clear()}, with what was found. */
+    Map<String, Lookup> lookups() {
         return new LinkedHashMap<>(lookups);
+    }
+
+    /**
+     * Whether a lookup of {@code name} would find what {@code recorded} says it found: the same
+     * text in the directory, or (for a name found elsewhere or nowhere) still nothing there.
+     */
+    boolean unchanged(String name, Lookup recorded) throws IOException {
+        Object now = directory == null ? null : directory.findTemplateSource(name);
+        if (now == null) {
+            return !recorded.inDirectory();
+        }
+        try {
+            return recorded.inDirectory()
+                    && (recorded.text() == null
+                            || recorded.text().equals(read(directory, now, ENCODING)));
+        } finally {
+            directory.closeTemplateSource(now);
+        }
     }
 
     @Override
     public Object findTemplateSource(String name) throws IOException {
-        Object source = delegate.findTemplateSource(name);
-        if (source == null) {
-            lookups.putIfAbsent(name, null);
-        } else {
-            names.put(source, name);
+        Object source = directory == null ? null : directory.findTemplateSource(name);
+        if (source != null) {
+            lookups.putIfAbsent(name, new Lookup(true, null));
+            return new Found(name, directory, source, true);
         }
-        return source;
+        lookups.putIfAbsent(name, new Lookup(false, null));
+        source = builtIn.findTemplateSource(name);
+        return source == null ? null : new Found(name, builtIn, source, false);
     }
 
     @Override
     public long getLastModified(Object source) {
-        return delegate.getLastModified(source);
+        Found found = (Found) source;
+        return found.loader.getLastModified(found.source);
     }
 
     @Override
     public Reader getReader(Object source, String encoding) throws IOException {
-        String text = read(delegate, source, encoding);
-        String name = names.get(source);
-        if (name != null) {
-            lookups.put(name, text);
-        }
+        Found found = (Found) source;
+        String text = read(found.loader, found.source, encoding);
+        lookups.put(found.name, new Lookup(found.inDirectory, text));
         return new StringReader(text);
     }
 
     @Override
     public void closeTemplateSource(Object source) throws IOException {
-        delegate.closeTemplateSource(source);
-    }
-
-    /** The current text of a template by name through {@code loader}, null when there is none. */
-    static Function<String, String> reader(TemplateLoader loader) {
-        return name -> {
-            try {
-                Object source = loader.findTemplateSource(name);
-                if (source == null) {
-                    return null;
-                }
-                try {
-                    return read(loader, source, ENCODING);
-                } finally {
-                    loader.closeTemplateSource(source);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        Found found = (Found) source;
+        found.loader.closeTemplateSource(found.source);
     }
 
     private static String read(TemplateLoader loader, Object source, String encoding)
@@ -98,5 +109,38 @@ final class RecordingTemplateLoader implements TemplateLoader {
             }
         }
         return text.toString();
+    }
+
+    /**
+     * A template found in one layer. Equal when the layer's source is (FreeMarker compares sources
+     * to see whether a template changed).
+     */
+    private static final class Found {
+        final String name;
+        final TemplateLoader loader;
+        final Object source;
+        final boolean inDirectory;
+
+        Found(String name, TemplateLoader loader, Object source, boolean inDirectory) {
+            this.name = name;
+            this.loader = loader;
+            this.source = source;
+            this.inDirectory = inDirectory;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Found f && f.loader == loader && f.source.equals(source);
+        }
+
+        @Override
+        public int hashCode() {
+            return source.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return source.toString();
+        }
     }
 }

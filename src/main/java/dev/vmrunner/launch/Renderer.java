@@ -2,7 +2,6 @@ package dev.vmrunner.launch;
 
 import freemarker.cache.ClassTemplateLoader;
 import freemarker.cache.FileTemplateLoader;
-import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
 import freemarker.core.Environment;
 import freemarker.core.InvalidReferenceException;
@@ -34,12 +33,12 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 public final class Renderer {
 
-    private final TemplateLoader loader;
+    /** The templates this renderer sees, recording what each rendering looked up. */
+    private final RecordingTemplateLoader recorder;
 
     /** Made on the first rendering: a start served from the {@link RenderCache} needs none. */
     private Configuration freemarker;
 
-    private RecordingTemplateLoader recorder;
     private int renderings;
     private TemplateSource parsedFrom;
     private Template parsed;
@@ -49,21 +48,21 @@ public final class Renderer {
      *     are found after it
      */
     public Renderer(Path templatesDir) {
-        List<TemplateLoader> loaders = new ArrayList<>(2);
+        TemplateLoader directory = null;
         if (Files.isDirectory(templatesDir)) {
             try {
-                loaders.add(new FileTemplateLoader(templatesDir.toFile()));
+                directory = new FileTemplateLoader(templatesDir.toFile());
             } catch (IOException e) {
                 // Unreadable: includes are then found among the built-in templates only.
             }
         }
-        loaders.add(new ClassTemplateLoader(Renderer.class, "/templates"));
-        loader = new MultiTemplateLoader(loaders.toArray(new TemplateLoader[0]));
+        recorder =
+                new RecordingTemplateLoader(
+                        directory, new ClassTemplateLoader(Renderer.class, "/templates"));
     }
 
     private Configuration freemarker() {
         if (freemarker == null) {
-            recorder = new RecordingTemplateLoader(loader);
             freemarker = configuration(recorder);
         }
         return freemarker;
@@ -221,7 +220,7 @@ public final class Renderer {
             RenderCache cache)
             throws LaunchException {
         RenderCache.Inputs inputs = cache.inputs(source, model);
-        String text = cache.find(inputs, RecordingTemplateLoader.reader(loader));
+        String text = cache.find(inputs, recorder::unchanged);
         if (text == null) {
             Rendered rendered = renderMarked(source, model);
             Commands commands =

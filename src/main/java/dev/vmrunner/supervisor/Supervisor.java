@@ -82,6 +82,10 @@ public final class Supervisor {
     private final DisplayAccess display;
     private GuestWatch guest;
     private ConsoleTail console;
+
+    /** The console log QEMU is to write: followed from its start once QEMU runs. */
+    private Path consoleLogToFollow;
+
     private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
     private final QmpStats qmpStats = new QmpStats();
 
@@ -233,7 +237,7 @@ public final class Supervisor {
             } catch (IOException e) {
                 LOG.fine(() -> "Failed to remove " + consoleLog + ": " + e.getMessage());
             }
-            console = ConsoleTail.follow(consoleLog, true);
+            consoleLogToFollow = consoleLog; // once QEMU runs: off the way to its start
         } else {
             LOG.fine("The template gives the serial console no log file: not copied to the log");
         }
@@ -359,6 +363,9 @@ public final class Supervisor {
         runnerState = new RunnerState(content, content, Set.of());
         keepState(Set.of());
         monitor.connect();
+        if (consoleLogToFollow != null && console == null) {
+            console = ConsoleTail.follow(consoleLogToFollow, true);
+        }
     }
 
     private void onQmpReady(Event.QmpReady ready) {

@@ -2,13 +2,19 @@ package dev.vmrunner.launch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -109,6 +115,72 @@ class RenderCacheTest {
         Files.writeString(dir.resolve("data").resolve(RenderCache.FILE), "{ not json");
         assertEquals("vm1 one", start(templates, main(MAIN), model("vm1"), 1));
         assertEquals("vm1 one", start(templates, main(MAIN), model("vm1"), 0));
+    }
+
+    @Test
+    void aTemplateThatShadowsABuiltInOneRendersAgain() throws Exception {
+        Path templates = templates();
+        String main =
+                "<#assign t = .get_optional_template(\"Standard-VM-latest.ftl.yaml\")>\n"
+                        + "<#if t.exists><#assign part = \"built-in\"></#if>\n"
+                        + MAIN.substring(MAIN.indexOf('\n') + 1);
+        assertEquals("vm1 built-in", start(templates, main(main), model("vm1"), 1));
+        assertEquals("vm1 built-in", start(templates, main(main), model("vm1"), 0));
+        Files.writeString(templates.resolve("Standard-VM-latest.ftl.yaml"), "# mine\n");
+        assertEquals("vm1 built-in", start(templates, main(main), model("vm1"), 1));
+        assertEquals("vm1 built-in", start(templates, main(main), model("vm1"), 0));
+        Files.delete(templates.resolve("Standard-VM-latest.ftl.yaml"));
+        assertEquals("vm1 built-in", start(templates, main(main), model("vm1"), 1));
+    }
+
+    @Test
+    void aCacheFileCutAnywhereOrWithAnOverlongFieldIsAMiss() throws Exception {
+        Path templates = templates();
+        start(templates, main(MAIN), model("vm1"), 1);
+        Path file = dir.resolve("data").resolve(RenderCache.FILE);
+        String whole = Files.readString(file);
+        RenderCache cache = cache("build 1");
+        RenderCache.Inputs inputs = cache.inputs(main(MAIN), model("vm1"));
+        assertNotNull(cache.find(inputs, (name, lookup) -> true));
+        for (int cut = 0; cut < whole.length() - 1; cut++) {
+            Files.writeString(file, whole.substring(0, cut));
+            assertNull(cache.find(inputs, (name, lookup) -> true), "cut at " + cut);
+        }
+        int first = whole.indexOf('\n') + 1;
+        for (String length : List.of("2147483647", "-1", "99999999999", "x")) {
+            Files.writeString(
+                    file, whole.substring(0, first) + length + whole.substring(whole.indexOf(':')));
+            assertNull(cache.find(inputs, (name, lookup) -> true), length);
+        }
+    }
+
+    @Test
+    void theModelEncodingKeepsTypesApartAndRefusesUnknownOnes() {
+        RenderCache cache = cache("build");
+        List<Object> values =
+                List.of(
+                        "1",
+                        1,
+                        1L,
+                        1.0,
+                        new BigDecimal("1.0"),
+                        true,
+                        "true",
+                        List.of("1"),
+                        Map.of("1", "1"),
+                        new Date(1),
+                        List.of(),
+                        Map.of());
+        Set<String> encodings = new HashSet<>();
+        for (Object value : values) {
+            encodings.add(cache.inputs(main(MAIN), Map.of("v", value)).model());
+        }
+        assertEquals(values.size(), encodings.size());
+        assertNotEquals(
+                cache.inputs(main(MAIN), Map.of("a", "b", "c", "d")).model(),
+                cache.inputs(main(MAIN), Map.of("a", "b:1:c", "d", "")).model());
+        assertNull(cache.inputs(main(MAIN), Map.of("v", new Object())));
+        assertNull(cache.inputs(main(MAIN), Map.of("v", List.of(new byte[1]))));
     }
 
     @Test
