@@ -507,7 +507,7 @@ class Bench:
                 r.setdefault("notes", []).append(
                     f"{ended} runner thread(s) ended during the idle window "
                     "(their CPU time is in utime+stime, not in the schedstat sum)")
-            r["run_rss_after_idle"] = smaps_rollup(p.pid)[0]
+            r["run_rss_after_idle"], r["run_pss_after_idle"] = smaps_rollup(p.pid)
 
             t1 = time.monotonic()
             os.kill(p.pid, signal.SIGTERM)
@@ -728,6 +728,7 @@ def report(runs, args, header):
     row("runner JVM RSS", "MiB", col("run_rss"))
     row("runner JVM PSS", "MiB", col("run_pss"))
     row("runner JVM RSS after the idle window", "MiB", col("run_rss_after_idle"))
+    row("runner JVM PSS after the idle window", "MiB", col("run_pss_after_idle"))
     row("QEMU RSS under the runner (context)", "MiB", col("qemu_rss"))
     row("QEMU RSS, baseline (context)", "MiB", col("base_qemu_rss"))
     rows.append(("STOP (guest booted, cooperative)",))

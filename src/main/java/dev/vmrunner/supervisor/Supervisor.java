@@ -52,6 +52,9 @@ public final class Supervisor {
     /** swtpm ends with QEMU; an exit seen just before QEMU's is not a failure. */
     private static final Duration HELPER_EXIT_GRACE = Duration.ofSeconds(1);
 
+    /** When after the VM runs the handling of a config change is rehearsed (off its start). */
+    private static final Duration REHEARSAL_DELAY = Duration.ofSeconds(1);
+
     private final RunnerConfig config;
     private final Commands commands;
     private final Timeouts timeouts;
@@ -434,6 +437,8 @@ public final class Supervisor {
             live.onFileChanged(adoptedContent, false);
             adoptedContent = null;
         }
+        byte[] rehearsed = content.getBytes(StandardCharsets.UTF_8);
+        var unused = loop.schedule(REHEARSAL_DELAY, () -> live.rehearse(rehearsed));
     }
 
     // ---- events ------------------------------------------------------------------------
