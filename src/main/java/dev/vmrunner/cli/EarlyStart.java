@@ -5,15 +5,18 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.logging.Logger;
 
 /**
  * The part of a VM's start that does not wait for its configuration, done on a second thread while
- * the main thread reads the configuration and renders the commands: installing the signal handlers
- * (a dynamic proxy, some milliseconds to make), then the first use of JDK and library code the
- * start needs later (QMP's JSON, the hash behind derived MAC addresses, the process and socket
- * code). A first use loads, links and initializes classes and resolves their references; done here,
- * the main thread finds that done and QEMU starts sooner. The warm-ups touch nothing outside this
- * JVM, and a failure in one only means the main thread does that work itself.
+ * the main thread reads the configuration and renders the commands: setting up the JDK's logging
+ * (some 20 ms) and the log's time format, installing the signal handlers (a dynamic proxy, some
+ * milliseconds to make), then the first use of JDK and library code the start needs later (QMP's
+ * JSON, the hash behind derived MAC addresses, the process and socket code). A first use loads,
+ * links and initializes classes and resolves their references; done here, the main thread finds
+ * that done and QEMU starts sooner. The warm-ups touch nothing outside this JVM, and a failure in
+ * one only means the main thread does that work itself.
  */
 final class EarlyStart {
 
@@ -50,11 +53,17 @@ final class EarlyStart {
 
     private void work() {
         try {
+            // The JDK's logging first: the main thread sets it up once it has read the config.
+            var unused = Logger.getLogger("vmrunner");
+            LogFormat.time(Instant.now());
+        } catch (RuntimeException e) {
+            // the main thread does it, and reports what fails
+        }
+        try {
             relay = Signals.relay();
         } catch (RuntimeException e) {
             return; // signals() installs them on the main thread, which reports the failure
         }
-        warm("org.yaml.snakeyaml.resolver.Resolver");
         try {
             MessageDigest.getInstance("SHA-256").digest("warm-up".getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException | RuntimeException e) {

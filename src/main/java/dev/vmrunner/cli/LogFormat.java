@@ -1,6 +1,7 @@
 package dev.vmrunner.cli;
 
 import dev.vmrunner.launch.ChildOutput;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -23,9 +24,17 @@ enum LogFormat {
     /** The environment variable that chooses the format when {@code --log-format} is not given. */
     static final String ENV = "VMRUNNER_LOG_FORMAT";
 
-    static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxxx", Locale.ROOT)
-                    .withZone(zone(System.getenv("TZ")));
+    /** The records' times (in a holder: made, some milliseconds, when the first is written). */
+    private static final class Times {
+        static final DateTimeFormatter TIME =
+                DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxxx", Locale.ROOT)
+                        .withZone(zone(System.getenv("TZ")));
+    }
+
+    /** A record's time as the formats write it. */
+    static String time(Instant instant) {
+        return Times.TIME.format(instant);
+    }
 
     /** The format called {@code name}, or {@code null}. */
     static LogFormat of(String name) {
@@ -73,7 +82,7 @@ enum LogFormat {
             String process = ChildOutput.process(r);
             StringBuilder line =
                     new StringBuilder(128)
-                            .append(TIME.format(r.getInstant()))
+                            .append(time(r.getInstant()))
                             .append(' ')
                             .append(level)
                             .append("     ", 0, 6 - level.length())
@@ -107,7 +116,7 @@ enum LogFormat {
             String process = ChildOutput.process(r);
             JsonLine line =
                     new JsonLine()
-                            .field("time", TIME.format(r.getInstant()))
+                            .field("time", time(r.getInstant()))
                             .field("level", level(r.getLevel()))
                             .field(
                                     "message",

@@ -14,9 +14,10 @@ import java.util.logging.StreamHandler;
 final class LogSetup {
 
     // The JDK holds loggers weakly: a logger whose level was set but that nobody references can
-    // be collected, and its level with it. These keep ours.
-    private static final Logger RUNNER = Logger.getLogger("vmrunner");
-    private static final Logger CODE = Logger.getLogger("dev.vmrunner");
+    // be collected, and its level with it. These keep ours (set in configure: until then nothing
+    // here touches the JDK's logging, which Main leaves to its early thread).
+    private static Logger runner;
+    private static Logger code;
 
     private static volatile LogFormat format = LogFormat.TEXT;
     private static volatile String vm;
@@ -63,7 +64,9 @@ final class LogSetup {
         root.addHandler(handler);
         root.setLevel(Level.INFO);
         // Only our own loggers go below INFO; libraries stay quiet.
-        RUNNER.setLevel(level);
-        CODE.setLevel(level);
+        runner = Logger.getLogger("vmrunner");
+        code = Logger.getLogger("dev.vmrunner");
+        runner.setLevel(level);
+        code.setLevel(level);
     }
 }

@@ -28,7 +28,13 @@ import org.apache.commons.cli.ParseException;
 /** The {@code vmrunner} command: runs a VM, or renders or checks its configuration. */
 public final class Main {
 
-    private static final Logger LOG = Logger.getLogger("vmrunner");
+    /**
+     * The runner's logger, in a holder: the JDK's logging takes some 20 ms to set up, which {@code
+     * run} leaves to its early thread (see {@link #runVm}).
+     */
+    private static final class Log {
+        static final Logger LOG = Logger.getLogger("vmrunner");
+    }
 
     /**
      * In-place writes closer together than this are read as one change; a replaced file is read at
@@ -73,15 +79,20 @@ public final class Main {
     }
 
     private static int runVm(CommonOptions options, String httpOption, EarlyStart early) {
-        LogSetup.configure(options.logLevel());
-        RunnerConfig config;
+        // The configuration is read before the logging is set up, which meanwhile the early thread
+        // does (the JDK's logging takes some 20 ms to start, most of it spent looking for logging
+        // providers on the class path).
         byte[] content;
+        ConfigLoader.Loaded loaded;
         try {
             content = ConfigLoader.readFile(options.config());
-            config = parseConfig(options, content);
+            loaded = ConfigLoader.parseWithWarnings(content, options.config(), System.getenv());
         } catch (ConfigException e) {
+            LogSetup.configure(options.logLevel());
             return reportInvalid(e);
         }
+        LogSetup.configure(options.logLevel());
+        RunnerConfig config = accepted(loaded);
         // Signals are caught from here on (the early thread installed the handlers): one that
         // arrives before the supervisor runs is handed to it once it does (a stop then ends the
         // start at once). Before this, nothing exists that a signal's default could harm.
@@ -90,14 +101,14 @@ public final class Main {
         try {
             http = HttpStarter.address(httpOption, config);
         } catch (IllegalArgumentException e) {
-            LOG.severe("Invalid --http: " + e.getMessage());
+            Log.LOG.severe("Invalid --http: " + e.getMessage());
             return ExitCode.CONFIG.code();
         }
         VmClaim claim;
         try {
             claim = VmClaim.acquire(config);
         } catch (VmClaim.ClaimException e) {
-            LOG.severe(e.getMessage());
+            Log.LOG.severe(e.getMessage());
             return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
         }
         Supervisor supervisor;
@@ -108,7 +119,7 @@ public final class Main {
                         Supervisor.adopting(config, content, adoption, Timeouts.DEFAULT, claim);
             } catch (VmClaim.ClaimException e) {
                 claim.release();
-                LOG.severe(e.getMessage());
+                Log.LOG.severe(e.getMessage());
                 return ExitCode.ALREADY_RUNNING.code();
             }
         } else {
@@ -124,7 +135,7 @@ public final class Main {
                 return reportInvalid(e);
             }
             warnAbout(prepared);
-            LOG.info(
+            Log.LOG.info(
                     () ->
                             "vmrunner "
                                     + Version.text()
@@ -179,7 +190,7 @@ public final class Main {
                                 watcher.complete(watch(file, content, supervisor));
                             } catch (RuntimeException | Error e) {
                                 watcher.complete(null);
-                                LOG.log(Level.WARNING, "Failed to watch " + file, e);
+                                Log.LOG.log(Level.WARNING, "Failed to watch " + file, e);
                             }
                         },
                         "config-watch-start");
@@ -193,7 +204,7 @@ public final class Main {
         try {
             return ConfigWatcher.start(file, content, supervisor::configFileChanged, SETTLE);
         } catch (IOException e) {
-            LOG.warning(
+            Log.LOG.warning(
                     () ->
                             "Failed to watch "
                                     + file
@@ -207,7 +218,7 @@ public final class Main {
     /** Problems of a template that do not stop the VM from starting. */
     static void warnAbout(Preparation.Prepared prepared) {
         if (!prepared.commands().qemuStartsPaused()) {
-            LOG.warning(
+            Log.LOG.warning(
                     () ->
                             "Template "
                                     + prepared.template().origin()
@@ -222,11 +233,14 @@ public final class Main {
 
     private static RunnerConfig parseConfig(CommonOptions options, byte[] content)
             throws ConfigException {
-        ConfigLoader.Loaded loaded =
-                ConfigLoader.parseWithWarnings(content, options.config(), System.getenv());
+        return accepted(ConfigLoader.parseWithWarnings(content, options.config(), System.getenv()));
+    }
+
+    /** A parsed configuration: the VM it names goes into the log records, its warnings too. */
+    private static RunnerConfig accepted(ConfigLoader.Loaded loaded) {
         LogSetup.vm(loaded.config().vm().name());
         for (String warning : loaded.warnings()) {
-            LOG.warning(warning);
+            Log.LOG.warning(warning);
         }
         return loaded.config();
     }
@@ -249,9 +263,9 @@ public final class Main {
 
     static int reportInvalid(Exception e) {
         if (e instanceof ConfigException invalid) {
-            invalid.warnings().forEach(LOG::warning);
+            invalid.warnings().forEach(Log.LOG::warning);
         }
-        LOG.severe(e.getMessage());
+        Log.LOG.severe(e.getMessage());
         return ExitCode.CONFIG.code();
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -105,6 +106,20 @@ class SupervisorTest {
             FakeVm.settle();
             vm.advance(Duration.ofSeconds(2));
             assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void theRehearsedConfigChangeAfterTheStartSendsNothing() throws Exception {
+        try (FakeVm vm = new FakeVm(dir).running()) {
+            FakeVm.settle();
+            List<String> before = List.copyOf(vm.commands);
+            vm.advance(Duration.ofSeconds(2)); // the rehearsal runs 1 s after the VM runs
+            FakeVm.settle();
+            assertEquals(before, List.copyOf(vm.commands));
+            vm.signal("TERM");
+            vm.awaitCommand("system_powerdown");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
         }
     }
 
