@@ -72,11 +72,11 @@ final class RecordingTemplateLoader implements TemplateLoader {
         Object source = directory == null ? null : directory.findTemplateSource(name);
         if (source != null) {
             lookups.putIfAbsent(name, new Lookup(true, null));
-            return new Found(name, directory, source, true);
+            return new Found(name, directory, source);
         }
         lookups.putIfAbsent(name, new Lookup(false, null));
         source = builtIn.findTemplateSource(name);
-        return source == null ? null : new Found(name, builtIn, source, false);
+        return source == null ? null : new Found(name, builtIn, source);
     }
 
     @Override
@@ -89,7 +89,7 @@ final class RecordingTemplateLoader implements TemplateLoader {
     public Reader getReader(Object source, String encoding) throws IOException {
         Found found = (Found) source;
         String text = read(found.loader, found.source, encoding);
-        lookups.put(found.name, new Lookup(found.inDirectory, text));
+        lookups.put(found.name, new Lookup(found.loader == directory, text));
         return new StringReader(text);
     }
 
@@ -119,13 +119,11 @@ final class RecordingTemplateLoader implements TemplateLoader {
         final String name;
         final TemplateLoader loader;
         final Object source;
-        final boolean inDirectory;
 
-        Found(String name, TemplateLoader loader, Object source, boolean inDirectory) {
+        Found(String name, TemplateLoader loader, Object source) {
             this.name = name;
             this.loader = loader;
             this.source = source;
-            this.inDirectory = inDirectory;
         }
 
         @Override

@@ -242,7 +242,6 @@ final class LiveConfig {
                 });
     }
 
-    /** A new content of the configuration file. */
     /**
      * Runs the first part of a change, reading the configuration and comparing it with the current
      * one, on {@code content} without acting on it, so that the first real edit finds that code
@@ -259,6 +258,7 @@ final class LiveConfig {
         }
     }
 
+    /** A new content of the configuration file. */
     void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;
         try {
