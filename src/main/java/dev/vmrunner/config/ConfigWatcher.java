@@ -281,25 +281,30 @@ public final class ConfigWatcher implements AutoCloseable {
 
     /**
      * Reads a replaced file at once; false (nothing read for good) when it is empty or missing: a
-     * file created empty is most likely still being written, so the caller settles.
+     * file created empty is most likely still being written, so the caller settles. Also false when
+     * the file, read again, changed in a directory that was not watched yet (no event tells what
+     * kind of change that was, so it is read once writes have paused).
      */
     private boolean refreshNow() {
-        byte[] content;
-        try {
-            content = ConfigFile.read(file);
-        } catch (NoSuchFileException | ConfigException e) {
-            return false;
-        }
-        if (content.length == 0) {
+        byte[] content = readQuietly();
+        if (content == null || content.length == 0) {
             return false;
         }
         lastProblem = null;
         deliver(content);
         // Only then do the watches follow the replacement (each directory added or dropped is a
-        // round trip to the JDK's watch thread), and the file is read once more, so that a change
-        // made in between is still seen: the last write wins.
-        refresh();
-        return true;
+        // round trip to the JDK's watch thread). A change made meanwhile in a watched directory
+        // has its events queued for the next round; one in a newly watched directory has none.
+        return !rewatch(false) || Arrays.equals(content, readQuietly());
+    }
+
+    /** The file's content, or null when it is missing or cannot be read now. */
+    private byte[] readQuietly() {
+        try {
+            return ConfigFile.read(file);
+        } catch (NoSuchFileException | ConfigException e) {
+            return null;
+        }
     }
 
     /** Watches where the file now resolves, then reads it and reports a new content. */
@@ -326,14 +331,17 @@ public final class ConfigWatcher implements AutoCloseable {
 
     /**
      * Registers the directories the file now resolves through and drops the others. Called before
-     * each read, so a later change is either in a watched directory or changes a link in one.
+     * each read (after one, see {@link #refreshNow}), so a later change is either in a watched
+     * directory or changes a link in one. True when it registered a directory not watched before.
      */
-    private void rewatch(boolean strict) {
+    private boolean rewatch(boolean strict) {
+        boolean added = false;
         Map<Path, Set<String>> wanted = WatchTargets.of(file);
         for (Path dir : wanted.keySet()) {
             if (!keys.containsKey(dir)) {
                 try {
                     register(dir);
+                    added = true;
                 } catch (IOException e) {
                     // Typically a kubelet timestamp directory deleted right after we saw it.
                     LOG.log(
@@ -360,6 +368,7 @@ public final class ConfigWatcher implements AutoCloseable {
                             + " are no longer seen");
         }
         targets = wanted;
+        return added;
     }
 
     private void register(Path dir) throws IOException {
