@@ -13,6 +13,20 @@ import java.time.Instant;
 final class Frames {
     private Frames() {}
 
+    /** Runs the code of this class once on sample frames; see {@link QmpConnection#warmUp()}. */
+    static void warmUp() {
+        JsonObject greeting =
+                Frames.parse(
+                        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0,"
+                                + " \"major\": 0}, \"package\": \"\"}, \"capabilities\": []}}");
+        JsonObject reply = Frames.parse("{\"return\": {}, \"id\": 0}");
+        if (greeting == null
+                || reply == null
+                || Frames.redacted(Frames.command("cont", null, 0)).isEmpty()) {
+            throw new IllegalStateException("the sample frames did not parse");
+        }
+    }
+
     static JsonObject command(String command, JsonObject arguments, long id) {
         JsonObject message = new JsonObject();
         message.addProperty("execute", command);

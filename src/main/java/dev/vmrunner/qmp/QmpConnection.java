@@ -5,20 +5,13 @@ import com.google.gson.JsonObject;
 import dev.vmrunner.qmp.QmpException.Kind;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.SocketException;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -38,9 +31,6 @@ public final class QmpConnection implements AutoCloseable {
     /** query-block on a VM with many disks is a few hundred KiB; anything near this is not QMP. */
     private static final int MAX_MESSAGE_BYTES = 16 << 20;
 
-    private static final long MAX_CONNECT_PAUSE_MILLIS = 50;
-    private static final long FINE_POLL_MILLIS = 200;
-
     /** Receives what QEMU sends unasked. Both methods run on the connection's reader thread. */
     public interface Listener {
         /** Called in arrival order; must not block for long. */
@@ -55,9 +45,9 @@ public final class QmpConnection implements AutoCloseable {
     private final Path socket;
     private final SocketChannel channel;
     private final Listener listener;
+    private final Handshake handshake;
     private final Thread reader;
     private final AtomicLong lastId = new AtomicLong();
-    private final CompletableFuture<JsonObject> greeting = new CompletableFuture<>();
     private final Object writeLock = new Object();
     private final PendingCalls pending = new PendingCalls();
     private volatile boolean closedByUs;
@@ -68,6 +58,7 @@ public final class QmpConnection implements AutoCloseable {
         this.socket = socket;
         this.channel = channel;
         this.listener = listener;
+        this.handshake = new Handshake(socket);
         this.stats = stats;
         this.reader = new Thread(this::readLoop, "qmp-reader " + socket.getFileName());
         reader.setDaemon(true);
@@ -78,16 +69,7 @@ public final class QmpConnection implements AutoCloseable {
      * start finds its classes loaded and initialized. No I/O; safe on any thread.
      */
     public static void warmUp() {
-        JsonObject greeting =
-                Frames.parse(
-                        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0,"
-                                + " \"major\": 0}, \"package\": \"\"}, \"capabilities\": []}}");
-        JsonObject reply = Frames.parse("{\"return\": {}, \"id\": 0}");
-        if (greeting == null
-                || reply == null
-                || Frames.redacted(Frames.command("cont", null, 0)).isEmpty()) {
-            throw new IllegalStateException("the sample frames did not parse");
-        }
+        Frames.warmUp();
     }
 
     /**
@@ -112,11 +94,12 @@ public final class QmpConnection implements AutoCloseable {
             throws QmpException, InterruptedException {
         Objects.requireNonNull(socket, "socket");
         long deadline = System.nanoTime() + saturatedNanos(timeout);
-        SocketChannel channel = openWithRetry(socket, timeout, deadline);
+        SocketChannel channel = Handshake.openWithRetry(socket, timeout, deadline);
         QmpConnection connection = new QmpConnection(socket, channel, listener, stats);
         connection.reader.start();
         try {
-            connection.negotiate(timeout, deadline);
+            connection.handshake.negotiate(connection, timeout, deadline);
+            connection.establish();
             return connection;
         } catch (QmpException | InterruptedException | RuntimeException e) {
             connection.close();
@@ -124,62 +107,8 @@ public final class QmpConnection implements AutoCloseable {
         }
     }
 
-    private static SocketChannel openWithRetry(Path socket, Duration timeout, long deadline)
-            throws QmpException, InterruptedException {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socket);
-        long started = System.nanoTime();
-        while (true) {
-            if (Thread.interrupted()) {
-                throw new InterruptedException(
-                        "Interrupted while connecting to QMP socket " + socket);
-            }
-            try {
-                return SocketChannel.open(address);
-            } catch (ClosedByInterruptException e) {
-                throw new InterruptedException(
-                        "Interrupted while connecting to QMP socket " + socket);
-            } catch (SocketException e) {
-                // "No such file or directory" until QEMU has bound the socket, "Connection refused"
-                // until it listens.
-                long leftNanos = deadline - System.nanoTime();
-                if (leftNanos <= 0) {
-                    throw new QmpException(
-                            Kind.CONNECT,
-                            "Failed to connect to QMP socket "
-                                    + socket
-                                    + ": "
-                                    + e.getMessage()
-                                    + " (still after "
-                                    + timeout.toMillis()
-                                    + " ms)",
-                            e);
-                }
-                // QEMU usually listens within tens of ms: poll finely at first, then back off.
-                long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                long pauseMillis =
-                        waitedMillis < FINE_POLL_MILLIS
-                                ? 1
-                                : Math.min(waitedMillis / 10, MAX_CONNECT_PAUSE_MILLIS);
-                Thread.sleep(Math.min(pauseMillis, TimeUnit.NANOSECONDS.toMillis(leftNanos) + 1));
-            } catch (IOException e) {
-                throw new QmpException(
-                        Kind.CONNECT, "Failed to connect to QMP socket " + socket + ": " + e, e);
-            }
-        }
-    }
-
-    private void negotiate(Duration timeout, long deadline)
-            throws QmpException, InterruptedException {
-        // QEMU accepts a second client but stays silent until the first one leaves, hence the hint.
-        awaitUntil(
-                greeting,
-                deadline,
-                "no greeting within " + timeout.toMillis() + " ms (is another client connected?)");
-        Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-        awaitUntil(
-                execute("qmp_capabilities", null, left),
-                deadline,
-                "no reply to qmp_capabilities within " + timeout.toMillis() + " ms");
+    /** From here on the listener is owed {@code onDisconnect}. */
+    private void establish() throws QmpException {
         if (!pending.establish()) {
             throw new QmpException(
                     Kind.DISCONNECTED,
@@ -188,36 +117,12 @@ public final class QmpConnection implements AutoCloseable {
         }
     }
 
-    private <T> T awaitUntil(CompletableFuture<T> future, long deadline, String timeoutCause)
-            throws QmpException, InterruptedException {
-        try {
-            return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw new QmpException(
-                    Kind.CONNECT, "Failed to negotiate QMP on " + socket + ": " + timeoutCause, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof QmpException q && q.kind() == Kind.TIMEOUT) {
-                throw new QmpException(
-                        Kind.CONNECT,
-                        "Failed to negotiate QMP on " + socket + ": " + timeoutCause,
-                        q);
-            }
-            if (e.getCause() instanceof QmpException q) {
-                throw q;
-            }
-            throw new QmpException(
-                    Kind.PROTOCOL,
-                    "Failed to negotiate QMP on " + socket + ": " + e.getCause(),
-                    e.getCause());
-        }
-    }
-
     /**
      * The greeting's {@code "QMP"} object: {@code {"version": {"qemu": {...}, "package": ...},
      * "capabilities": [...]}}.
      */
     public JsonObject greeting() {
-        return greeting.join().deepCopy();
+        return handshake.greeting().deepCopy();
     }
 
     /**
@@ -234,8 +139,8 @@ public final class QmpConnection implements AutoCloseable {
         long timeoutNanos = saturatedNanos(timeout);
         long id = lastId.incrementAndGet();
         String key = Long.toString(id);
-        CompletableFuture<JsonElement> reply = new CompletableFuture<>();
-        if (!pending.add(key, new PendingCalls.Call(command, reply))) {
+        PendingCalls.Call call = new PendingCalls.Call(command, new CompletableFuture<>());
+        if (!pending.add(key, call)) {
             return CompletableFuture.failedFuture(disconnected(command, writeFailure));
         }
         CompletableFuture<JsonElement> result = new CompletableFuture<>();
@@ -246,35 +151,7 @@ public final class QmpConnection implements AutoCloseable {
                             (value, error) ->
                                     stats.record(command, System.nanoTime() - sent, error != null));
         }
-        // orTimeout uses the JDK's shared delayer thread and cancels its timer once the reply
-        // arrives.
-        var unused =
-                reply.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
-                        .whenComplete(
-                                (value, error) -> {
-                                    Throwable cause =
-                                            error instanceof CompletionException
-                                                            && error.getCause() != null
-                                                    ? error.getCause()
-                                                    : error;
-                                    if (cause == null) {
-                                        result.complete(value);
-                                    } else if (cause instanceof TimeoutException) {
-                                        pending.remove(key); // a late reply is then dropped
-                                        result.completeExceptionally(
-                                                new QmpException(
-                                                        Kind.TIMEOUT,
-                                                        "Failed to run QMP command "
-                                                                + command
-                                                                + ": no reply within "
-                                                                + TimeUnit.NANOSECONDS.toMillis(
-                                                                        timeoutNanos)
-                                                                + " ms",
-                                                        null));
-                                    } else {
-                                        result.completeExceptionally(cause);
-                                    }
-                                });
+        pending.relayWithin(key, call, timeoutNanos, result);
         send(command, key, Frames.command(command, arguments, id));
         return result;
     }
@@ -297,7 +174,7 @@ public final class QmpConnection implements AutoCloseable {
                 if (writeFailure == null && !pending.isClosed()) {
                     writeFailure = e;
                 }
-                fail(key, disconnected(command, e));
+                pending.fail(key, disconnected(command, e));
                 closeChannel(); // the reader sees the close and reports the disconnect
             } finally {
                 if (interrupted) {
@@ -369,8 +246,8 @@ public final class QmpConnection implements AutoCloseable {
             return;
         }
         JsonObject message = Frames.parse(line);
-        if (!greeting.isDone()) {
-            acceptGreeting(message, line);
+        if (!handshake.greetingDone()) {
+            handshake.acceptGreeting(message, line);
         } else if (message == null) {
             LOG.warning(
                     () ->
@@ -390,23 +267,6 @@ public final class QmpConnection implements AutoCloseable {
                                     + ": "
                                     + Frames.abbreviate(line));
         }
-    }
-
-    private void acceptGreeting(JsonObject message, String line) throws IOException {
-        JsonElement qmp = message == null ? null : message.get("QMP");
-        if (qmp == null || !qmp.isJsonObject()) {
-            QmpException e =
-                    new QmpException(
-                            Kind.PROTOCOL,
-                            "Failed to negotiate QMP on "
-                                    + socket
-                                    + ": expected a QMP greeting, got "
-                                    + Frames.abbreviate(line),
-                            null);
-            greeting.completeExceptionally(e);
-            throw new IOException(e.getMessage(), e);
-        }
-        greeting.complete(qmp.getAsJsonObject());
     }
 
     private void dispatchEvent(JsonObject message) {
@@ -456,20 +316,13 @@ public final class QmpConnection implements AutoCloseable {
 
     // ---- pending calls ----
 
-    private void fail(String key, QmpException error) {
-        PendingCalls.Call call = pending.remove(key);
-        if (call != null) {
-            call.reply().completeExceptionally(error);
-        }
-    }
-
     /**
      * Marks the connection closed and fails every pending call; returns whether the listener is
      * owed onDisconnect.
      */
     private boolean failAll(Throwable cause) {
         PendingCalls.Drained drained = pending.closeAll();
-        greeting.completeExceptionally(
+        handshake.greetingFailed(
                 new QmpException(
                         Kind.DISCONNECTED,
                         "Failed to negotiate QMP on " + socket + ": " + describe(cause),
