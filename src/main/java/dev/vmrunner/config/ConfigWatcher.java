@@ -1,26 +1,15 @@
 package dev.vmrunner.config;
 
-import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
-import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
-import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
-import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
-
+import dev.vmrunner.config.WatchedDirectories.Kind;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -62,17 +51,14 @@ public final class ConfigWatcher implements AutoCloseable {
     private final Path file;
     private final Consumer<byte[]> onChange;
     private final long settleNanos;
-    private final WatchService service;
+    private final WatchedDirectories watches;
     private final Thread thread;
     private volatile boolean closed;
 
     // Written by start() before the thread starts, then by the watcher thread only.
-    private final Map<Path, WatchKey> keys = new HashMap<>();
-    private Map<Path, Set<String>> targets = Map.of();
     private byte[] last;
     private byte[] atStart;
     private String lastProblem;
-    private boolean replacedInRound;
 
     private ConfigWatcher(
             Path file, byte[] initialContent, Consumer<byte[]> onChange, Duration settle)
@@ -81,7 +67,7 @@ public final class ConfigWatcher implements AutoCloseable {
         this.onChange = onChange;
         this.settleNanos = settle.toNanos();
         this.last = initialContent == null ? null : initialContent.clone();
-        this.service = FileSystems.getDefault().newWatchService();
+        this.watches = new WatchedDirectories(file);
         this.thread = new Thread(this::run, "config-watcher-" + THREADS.incrementAndGet());
         thread.setDaemon(true);
     }
@@ -107,11 +93,11 @@ public final class ConfigWatcher implements AutoCloseable {
         ConfigWatcher watcher =
                 new ConfigWatcher(file.toAbsolutePath(), initialContent, onChange, settle);
         try {
-            watcher.watchDirectory();
-            watcher.rewatch(true);
+            watcher.watches.watchDirectory();
+            watcher.watches.rewatch(true);
             watcher.readAtStart(initialContent == null);
         } catch (IOException | RuntimeException e) {
-            watcher.service.close();
+            watcher.watches.close();
             throw e;
         }
         watcher.thread.start();
@@ -123,7 +109,7 @@ public final class ConfigWatcher implements AutoCloseable {
     public void close() {
         closed = true;
         try {
-            service.close();
+            watches.close();
         } catch (IOException e) {
             LOG.log(Level.FINE, "Failed to close the watch service for " + file, e);
         }
@@ -149,16 +135,6 @@ public final class ConfigWatcher implements AutoCloseable {
         return thread;
     }
 
-    /** The file's own directory must be watchable; the other directories are best effort. */
-    private void watchDirectory() throws IOException {
-        Path dir = file.getParent();
-        try {
-            register(dir.toRealPath());
-        } catch (IOException e) {
-            throw new IOException("Failed to watch config directory " + dir + ": " + e, e);
-        }
-    }
-
     /**
      * Reads the file once now that it is watched, on the caller's thread so that a write after
      * start() returns is always seen as an event, never half-read here.
@@ -180,7 +156,7 @@ public final class ConfigWatcher implements AutoCloseable {
                     deliver(atStart);
                     atStart = null;
                 } else {
-                    round(service.take());
+                    round(watches.take());
                 }
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 if (!closed) {
@@ -212,55 +188,22 @@ public final class ConfigWatcher implements AutoCloseable {
      * complete replacement, or a read once events pause.
      */
     private void round(WatchKey key) throws InterruptedException {
-        replacedInRound = false;
-        Kind kind = classify(key);
-        for (WatchKey queued = service.poll(); queued != null; queued = service.poll()) {
-            kind = kind.and(classify(queued));
+        watches.startRound();
+        Kind kind = watches.classify(key);
+        for (WatchKey queued = watches.poll(); queued != null; queued = watches.poll()) {
+            kind = kind.and(watches.classify(queued));
         }
         if (kind == Kind.NONE) {
             return;
         }
         // A replacement is read at once even when the round has more (a ConfigMap update also
         // deletes the old data directory); what may still be changing is read again once settled.
-        boolean read = replacedInRound && refreshNow();
+        boolean read = watches.replacedInRound() && refreshNow();
         if (kind == Kind.REPLACED && read) {
             return;
         }
         settle();
         refresh();
-    }
-
-    /** What the events of a round say about the file. */
-    enum Kind {
-        /** Nothing that can change the content. */
-        NONE,
-        /** Only entries created: a rename or link swap, complete when its event comes. */
-        REPLACED,
-        /** Written in place, deleted, overflowed, or a directory gone: may still be changing. */
-        CHANGING;
-
-        Kind and(Kind other) {
-            return compareTo(other) >= 0 ? this : other;
-        }
-    }
-
-    /** Takes the key's events and re-arms it; what they may mean for the content. */
-    private Kind classify(WatchKey key) {
-        Set<String> names = targets.get((Path) key.watchable());
-        Kind kind = names == null ? Kind.CHANGING : Kind.NONE;
-        for (WatchEvent<?> event : key.pollEvents()) {
-            if (event.kind() == OVERFLOW) {
-                kind = Kind.CHANGING;
-            } else if (names != null && names.contains(String.valueOf(event.context()))) {
-                kind = kind.and(event.kind() == ENTRY_CREATE ? Kind.REPLACED : Kind.CHANGING);
-                replacedInRound |= event.kind() == ENTRY_CREATE;
-            }
-        }
-        if (!key.reset()) {
-            keys.values().remove(key);
-            kind = Kind.CHANGING; // a watched directory went away: links may point elsewhere now
-        }
-        return kind;
     }
 
     /** Waits until events pause for {@code settle}, bounded under a constant stream. */
@@ -271,11 +214,11 @@ public final class ConfigWatcher implements AutoCloseable {
             if (wait <= 0) {
                 return;
             }
-            WatchKey key = service.poll(wait, TimeUnit.NANOSECONDS);
+            WatchKey key = watches.poll(wait);
             if (key == null) {
                 return;
             }
-            classify(key);
+            watches.classify(key);
         }
     }
 
@@ -295,7 +238,7 @@ public final class ConfigWatcher implements AutoCloseable {
         // Only then do the watches follow the replacement (each directory added or dropped is a
         // round trip to the JDK's watch thread). A change made meanwhile in a watched directory
         // has its events queued for the next round; one in a newly watched directory has none.
-        return !rewatch(false) || Arrays.equals(content, readQuietly());
+        return !watches.rewatch(false) || Arrays.equals(content, readQuietly());
     }
 
     /** The file's content, or null when it is missing or cannot be read now. */
@@ -309,7 +252,7 @@ public final class ConfigWatcher implements AutoCloseable {
 
     /** Watches where the file now resolves, then reads it and reports a new content. */
     private void refresh() {
-        rewatch(false);
+        watches.rewatch(false);
         deliver(read());
     }
 
@@ -327,52 +270,6 @@ public final class ConfigWatcher implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             LOG.log(Level.WARNING, "Config change handler failed for " + file + ": " + e, e);
         }
-    }
-
-    /**
-     * Registers the directories the file now resolves through and drops the others. Called before
-     * each read (after one, see {@link #refreshNow}), so a later change is either in a watched
-     * directory or changes a link in one. True when it registered a directory not watched before.
-     */
-    private boolean rewatch(boolean strict) {
-        boolean added = false;
-        Map<Path, Set<String>> wanted = WatchTargets.of(file);
-        for (Path dir : wanted.keySet()) {
-            if (!keys.containsKey(dir)) {
-                try {
-                    register(dir);
-                    added = true;
-                } catch (IOException e) {
-                    // Typically a kubelet timestamp directory deleted right after we saw it.
-                    LOG.log(
-                            strict && !(e instanceof NoSuchFileException)
-                                    ? Level.WARNING
-                                    : Level.FINE,
-                            "Failed to watch directory " + dir + " for " + file,
-                            e);
-                }
-            }
-        }
-        for (Iterator<Map.Entry<Path, WatchKey>> it = keys.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Path, WatchKey> entry = it.next();
-            if (!wanted.containsKey(entry.getKey())) {
-                entry.getValue().cancel();
-                it.remove();
-            }
-        }
-        if (keys.isEmpty()) {
-            LOG.warning(
-                    "No directory of "
-                            + file
-                            + " can be watched any more; changes to it"
-                            + " are no longer seen");
-        }
-        targets = wanted;
-        return added;
-    }
-
-    private void register(Path dir) throws IOException {
-        keys.put(dir, dir.register(service, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY));
     }
 
     /** The file's content, or {@code null} (logged) if it cannot be used now. */
