@@ -120,7 +120,7 @@ public final class ConfigLoader {
     private static Loaded validate(Node root, Path file, Map<String, String> env)
             throws ConfigException {
         Problems problems = new Problems();
-        if (root == null || Section.isNull(root)) {
+        if (root == null || Nodes.isNull(root)) {
             throw new ConfigException(
                     List.of(
                             "The configuration is empty; expected the top-level key "
@@ -133,7 +133,7 @@ public final class ConfigLoader {
                     "expected a mapping with the top-level key "
                             + RUNNER_KEY
                             + ", got "
-                            + Section.describe(root));
+                            + Nodes.describe(root));
             throw new ConfigException(problems.errors());
         }
         NodeTuple entry = runnerEntry(top, problems);
@@ -146,7 +146,7 @@ public final class ConfigLoader {
                     "missing: the runner's configuration must be below"
                             + " the top-level key "
                             + RUNNER_KEY);
-        } else if (Section.isNull(runnerNode)) {
+        } else if (Nodes.isNull(runnerNode)) {
             problems.error(entry.getKeyNode(), RUNNER_KEY, "has no value (vm.name is required)");
         } else if (runnerNode instanceof MappingNode) {
             // Paths below /Runner are written relative to it: vm.name, not /Runner.vm.name.
@@ -168,7 +168,7 @@ public final class ConfigLoader {
     private static NodeTuple runnerEntry(MappingNode top, Problems problems) {
         NodeTuple found = null;
         for (NodeTuple tuple : top.getValue()) {
-            if (RUNNER_KEY.equals(Section.text(tuple.getKeyNode()))) {
+            if (RUNNER_KEY.equals(Nodes.text(tuple.getKeyNode()))) {
                 if (found != null) {
                     problems.error(
                             tuple.getKeyNode(),

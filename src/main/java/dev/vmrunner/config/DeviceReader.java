@@ -199,7 +199,7 @@ final class DeviceReader {
         if (value == null) {
             return null;
         }
-        String text = Section.text(value);
+        String text = Nodes.text(value);
         switch (text == null ? "" : text) {
             case "off":
             case "all":
@@ -212,7 +212,7 @@ final class DeviceReader {
 
     private static Section item(Section parent, String key, int index, Node node) {
         String path = parent.pathOf(key).concat("[").concat(Integer.toString(index)).concat("]");
-        if (Section.isNull(node)) {
+        if (Nodes.isNull(node)) {
             parent.problems().error(node, path, "empty entry");
             return null;
         }

@@ -105,7 +105,7 @@ final class RunnerReader {
                         .error(
                                 value,
                                 section.pathOf(key),
-                                "expected a mapping, got " + Section.describe(value));
+                                "expected a mapping, got " + Nodes.describe(value));
                 continue;
             }
             @SuppressWarnings("unchecked") // a MappingNode converts to a Map or null

@@ -1,10 +1,14 @@
 package dev.vmrunner.config;
 
+import static dev.vmrunner.config.Nodes.describe;
+import static dev.vmrunner.config.Nodes.isNull;
+import static dev.vmrunner.config.Nodes.isStandard;
+import static dev.vmrunner.config.Nodes.text;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -30,18 +34,6 @@ import org.yaml.snakeyaml.nodes.Tag;
  */
 final class Section {
     private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
-
-    /** The tags of YAML's core and 1.1 types that a configuration needs; others are rejected. */
-    private static final Set<Tag> STANDARD =
-            Set.of(
-                    Tag.STR,
-                    Tag.INT,
-                    Tag.FLOAT,
-                    Tag.BOOL,
-                    Tag.NULL,
-                    Tag.TIMESTAMP,
-                    Tag.SEQ,
-                    Tag.MAP);
 
     private final MappingNode node;
     private final Node owner;
@@ -322,7 +314,7 @@ final class Section {
     void warnUnused() {
         for (Map.Entry<String, NodeTuple> entry : entries.entrySet()) {
             if (!used.contains(entry.getKey())) {
-                String similar = similarKey(entry.getKey());
+                String similar = KeySpelling.similar(entry.getKey(), used);
                 problems.warning(
                         entry.getValue().getKeyNode(),
                         pathOf(entry.getKey()),
@@ -330,43 +322,6 @@ final class Section {
                                 + (similar == null ? "" : " (did you mean " + similar + "?)"));
             }
         }
-    }
-
-    /** A known key (one that was asked for) that {@code key} is probably a misspelling of. */
-    private String similarKey(String key) {
-        String best = null;
-        int bestDistance = 3; // at most two edits
-        for (String known : used) {
-            if (known.startsWith("/")) {
-                continue;
-            }
-            int distance = distance(key.toLowerCase(Locale.ROOT), known.toLowerCase(Locale.ROOT));
-            if (distance < bestDistance) {
-                best = known;
-                bestDistance = distance;
-            }
-        }
-        return best;
-    }
-
-    /** Levenshtein distance. */
-    private static int distance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
     }
 
     /** Marks keys starting with {@code prefix} as used, without looking at them. */
@@ -378,42 +333,10 @@ final class Section {
         }
     }
 
-    static boolean isNull(Node node) {
-        return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
-    }
-
-    static boolean isStandard(Tag tag) {
-        return STANDARD.contains(tag);
-    }
-
-    /** A scalar's text, or {@code null} for collections and unsupported tags. */
-    static String text(Node node) {
-        return node instanceof ScalarNode scalar && isStandard(node.getTag())
-                ? scalar.getValue()
-                : null;
-    }
-
     private static String range(long min, long max) {
         if (max == Long.MAX_VALUE || max == Integer.MAX_VALUE) {
             return "must be at least " + min;
         }
         return "must be between " + min + " and " + max;
-    }
-
-    /**
-     * A short description of a value for messages: {@code 'abc'}, {@code a list}, {@code a
-     * mapping}.
-     */
-    static String describe(Node node) {
-        if (node instanceof MappingNode) {
-            return "a mapping";
-        }
-        if (node instanceof SequenceNode) {
-            return "a list";
-        }
-        if (!isStandard(node.getTag())) {
-            return "a value tagged " + node.getTag();
-        }
-        return "'" + ((ScalarNode) node).getValue() + "'";
     }
 }

@@ -87,12 +87,12 @@ final class VmReader {
                             vm.value("currentRam"),
                             vm.pathOf("currentRam"),
                             // In the units the user wrote: 2GB, not 1953125K.
-                            Section.text(vm.value("currentRam")).strip()
+                            Nodes.text(vm.value("currentRam")).strip()
                                     + " is larger than "
                                     + vm.pathOf("maximumRam")
                                     + " ("
                                     + (maximumGiven
-                                            ? Section.text(vm.value("maximumRam")).strip()
+                                            ? Nodes.text(vm.value("maximumRam")).strip()
                                             : Sizes.format(max))
                                     + (maximumGiven ? "" : ", the default")
                                     + ")");
