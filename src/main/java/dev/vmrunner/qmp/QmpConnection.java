@@ -141,15 +141,12 @@ public final class QmpConnection implements AutoCloseable {
         String key = Long.toString(id);
         PendingCalls.Call call = new PendingCalls.Call(command, new CompletableFuture<>());
         if (!pending.add(key, call)) {
-            return CompletableFuture.failedFuture(disconnected(command, writeFailure));
+            return CompletableFuture.failedFuture(
+                    QmpException.disconnected(command, socket, writeFailure));
         }
         CompletableFuture<JsonElement> result = new CompletableFuture<>();
-        long sent = System.nanoTime();
         if (stats != null) {
-            var unusedCounted =
-                    result.whenComplete(
-                            (value, error) ->
-                                    stats.record(command, System.nanoTime() - sent, error != null));
+            stats.recordOnCompletion(command, result);
         }
         pending.relayWithin(key, call, timeoutNanos, result);
         send(command, key, Frames.command(command, arguments, id));
@@ -174,7 +171,7 @@ public final class QmpConnection implements AutoCloseable {
                 if (writeFailure == null && !pending.isClosed()) {
                     writeFailure = e;
                 }
-                pending.fail(key, disconnected(command, e));
+                pending.fail(key, QmpException.disconnected(command, socket, e));
                 closeChannel(); // the reader sees the close and reports the disconnect
             } finally {
                 if (interrupted) {
@@ -325,28 +322,17 @@ public final class QmpConnection implements AutoCloseable {
         handshake.greetingFailed(
                 new QmpException(
                         Kind.DISCONNECTED,
-                        "Failed to negotiate QMP on " + socket + ": " + describe(cause),
+                        "Failed to negotiate QMP on "
+                                + socket
+                                + ": "
+                                + QmpException.lost(socket, cause),
                         cause));
         for (PendingCalls.Call call : drained.calls()) {
-            call.reply().completeExceptionally(disconnected(call.command(), cause));
+            call.reply()
+                    .completeExceptionally(
+                            QmpException.disconnected(call.command(), socket, cause));
         }
         return drained.wasEstablished();
-    }
-
-    private QmpException disconnected(String command, Throwable cause) {
-        return new QmpException(
-                Kind.DISCONNECTED,
-                "Failed to run QMP command " + command + ": " + describe(cause),
-                cause);
-    }
-
-    private String describe(Throwable cause) {
-        if (cause == null) {
-            return "connection to " + socket + " was closed";
-        }
-        String why =
-                cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        return "connection to " + socket + " lost: " + why;
     }
 
     private static long saturatedNanos(Duration duration) {

@@ -1,5 +1,7 @@
 package dev.vmrunner.qmp;
 
+import java.nio.file.Path;
+
 /** The one failure type of this package; {@link #kind()} says what went wrong. */
 public final class QmpException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -38,6 +40,27 @@ public final class QmpException extends Exception {
                 "Failed to run QMP command " + command + ": " + errorClass + ": " + desc,
                 errorClass,
                 null);
+    }
+
+    /**
+     * {@code command} failed because the connection to {@code socket} closed: by us if {@code
+     * cause} is null.
+     */
+    static QmpException disconnected(String command, Path socket, Throwable cause) {
+        return new QmpException(
+                Kind.DISCONNECTED,
+                "Failed to run QMP command " + command + ": " + lost(socket, cause),
+                cause);
+    }
+
+    /** How the connection to {@code socket} ended, for messages. */
+    static String lost(Path socket, Throwable cause) {
+        if (cause == null) {
+            return "connection to " + socket + " was closed";
+        }
+        String why =
+                cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+        return "connection to " + socket + " lost: " + why;
     }
 
     public Kind kind() {

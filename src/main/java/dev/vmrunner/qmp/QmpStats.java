@@ -2,6 +2,7 @@ package dev.vmrunner.qmp;
 
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -24,7 +25,15 @@ public final class QmpStats {
 
     private final Map<String, Counters> byCommand = new ConcurrentHashMap<>();
 
-    void record(String command, long nanos, boolean failed) {
+    /** Counts {@code command}, timed from now, once {@code result} completes. */
+    void recordOnCompletion(String command, CompletableFuture<?> result) {
+        long sent = System.nanoTime();
+        var unusedCounted =
+                result.whenComplete(
+                        (value, error) -> record(command, System.nanoTime() - sent, error != null));
+    }
+
+    private void record(String command, long nanos, boolean failed) {
         Counters c = byCommand.computeIfAbsent(command, name -> new Counters());
         c.count.increment();
         c.nanos.add(nanos);
