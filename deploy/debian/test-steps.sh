@@ -12,8 +12,20 @@ lintian --fail-on error --info "$deb" || { echo "lintian found errors"; exit 1; 
 echo "lintian: no errors"
 
 step "apt-get install ./${deb##*/}"
-cd /tmp && apt-get install -y --no-install-recommends "./${deb##*/}" 2>&1 | tr '\r' '\n' | grep -v '^\((Reading\|Reading\|Building\)'
+cd /tmp && apt-get install -y --no-install-recommends "./${deb##*/}" 2>&1 | tr -d '\r' | grep -v '^\((Reading\|Reading\|Building\)'
 dpkg-query -W vmrunner
+
+step "every bundled jar has its licence in copyright and THIRD-PARTY.txt"
+doc=/usr/share/doc/vmrunner
+for jar in /usr/share/vmrunner/*.jar; do
+    name=${jar##*/} && name=${name%-*.jar}
+    [ "${jar##*/}" != vmrunner.jar ] || continue
+    grep -q "^Files: usr/share/vmrunner/$name-\*.jar$" $doc/copyright \
+        || { echo "$jar: not in $doc/copyright"; exit 1; }
+    grep -q ":$name  *Apache-2.0 " $doc/THIRD-PARTY.txt \
+        || { echo "$jar: not in $doc/THIRD-PARTY.txt"; exit 1; }
+    echo "$name: listed"
+done
 
 step "vmrunner --version"
 vmrunner --version
@@ -49,7 +61,7 @@ mkdir -p /tmp/up && dpkg-deb -R "$deb" /tmp/up/root
 sed -i 's/^Version: .*/&+upgrade1/' /tmp/up/root/DEBIAN/control
 dpkg-deb --root-owner-group -b /tmp/up/root /tmp/up/vmrunner_upgrade1_all.deb >/dev/null
 chmod 644 /tmp/up/vmrunner_upgrade1_all.deb
-apt-get install -y ./up/vmrunner_upgrade1_all.deb 2>&1 | tr '\r' '\n' | grep -v '^\((Reading\|Reading\|Building\)'
+apt-get install -y ./up/vmrunner_upgrade1_all.deb 2>&1 | tr -d '\r' | grep -v '^\((Reading\|Reading\|Building\)'
 dpkg-query -W vmrunner
 kill -0 $runner && echo "the runner (pid $runner) still runs"
 vmrunner status -c /tmp/vm.yaml --ready && echo "and its VM is running"
@@ -63,17 +75,17 @@ echo "runner exit code: $code"
 
 step "remove"
 mkdir -p /var/lib/vmrunner/example && echo data > /var/lib/vmrunner/example/disk.img
-apt-get remove -y vmrunner 2>&1 | tr '\r' '\n' | grep -v '^\((Reading\|Reading\|Building\)'
+apt-get remove -y vmrunner 2>&1 | tr -d '\r' | grep -v '^\((Reading\|Reading\|Building\)'
 [ ! -e /usr/bin/vmrunner ] && [ ! -e /lib/systemd/system/vmrunner@.service ]
 dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' vmrunner
 
 step "purge keeps the VMs' data"
-apt-get purge -y vmrunner 2>&1 | tr '\r' '\n' | grep -v '^\((Reading\|Reading\|Building\)'
+apt-get purge -y vmrunner 2>&1 | tr -d '\r' | grep -v '^\((Reading\|Reading\|Building\)'
 [ -f /var/lib/vmrunner/example/disk.img ] && echo "/var/lib/vmrunner kept"
 
 step "purge with VMRUNNER_PURGE_DATA=yes removes it"
 apt-get install -y "./${deb##*/}" >/dev/null 2>&1
-VMRUNNER_PURGE_DATA=yes apt-get purge -y vmrunner 2>&1 | tr '\r' '\n' | grep -v '^\((Reading\|Reading\|Building\)'
+VMRUNNER_PURGE_DATA=yes apt-get purge -y vmrunner 2>&1 | tr -d '\r' | grep -v '^\((Reading\|Reading\|Building\)'
 [ ! -e /var/lib/vmrunner ] && echo "/var/lib/vmrunner removed"
 ! dpkg-query -W vmrunner 2>/dev/null
 
