@@ -23,6 +23,8 @@ podman=$top/deploy/container/podman.sh
 cache=${VMRUNNER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmrunner}
 tag=localhost/vmrunner:latest
 version=$(sed -n 's|^  <version>\(.*\)</version>|\1|p' "$top/pom.xml" | head -n 1)
+url=$(sed -n 's|^  <url>\(.*\)</url>|\1|p' "$top/pom.xml" | head -n 1)
+revision=$(git -C "$top" rev-parse HEAD 2>/dev/null || echo unknown)
 also=localhost/vmrunner:$version
 base=""
 suite=trixie
@@ -91,7 +93,8 @@ fi
 # ---- the build context: jars, launcher, templates --------------------------------------------
 ctx=$top/target/container
 rm -rf "$ctx"
-mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates" "$ctx/training"
+mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates" "$ctx/training" "$ctx/doc"
+cp "$top/LICENSE" "$top/NOTICE" "$top/THIRD-PARTY.txt" "$ctx/doc/"
 cp "$top/target/vmrunner.jar" "$top"/target/lib/*.jar "$ctx/lib/"
 cp "$top/bin/vmrunner" "$ctx/bin/"
 cp "$top"/src/main/resources/templates/*.ftl.yaml "$ctx/templates/"
@@ -100,7 +103,9 @@ cp "$top/scripts/train-archive.sh" "$ctx/training/"
 note "building $tag on $base"
 t0=$SECONDS
 "$podman" build --quiet --network=host --build-arg "BASE=$base" \
-    --build-arg "JDK=openjdk-$jdk-jdk-headless" --build-arg "JRE_PACKAGE=$jre_package" -t "$tag" \
+    --build-arg "JDK=openjdk-$jdk-jdk-headless" --build-arg "JRE_PACKAGE=$jre_package" \
+    --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$url" \
+    --build-arg "DOCUMENTATION=$url#readme" -t "$tag" \
     -f "$top/deploy/container/Containerfile" "$ctx" >&2
 [ -z "$also" ] || "$podman" tag "$tag" "$also"
 "$podman" image prune -f >/dev/null   # the previous build's layers, now untagged
