@@ -75,8 +75,10 @@ note "building $tag on $base"
 t0=$SECONDS
 "$podman" build --quiet --network=host --build-arg "BASE=$base" \
     --build-arg "JDK=openjdk-$jdk-jdk-headless" --build-arg "JRE_PACKAGE=$jre_package" \
-    --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$url" \
-    --build-arg "DOCUMENTATION=$url#readme" -t "$tag" \
+    --label "org.opencontainers.image.version=$version" \
+    --label "org.opencontainers.image.revision=$revision" \
+    --label "org.opencontainers.image.source=$url" \
+    --label "org.opencontainers.image.documentation=$url#readme" -t "$tag" \
     -f "$top/deploy/container/Containerfile" "$ctx" >&2
 [ -z "$also" ] || "$podman" tag "$tag" "$also"
 "$podman" image prune -f >/dev/null   # the previous build's layers, now untagged

@@ -117,7 +117,11 @@ class ContainerIT {
         assertEquals("vmrunner", json.get(prefix + "title").getAsString(), labels);
         assertEquals("0.1.0", json.get(prefix + "version").getAsString(), labels);
         assertEquals("Apache-2.0", json.get(prefix + "licenses").getAsString(), labels);
-        assertTrue(json.get(prefix + "revision").getAsString().matches("[0-9a-f]{40}"), labels);
+        // The commit built, not one of an earlier build's cached layers.
+        Process git = new ProcessBuilder("git", "rev-parse", "HEAD").start();
+        String head = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, git.waitFor(), "git rev-parse HEAD");
+        assertEquals(head.strip(), json.get(prefix + "revision").getAsString(), labels);
         assertTrue(json.get(prefix + "source").getAsString().startsWith("https://"), labels);
         assertTrue(json.get(prefix + "documentation").getAsString().startsWith("https://"), labels);
         String files =
