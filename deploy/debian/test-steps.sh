@@ -1,4 +1,4 @@
-# The steps of deploy/test-package.sh, run by bash as root in a fresh Debian root with the
+# The steps of deploy/debian/test-package.sh, run by bash as root in a fresh Debian root with the
 # package at $DEB. Each step prints a line '== STEP' and what the commands said; the last line
 # is 'ALL STEPS PASSED' only if every step passed (set -e ends the script at the first failure).
 set -euo pipefail
