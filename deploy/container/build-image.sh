@@ -8,10 +8,8 @@
 #   --suite  the Debian release: trixie (default; QEMU 10, JDK 25) or bookworm (QEMU 7.2,
 #            JDK 17)
 #   --base   the base image (FROM), a Debian of that suite; default: a minbase made locally with
-#            mmdebstrap from the host's apt mirror (no container registry needed). Its tarball is
-#            cached in $VMRUNNER_CACHE/base (default ~/.cache/vmrunner/base), keyed by the suite,
-#            the day and the mmdebstrap options, and imported once as
-#            localhost/vmrunner-base:<suite>-<key>.
+#            mmdebstrap by deploy/debian-root.sh (cached in ~/.cache/vmrunner/base, keyed by the
+#            suite, the day and the options, imported as localhost/vmrunner-base:<suite>-<key>).
 #   --debian-jre  Debian's JRE package instead of a runtime jlink'd to the runner's modules
 #            (about 150 MB more; security updates through apt)
 # Needs 'mvn package' first (target/vmrunner.jar, target/lib). The last line of stdout is the
@@ -23,6 +21,8 @@ podman=$top/deploy/container/podman.sh
 cache=${VMRUNNER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmrunner}
 tag=localhost/vmrunner:latest
 version=$(sed -n 's|^  <version>\(.*\)</version>|\1|p' "$top/pom.xml" | head -n 1)
+url=$(sed -n 's|^  <url>\(.*\)</url>|\1|p' "$top/pom.xml" | head -n 1)
+revision=$(git -C "$top" rev-parse HEAD 2>/dev/null || echo unknown)
 also=localhost/vmrunner:$version
 base=""
 suite=trixie
@@ -53,45 +53,19 @@ flock 9   # one build at a time: they share the base and podman's storage
 
 # ---- the base image -------------------------------------------------------------------------
 if [ -z "$base" ]; then
-    command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed"
-    mirror=${VMRUNNER_DEBIAN_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
-    mirror=${mirror:-http://deb.debian.org/debian}
-    security=${VMRUNNER_DEBIAN_SECURITY_MIRROR:-$mirror-security}
     # Like debian:<suite>-slim: no documentation, manual pages or translations.
-    opts=(--variant=minbase --aptopt='APT::Install-Recommends "false"'
-          --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
-          --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
-          --dpkgopt='path-exclude=/usr/share/info/*'
-          "$suite")
-    sources=("deb $mirror $suite main" "deb $mirror $suite-updates main"
-             "deb $security $suite-security main")
-    key=$(date -u +%Y%m%d)-$(printf '%s\n' "${opts[@]}" "${sources[@]}" | sha256sum | cut -c1-10)
-    tar=$cache/base/debian-$suite-minbase-$key.tar
-    base=localhost/vmrunner-base:$suite-$key
-    if ! "$podman" image exists "$base"; then
-        if [ ! -s "$tar" ]; then
-            note "making the base with mmdebstrap ($mirror)"
-            t0=$SECONDS
-            mmdebstrap --quiet --format=tar "${opts[@]}" "$tar.part" "${sources[@]}" >&2 \
-                || { rm -f "$tar.part"; die "mmdebstrap failed"; }
-            mv "$tar.part" "$tar"
-            note "base made in $((SECONDS - t0)) s ($(du -m "$tar" | cut -f1) MiB)"
-        fi
-        "$podman" import --quiet "$tar" "$base" >/dev/null
-        note "imported $base"
-    fi
-    # Older bases of this suite (other days): their tarballs and images, and the layers built
-    # on them.
-    find "$cache/base" -maxdepth 1 -name "debian-$suite-minbase-*.tar" ! -name "${tar##*/}" -delete
-    "$podman" images --format '{{.Repository}}:{{.Tag}}' \
-        | { grep "^localhost/vmrunner-base:$suite-" || true; } | { grep -vxF "$base" || true; } \
-        | while read -r old; do "$podman" rmi "$old" >/dev/null 2>&1 || true; done
+    base=$("$top/deploy/debian-root.sh" base "$suite" --variant=minbase \
+        --aptopt='APT::Install-Recommends "false"' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-exclude=/usr/share/info/*')
 fi
 
 # ---- the build context: jars, launcher, templates --------------------------------------------
 ctx=$top/target/container
 rm -rf "$ctx"
-mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates" "$ctx/training"
+mkdir -p "$ctx/lib" "$ctx/bin" "$ctx/templates" "$ctx/training" "$ctx/doc"
+cp "$top/LICENSE" "$top/NOTICE" "$top/THIRD-PARTY.txt" "$ctx/doc/"
 cp "$top/target/vmrunner.jar" "$top"/target/lib/*.jar "$ctx/lib/"
 cp "$top/bin/vmrunner" "$ctx/bin/"
 cp "$top"/src/main/resources/templates/*.ftl.yaml "$ctx/templates/"
@@ -100,7 +74,11 @@ cp "$top/scripts/train-archive.sh" "$ctx/training/"
 note "building $tag on $base"
 t0=$SECONDS
 "$podman" build --quiet --network=host --build-arg "BASE=$base" \
-    --build-arg "JDK=openjdk-$jdk-jdk-headless" --build-arg "JRE_PACKAGE=$jre_package" -t "$tag" \
+    --build-arg "JDK=openjdk-$jdk-jdk-headless" --build-arg "JRE_PACKAGE=$jre_package" \
+    --label "org.opencontainers.image.version=$version" \
+    --label "org.opencontainers.image.revision=$revision" \
+    --label "org.opencontainers.image.source=$url" \
+    --label "org.opencontainers.image.documentation=$url#readme" -t "$tag" \
     -f "$top/deploy/container/Containerfile" "$ctx" >&2
 [ -z "$also" ] || "$podman" tag "$tag" "$also"
 "$podman" image prune -f >/dev/null   # the previous build's layers, now untagged

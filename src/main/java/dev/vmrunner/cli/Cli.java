@@ -104,6 +104,8 @@ final class Cli {
     /** {@code vmrunner help [COMMAND]}: a pseudo-command that prints help. */
     static final String HELP = "help";
 
+    static final String HELP_SUMMARY = "Lists the commands, or shows one command's help";
+
     /** A parsed command line. */
     record Parsed(
             Command command,
@@ -258,9 +260,7 @@ final class Cli {
         for (Command c : Command.values()) {
             list.append(String.format("  %-8s %s%n", c.label(), c.summary));
         }
-        list.append(
-                String.format(
-                        "  %-8s %s%n", HELP, "Lists the commands, or shows one command's help"));
+        list.append(String.format("  %-8s %s%n", HELP, HELP_SUMMARY));
         return list.toString();
     }
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.vmrunner.config.ConfigMapVolume;
 import dev.vmrunner.qmp.CpuInfo;
 import dev.vmrunner.qmp.CpuReplugPolicy;
@@ -104,6 +106,41 @@ class ContainerIT {
         for (Process client : clients) {
             client.destroyForcibly();
         }
+    }
+
+    @Test
+    void imageCarriesItsLabelsAndLicences() throws Exception {
+        String labels =
+                Podman.ok(WAIT, "image", "inspect", "--format", "{{json .Labels}}", image).strip();
+        JsonObject json = JsonParser.parseString(labels).getAsJsonObject();
+        String prefix = "org.opencontainers.image.";
+        assertEquals("vmrunner", json.get(prefix + "title").getAsString(), labels);
+        assertEquals("0.1.0", json.get(prefix + "version").getAsString(), labels);
+        assertEquals("Apache-2.0", json.get(prefix + "licenses").getAsString(), labels);
+        // The commit built, not one of an earlier build's cached layers.
+        Process git = new ProcessBuilder("git", "rev-parse", "HEAD").start();
+        String head = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, git.waitFor(), "git rev-parse HEAD");
+        assertEquals(head.strip(), json.get(prefix + "revision").getAsString(), labels);
+        assertTrue(json.get(prefix + "source").getAsString().startsWith("https://"), labels);
+        assertTrue(json.get(prefix + "documentation").getAsString().startsWith("https://"), labels);
+        String files =
+                Podman.ok(
+                        WAIT,
+                        "run",
+                        "--rm",
+                        "--name",
+                        name(),
+                        "--network=none",
+                        "--entrypoint",
+                        "/bin/sh",
+                        image,
+                        "-c",
+                        "head -n 2 /opt/vmrunner/LICENSE /opt/vmrunner/NOTICE;"
+                                + " grep -c Apache-2.0 /opt/vmrunner/THIRD-PARTY.txt");
+        assertTrue(files.contains("Apache License"), files);
+        assertTrue(files.contains("vmrunner"), files);
+        assertTrue(files.strip().endsWith("5"), "the five bundled jars' licences:\n" + files);
     }
 
     @Test
