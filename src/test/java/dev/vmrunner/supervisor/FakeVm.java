@@ -62,7 +62,7 @@ final class FakeVm implements AutoCloseable {
     private final List<String> logged = new CopyOnWriteArrayList<>();
     private final Handler logHandler = new LogHandler();
     private volatile Status status;
-    private FakeQmpServer qmp;
+    private volatile FakeQmpServer qmp; // set on the loop thread
     private Supervisor supervisor;
     private Thread thread;
 
