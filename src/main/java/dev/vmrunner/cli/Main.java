@@ -104,6 +104,13 @@ public final class Main {
             Log.LOG.severe("Invalid --http: " + e.getMessage());
             return ExitCode.CONFIG.code();
         }
+        Timeouts timeouts;
+        try {
+            timeouts = Timeouts.fromEnvironment(System.getenv());
+        } catch (IllegalArgumentException e) {
+            Log.LOG.severe(e.getMessage());
+            return ExitCode.CONFIG.code();
+        }
         VmClaim claim;
         try {
             claim = VmClaim.acquire(config);
@@ -115,8 +122,7 @@ public final class Main {
         if (claim.adoptable().isPresent()) {
             try {
                 Adoption adoption = Adoption.prepare(claim, config, content, System.getenv());
-                supervisor =
-                        Supervisor.adopting(config, content, adoption, Timeouts.DEFAULT, claim);
+                supervisor = Supervisor.adopting(config, content, adoption, timeouts, claim);
             } catch (VmClaim.ClaimException e) {
                 claim.release();
                 Log.LOG.severe(e.getMessage());
@@ -150,7 +156,7 @@ public final class Main {
                             content,
                             prepared.commands(),
                             OsProcess.starter(config.runtimeDir()),
-                            Timeouts.DEFAULT,
+                            timeouts,
                             claim);
         }
         signals.deliverTo(supervisor::signal);

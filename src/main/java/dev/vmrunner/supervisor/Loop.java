@@ -1,11 +1,11 @@
 package dev.vmrunner.supervisor;
 
 import java.time.Duration;
+import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -15,14 +15,11 @@ import java.util.logging.Logger;
 /**
  * The one loop that owns the VM's state. Any thread may {@link #post} an event; timers and event
  * handlers run on the loop's thread only, so the state needs no locks. When nothing is due the
- * thread blocks: no CPU is used while idle.
+ * thread blocks in its {@link Clock#next clock's wait}: no CPU is used while idle.
  */
 final class Loop {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
-
-    /** How long a test clock's loop waits for events before looking at the clock again. */
-    private static final long FAKE_CLOCK_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final Clock clock;
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
@@ -101,14 +98,9 @@ final class Loop {
                 continue;
             }
             Timer next = timers.peek();
-            Event event;
-            if (clock != Clock.SYSTEM) {
-                event = queue.poll(FAKE_CLOCK_POLL_NANOS, TimeUnit.NANOSECONDS);
-            } else if (next == null) {
-                event = queue.take();
-            } else {
-                event = queue.poll(Math.max(0, next.due - clock.nanoTime()), TimeUnit.NANOSECONDS);
-            }
+            Event event =
+                    clock.next(
+                            queue, next == null ? OptionalLong.empty() : OptionalLong.of(next.due));
             if (event != null) {
                 guarded(() -> handler.accept(event), event);
                 guarded(afterEach, "the status");

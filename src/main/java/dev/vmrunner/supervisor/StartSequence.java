@@ -106,7 +106,9 @@ final class StartSequence {
                             + socket
                             + " within "
                             + helperStart.toSeconds()
-                            + " s");
+                            + " s (a slow host stretches this with "
+                            + Timeouts.SCALE_ENV
+                            + ")");
         } else {
             loop.schedule(POLL, () -> awaitSocket(socket, deadlineNanos));
         }

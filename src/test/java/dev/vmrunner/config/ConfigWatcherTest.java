@@ -26,6 +26,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -227,8 +230,30 @@ class ConfigWatcherTest {
     void deletedThenRecreatedGivesOneCallback() throws Exception {
         Path file = config("a: 1\n");
         watch(file);
-        Files.delete(file);
-        Thread.sleep(200); // long enough for the watcher to find the file missing
+        CountDownLatch missing = new CountDownLatch(1);
+        Handler seen =
+                new Handler() {
+                    @Override
+                    public void publish(LogRecord record) {
+                        if (record.getMessage().contains(" is missing ")) {
+                            missing.countDown();
+                        }
+                    }
+
+                    @Override
+                    public void flush() {}
+
+                    @Override
+                    public void close() {}
+                };
+        Logger logger = Logger.getLogger(ConfigWatcher.class.getName());
+        logger.addHandler(seen);
+        try {
+            Files.delete(file);
+            assertTrue(missing.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "missing seen");
+        } finally {
+            logger.removeHandler(seen);
+        }
         Files.writeString(file, "a: 2\n");
         expectOne("a: 2\n");
     }

@@ -31,7 +31,7 @@ class CommandLineIT {
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "vmrunner hung");
+        assertTrue(p.waitFor(Waits.seconds(60).toMillis(), TimeUnit.MILLISECONDS), "vmrunner hung");
         return new Result(p.exitValue(), out);
     }
 

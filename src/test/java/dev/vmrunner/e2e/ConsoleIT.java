@@ -33,7 +33,9 @@ class ConsoleIT {
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "console did not end");
+        assertTrue(
+                p.waitFor(Waits.seconds(60).toMillis(), TimeUnit.MILLISECONDS),
+                "console did not end");
         return new Attached(p.exitValue(), out, err);
     }
 
@@ -67,7 +69,7 @@ class ConsoleIT {
                                             + ")"),
                     second.err());
             first.getOutputStream().close();
-            assertTrue(first.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(first.waitFor(Waits.seconds(60).toMillis(), TimeUnit.MILLISECONDS));
             assertEquals(0, first.exitValue());
 
             // What the guest prints is in the runner's log, prefixed, without attaching.

@@ -259,7 +259,7 @@ class FaultIT {
             } else {
                 Files.delete(vm.runtimeDir.resolve("monitor.sock"));
             }
-            Thread.sleep(1000);
+            Thread.sleep(Waits.seconds(1).toMillis()); // the runner would have reacted by now
             assertTrue(TestVm.alive(qemu));
             assertTrue(vm.guestCommand("echo alive", WAIT).contains("alive"));
             vm.sigterm();
@@ -334,7 +334,7 @@ class FaultIT {
             Process first = vm.start();
             Process other = second.start();
             try {
-                long deadline = System.nanoTime() + WAIT.toNanos();
+                long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
                 while (first.isAlive() && other.isAlive() && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
@@ -351,7 +351,7 @@ class FaultIT {
                 awaitFile(vm.serial, "VMRUNNER-GUEST: booted");
                 assertEquals(1, processes(vm, "qemu-system").size(), "one QEMU");
                 kill(winner.pid(), "TERM");
-                assertTrue(winner.waitFor(STOP.toSeconds(), TimeUnit.SECONDS));
+                assertTrue(winner.waitFor(Waits.scaled(STOP).toMillis(), TimeUnit.MILLISECONDS));
                 String left = leftovers(vm);
                 row(
                         "two runners at once",
@@ -372,7 +372,7 @@ class FaultIT {
         try (TestVm vm = new TestVm(dir).template("").config("useTpm: true")) {
             vm.start();
             // swtpm_setup's own swtpm, working on the state in the data directory.
-            long deadline = System.nanoTime() + WAIT.toNanos();
+            long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
             while (processes(vm, "swtpm").isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(2);
             }
@@ -432,7 +432,7 @@ class FaultIT {
             if (expected != null) {
                 awaitAfter(vm, offset, expected);
             } else {
-                Thread.sleep(500);
+                Thread.sleep(Waits.scaled(Duration.ofMillis(500)).toMillis());
             }
             assertTrue(vm.runnerAlive(), "SIG" + signal + " ended the runner:\n" + vm.log());
             assertTrue(TestVm.alive(child), "SIG" + signal + " ended " + child);
@@ -463,12 +463,15 @@ class FaultIT {
     static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), String.join(" ", command) + " hung");
+        assertTrue(
+                p.waitFor(Waits.seconds(30).toMillis(), TimeUnit.MILLISECONDS),
+                String.join(" ", command) + " hung");
         assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + out);
     }
 
     static void awaitAfter(TestVm vm, int offset, String text) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        Duration wait = Waits.scaled(WAIT);
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             String log = vm.log();
             if (log.length() > offset && log.substring(offset).contains(text)) {
@@ -476,11 +479,11 @@ class FaultIT {
             }
             Thread.sleep(20);
         }
-        fail("no '" + text + "' in the log within " + WAIT + ":\n" + vm.log());
+        fail("no '" + text + "' in the log within " + wait + ":\n" + vm.log());
     }
 
     static void awaitFile(Path file, String text) throws Exception {
-        long deadline = System.nanoTime() + TestVm.BOOT.toNanos();
+        long deadline = System.nanoTime() + Waits.scaled(TestVm.BOOT).toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(file) && Files.readString(file).contains(text)) {
                 return;
@@ -543,7 +546,7 @@ class FaultIT {
             }
         }
         List<String> left = List.of();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long deadline = System.nanoTime() + Waits.seconds(10).toNanos();
         do {
             left = new ArrayList<>();
             for (Proc p :

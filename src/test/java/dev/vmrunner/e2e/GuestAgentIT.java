@@ -47,7 +47,7 @@ class GuestAgentIT {
     void stop() throws Exception {
         loop.shutdownNow();
         if (qemu != null && qemu.isAlive()) {
-            qemu.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            qemu.destroyForcibly().waitFor(Waits.seconds(10).toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -126,14 +126,15 @@ class GuestAgentIT {
             };
 
     private String next(String prefix) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
         while (System.nanoTime() < deadline) {
             String s = told.poll(1, TimeUnit.SECONDS);
             if (s != null && s.startsWith(prefix)) {
                 return s;
             }
         }
-        return fail("no '" + prefix + "' within " + WAIT + "; serial:\n" + serialText());
+        return fail(
+                "no '" + prefix + "' within " + Waits.scaled(WAIT) + "; serial:\n" + serialText());
     }
 
     private String serialText() throws Exception {
@@ -141,7 +142,7 @@ class GuestAgentIT {
     }
 
     private void awaitSerial(String text, int count) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
         while (System.nanoTime() < deadline) {
             if (serialText().lines().filter(l -> l.startsWith(text)).count() >= count) {
                 return;
@@ -174,14 +175,10 @@ class GuestAgentIT {
     void bootedFactsReconnectResetAndShutdown() throws Exception {
         long t0 = System.nanoTime();
         startQemu("");
-        try (GuestAgent agent = new GuestAgent(agentSocket(), Duration.ofSeconds(3))) {
+        try (GuestAgent agent = new GuestAgent(agentSocket(), Waits.seconds(3))) {
             GuestAgentWatcher watcher =
                     new GuestAgentWatcher(
-                            agent,
-                            scheduler,
-                            listener,
-                            Duration.ofMillis(500),
-                            Duration.ofSeconds(30));
+                            agent, scheduler, listener, Duration.ofMillis(500), Waits.seconds(30));
             loop.execute(watcher::start);
             String booted = next("booted ");
             System.out.printf(
@@ -197,11 +194,16 @@ class GuestAgentIT {
             guestCommand("kill $(pidof qemu-ga)");
             long killed = System.nanoTime();
             awaitSerial("VMRUNNER-GUEST: agent started", 2);
-            var unused = inFlight.handle((v, e) -> null).get(30, TimeUnit.SECONDS);
-            long deadline = System.nanoTime() + WAIT.toNanos();
+            var unused =
+                    inFlight.handle((v, e) -> null)
+                            .get(Waits.seconds(30).toMillis(), TimeUnit.MILLISECONDS);
+            long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
             String host = null;
             while (host == null && System.nanoTime() < deadline) {
-                host = agent.hostName().handle((v, e) -> v).get(30, TimeUnit.SECONDS);
+                host =
+                        agent.hostName()
+                                .handle((v, e) -> v)
+                                .get(Waits.seconds(30).toMillis(), TimeUnit.MILLISECONDS);
             }
             assertEquals("vmrunner-guest", host);
             System.out.printf(
@@ -210,8 +212,9 @@ class GuestAgentIT {
 
             // A reset: the guest boots again, and so does "booted".
             try (QmpConnection qmp =
-                    QmpConnection.connect(dir.resolve("qmp.sock"), Duration.ofSeconds(10), null)) {
-                qmp.execute("system_reset", null, Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
+                    QmpConnection.connect(dir.resolve("qmp.sock"), Waits.seconds(10), null)) {
+                qmp.execute("system_reset", null, Waits.seconds(10))
+                        .get(Waits.seconds(10).toMillis(), TimeUnit.MILLISECONDS);
                 long reset = System.nanoTime();
                 loop.execute(watcher::reset);
                 String again = next("booted ");
@@ -223,8 +226,11 @@ class GuestAgentIT {
 
                 // Agent-first shutdown: the guest logs the agent's shutdown and powers off.
                 long asked = System.nanoTime();
-                agent.shutdown("powerdown").get(30, TimeUnit.SECONDS);
-                assertTrue(qemu.waitFor(60, TimeUnit.SECONDS), "QEMU still runs:\n" + serialText());
+                agent.shutdown("powerdown")
+                        .get(Waits.seconds(30).toMillis(), TimeUnit.MILLISECONDS);
+                assertTrue(
+                        qemu.waitFor(Waits.seconds(60).toMillis(), TimeUnit.MILLISECONDS),
+                        "QEMU still runs:\n" + serialText());
                 System.out.printf(
                         "GuestAgentIT: guest-shutdown -> QEMU exited %.2f s%n",
                         (System.nanoTime() - asked) / 1e9);

@@ -106,7 +106,10 @@ class HostileConfigIT {
 
     static void mkfifo(Path path) throws Exception {
         Process p = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0, "mkfifo failed");
+        assertTrue(
+                p.waitFor(Waits.seconds(10).toMillis(), TimeUnit.MILLISECONDS)
+                        && p.exitValue() == 0,
+                "mkfifo failed");
     }
 
     /** The runner's resident memory, from /proc. */
@@ -121,7 +124,7 @@ class HostileConfigIT {
 
     /** Waits until the log, after {@code offset}, has a WARN line and {@code text}. */
     static Duration awaitWarning(TestVm vm, int offset, String text, long since) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
         while (System.nanoTime() < deadline) {
             String log = vm.log();
             String tail = log.length() > offset ? log.substring(offset) : "";
@@ -131,7 +134,12 @@ class HostileConfigIT {
             Thread.sleep(20);
         }
         throw new AssertionError(
-                "no warning with '" + text + "' within " + WAIT + "; log:\n" + vm.log());
+                "no warning with '"
+                        + text
+                        + "' within "
+                        + Waits.scaled(WAIT)
+                        + "; log:\n"
+                        + vm.log());
     }
 
     @Test
@@ -198,7 +206,7 @@ class HostileConfigIT {
         long start = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "vmrunner hung");
+        assertTrue(p.waitFor(Waits.seconds(60).toMillis(), TimeUnit.MILLISECONDS), "vmrunner hung");
         return new Result(p.exitValue(), out, Duration.ofNanos(System.nanoTime() - start));
     }
 
@@ -218,7 +226,7 @@ class HostileConfigIT {
                 assertTrue(r.out().contains(c.warning), what);
                 assertFalse(r.out().contains("Exception") || r.out().contains("\tat "), what);
                 // Generous for a loaded machine; the JVM's start is most of it.
-                assertTrue(r.took().compareTo(Duration.ofSeconds(10)) < 0, what + " " + r.took());
+                assertTrue(r.took().compareTo(Waits.seconds(10)) < 0, what + " " + r.took());
                 table.add(
                         String.format(
                                 "%-7s %-16s exit %d  %5d ms  %s",

@@ -89,7 +89,7 @@ class HttpIT {
 
             // Starting: the first answer, as soon as the port opens, is 503.
             List<String> readiness = new ArrayList<>();
-            long deadline = System.nanoTime() + TestVm.BOOT.toNanos();
+            long deadline = System.nanoTime() + Waits.scaled(TestVm.BOOT).toNanos();
             while (!readiness.contains("200 running") && System.nanoTime() < deadline) {
                 try {
                     Reply r = get(port, "/readyz", "GET");
@@ -151,7 +151,7 @@ class HttpIT {
     }
 
     static Reply awaitReply(int port, String path, Check check) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + Waits.seconds(30).toNanos();
         Reply r = null;
         while (System.nanoTime() < deadline) {
             r = get(port, path, "GET");
@@ -194,7 +194,7 @@ class HttpIT {
         p.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(p.waitFor(Waits.seconds(30).toMillis(), TimeUnit.MILLISECONDS));
         assertEquals(0, p.exitValue(), "prometheus_client failed to parse:\n" + text);
         return out;
     }

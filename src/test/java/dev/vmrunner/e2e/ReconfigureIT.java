@@ -32,7 +32,7 @@ class ReconfigureIT {
 
     static <T> T await(String what, Callable<T> probe, java.util.function.Predicate<T> done)
             throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
         T last = null;
         while (System.nanoTime() < deadline) {
             last = probe.call();
@@ -41,11 +41,11 @@ class ReconfigureIT {
             }
             Thread.sleep(100);
         }
-        return fail(what + " not reached within " + WAIT + "; last seen: " + last);
+        return fail(what + " not reached within " + Waits.scaled(WAIT) + "; last seen: " + last);
     }
 
     static <T> T get(java.util.concurrent.CompletableFuture<T> future) throws Exception {
-        return future.get(10, TimeUnit.SECONDS);
+        return future.get(Waits.seconds(10).toMillis(), TimeUnit.MILLISECONDS);
     }
 
     static long count(String text, String part) {
@@ -118,7 +118,7 @@ class ReconfigureIT {
                     vm.configText("e2e", "maximumRam: 512M", "currentRam: 256M"));
             vm.awaitLog("vm.currentRam: 300M -> 256M: applied", WAIT);
 
-            Thread.sleep(1000); // a second reconciliation would show by now
+            Thread.sleep(Waits.seconds(1).toMillis()); // a second reconciliation would show by now
             assertEquals(3, count(vm.log(), "Configuration file changed"), vm.log());
             await("balloon at 256M", () -> get(qmp.queryBalloon()), b -> b == 256 * M);
         }
@@ -178,7 +178,7 @@ class ReconfigureIT {
             // Tray locked (mounted): the change waits, the old medium stays.
             vm.config(withA);
             vm.awaitLog("pending: the guest has locked the tray of cd0", WAIT);
-            Thread.sleep(1000);
+            Thread.sleep(Waits.seconds(1).toMillis());
             assertEquals(b.toString(), cd(qmp).file());
             assertTrue(vm.guestCommand("cat /mnt/medium.txt", WAIT).contains("medium-b"));
 

@@ -45,7 +45,7 @@ class StatusIT {
         Process p = new ProcessBuilder(command).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(p.waitFor(Waits.seconds(30).toMillis(), TimeUnit.MILLISECONDS));
         return new Answer(p.exitValue(), out, err);
     }
 
@@ -73,7 +73,7 @@ class StatusIT {
             // Starting: the first start makes the TPM state, which takes a moment.
             vm.start();
             List<String> states = new ArrayList<>();
-            long deadline = System.nanoTime() + TestVm.BOOT.toNanos();
+            long deadline = System.nanoTime() + Waits.scaled(TestVm.BOOT).toNanos();
             while (!states.contains("running") && System.nanoTime() < deadline) {
                 Answer answer = status(vm, "-o", "json");
                 if (answer.code() == 0) {

@@ -56,7 +56,7 @@ class SystemdIT {
             assertTrue(ready < stopping && stopping < stopped, got.toString());
         } finally {
             receiver.destroy();
-            receiver.waitFor(10, TimeUnit.SECONDS);
+            receiver.waitFor(Waits.seconds(10).toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
  * One VM of an end-to-end test: the real {@code bin/vmrunner} launcher as a separate process,
  * booting the test guest under real QEMU (TCG) with the standard template plus the guest's kernel,
  * serial log and command channel. Closing it kills whatever is left, by recorded pid.
+ *
+ * <p>Every timeout given to its methods is what an idle machine needs; they wait that times {@link
+ * Waits#SCALE}, and the runner gets the same factor.
  */
 final class TestVm implements AutoCloseable {
 
@@ -160,6 +163,7 @@ final class TestVm implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put(Waits.ENV, Waits.text());
         builder.environment().putAll(environment);
         runner = builder.start();
         pids.add(runner.pid());
@@ -192,7 +196,8 @@ final class TestVm implements AutoCloseable {
     }
 
     /** Waits for the runner's exit and returns its exit code. */
-    int awaitExit(Duration timeout) throws Exception {
+    int awaitExit(Duration idle) throws Exception {
+        Duration timeout = Waits.scaled(idle);
         if (!runner.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             fail("runner did not exit within " + timeout + "; log:\n" + log());
         }
@@ -209,7 +214,8 @@ final class TestVm implements AutoCloseable {
         awaitFile(log, text, timeout);
     }
 
-    private void awaitFile(Path file, String text, Duration timeout) throws Exception {
+    private void awaitFile(Path file, String text, Duration idle) throws Exception {
+        Duration timeout = Waits.scaled(idle);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(file) && Files.readString(file).contains(text)) {
@@ -249,10 +255,11 @@ final class TestVm implements AutoCloseable {
      */
     long childPid(String name) throws IOException, InterruptedException {
         Path file = runtimeDir.resolve(name + ".pid");
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Duration timeout = Waits.seconds(30);
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!Files.exists(file)) {
             if (System.nanoTime() > deadline) {
-                fail("no " + file + " within 30 s; log:\n" + log());
+                fail("no " + file + " within " + timeout + "; log:\n" + log());
             }
             Thread.sleep(1);
         }
@@ -262,7 +269,8 @@ final class TestVm implements AutoCloseable {
     }
 
     /** Runs a shell command in the guest over its command channel; returns its output. */
-    String guestCommand(String command, Duration timeout) throws IOException {
+    String guestCommand(String command, Duration idle) throws IOException {
+        Duration timeout = Waits.scaled(idle);
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(commandSocket))) {
             OutputStream out = Channels.newOutputStream(ch);
             out.write((command + "\n").getBytes(StandardCharsets.UTF_8));
@@ -294,10 +302,9 @@ final class TestVm implements AutoCloseable {
 
     /** A QMP connection of the test's own to QEMU, to observe what the runner did. */
     Qmp observer() throws Exception {
-        QmpConnection connection =
-                QmpConnection.connect(observerSocket, Duration.ofSeconds(30), null);
+        QmpConnection connection = QmpConnection.connect(observerSocket, Waits.seconds(30), null);
         observers.add(connection);
-        return new Qmp(connection, Duration.ofSeconds(10));
+        return new Qmp(connection, Waits.seconds(10));
     }
 
     String log() throws IOException {
@@ -314,8 +321,8 @@ final class TestVm implements AutoCloseable {
     }
 
     /** Waits a little for a process to go away (its parent may still be reaping it). */
-    static boolean gone(long pid, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    static boolean gone(long pid, Duration idle) throws InterruptedException {
+        long deadline = System.nanoTime() + Waits.scaled(idle).toNanos();
         while (alive(pid)) {
             if (System.nanoTime() > deadline) {
                 return false;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.vmrunner.config.ConfigMapVolume;
+import dev.vmrunner.e2e.Waits;
 import dev.vmrunner.qmp.CpuInfo;
 import dev.vmrunner.qmp.CpuReplugPolicy;
 import dev.vmrunner.qmp.HotpluggableCpu;
@@ -45,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ContainerIT {
 
-    static final Duration BOOT = Duration.ofSeconds(120);
-    static final Duration WAIT = Duration.ofSeconds(60);
+    static final Duration BOOT = Waits.seconds(120);
+    static final Duration WAIT = Waits.seconds(60);
 
     static String image;
     static Path guest;
@@ -228,6 +229,8 @@ class ContainerIT {
                         "--name",
                         name,
                         "--network=none",
+                        "-e",
+                        Waits.ENV + "=" + Waits.text(),
                         "-v",
                         guest + ":/guest:ro",
                         "-v",
@@ -277,9 +280,10 @@ class ContainerIT {
         System.out.println("the runner re-plugged the emptied vCPU slot; the guest has 2 again");
 
         long stopping = System.nanoTime();
-        Podman.Result stop = Podman.run(Duration.ofSeconds(90), "stop", "-t", "30", name);
+        Podman.Result stop = Podman.run(Waits.seconds(90), "stop", "-t", "30", name);
         double stopSeconds = (System.nanoTime() - stopping) / 1e9;
-        assertTrue(client.waitFor(60, TimeUnit.SECONDS), "podman run did not end");
+        assertTrue(
+                client.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS), "podman run did not end");
         String output = Files.readString(log);
         assertEquals(0, stop.code(), stop.output());
         assertEquals(0, client.exitValue(), "container exit code; its log:\n" + output);
@@ -423,7 +427,7 @@ class ContainerIT {
             assertFalse(CpuReplugPolicy.mayPlug(version, "tcg", false, 3, 3));
             get(qmp.quit());
         }
-        assertTrue(client.waitFor(60, TimeUnit.SECONDS), "QEMU did not quit");
+        assertTrue(client.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS), "QEMU did not quit");
     }
 
     /** Plugs a vCPU into the free slot with the lowest core-id; returns that slot. */
@@ -454,7 +458,7 @@ class ContainerIT {
     }
 
     private static <T> T get(CompletableFuture<T> future) throws Exception {
-        return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return future.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static double seconds(long since) {

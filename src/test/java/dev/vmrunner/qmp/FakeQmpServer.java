@@ -12,6 +12,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,6 +40,7 @@ public final class FakeQmpServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
     private final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
+    private final Answers answers = new Answers();
     private final Thread thread;
     private volatile Peer peer;
     private volatile boolean closed;
@@ -86,6 +88,19 @@ public final class FakeQmpServer implements AutoCloseable {
         return request;
     }
 
+    /**
+     * Commands received whose reply (or error) has not been sent yet: zero while the peer is idle,
+     * so that a test can tell that nothing it scripted is still on its way.
+     */
+    public int unanswered() {
+        return answers.unanswered();
+    }
+
+    /** Waits until every command received has been answered; fails after {@code bound}. */
+    public void awaitAnswered(Duration bound) throws InterruptedException {
+        answers.awaitNone(bound);
+    }
+
     /** The current client, for pushing frames from the test thread. */
     public Peer peer() {
         return peer;
@@ -105,7 +120,7 @@ public final class FakeQmpServer implements AutoCloseable {
     private void serve() {
         while (!closed) {
             try (SocketChannel client = server.accept()) {
-                Peer p = new Peer(client);
+                Peer p = new Peer(client, answers);
                 peer = p;
                 p.send(greeting);
                 LineSplitter lines = new LineSplitter(1 << 20);
@@ -124,6 +139,7 @@ public final class FakeQmpServer implements AutoCloseable {
     private void dispatch(String line, Peer p) throws IOException {
         JsonObject request = JsonParser.parseString(line).getAsJsonObject();
         received.add(request);
+        answers.received();
         String command = request.get("execute").getAsString();
         Handler handler = handlers.get(command);
         if (handler == null) {
@@ -136,9 +152,11 @@ public final class FakeQmpServer implements AutoCloseable {
     /** One connected client; writes are whole lines, safe from any thread. */
     public static final class Peer {
         private final SocketChannel channel;
+        private final Answers answers;
 
-        Peer(SocketChannel channel) {
+        Peer(SocketChannel channel, Answers answers) {
             this.channel = channel;
+            this.answers = answers;
         }
 
         public void reply(JsonObject request, JsonElement value) throws IOException {
@@ -146,6 +164,7 @@ public final class FakeQmpServer implements AutoCloseable {
             reply.add("return", value);
             copyId(request, reply);
             send(reply.toString());
+            answers.sent();
         }
 
         public void error(JsonObject request, String errorClass, String desc) throws IOException {
@@ -156,6 +175,7 @@ public final class FakeQmpServer implements AutoCloseable {
             reply.add("error", error);
             copyId(request, reply);
             send(reply.toString());
+            answers.sent();
         }
 
         public void event(String name, JsonObject data) throws IOException {
@@ -186,6 +206,36 @@ public final class FakeQmpServer implements AutoCloseable {
         private static void copyId(JsonObject request, JsonObject reply) {
             if (request.has("id")) {
                 reply.add("id", request.get("id"));
+            }
+        }
+    }
+
+    /** Commands received and not yet answered. */
+    private static final class Answers {
+        private int unanswered;
+
+        synchronized void received() {
+            unanswered++;
+        }
+
+        synchronized void sent() {
+            unanswered--;
+            notifyAll();
+        }
+
+        synchronized int unanswered() {
+            return unanswered;
+        }
+
+        synchronized void awaitNone(Duration bound) throws InterruptedException {
+            long deadline = System.nanoTime() + bound.toNanos();
+            while (unanswered > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError(
+                            "fake QMP server: " + unanswered + " command(s) unanswered");
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
             }
         }
     }

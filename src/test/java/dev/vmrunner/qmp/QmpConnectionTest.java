@@ -168,7 +168,8 @@ class QmpConnectionTest {
         assertEquals(Kind.DISCONNECTED, failure(c.execute("hang", null, LONG)).kind());
 
         c.close(); // closing afterwards must not report a second disconnect
-        Thread.sleep(200); // grace for a wrong second call to show up
+        // Once the thread that reported has ended, a wrong second call would have been made.
+        listener.awaitReporterEnded();
         assertEquals(1, listener.disconnectCount());
     }
 
@@ -487,6 +488,7 @@ class QmpConnectionTest {
         private final List<QmpEvent> seen = new CopyOnWriteArrayList<>();
         private final List<Optional<Throwable>> disconnects = new CopyOnWriteArrayList<>();
         private final CountDownLatch disconnected = new CountDownLatch(1);
+        private volatile Thread reporter;
 
         @Override
         public void onEvent(QmpEvent event) {
@@ -497,6 +499,7 @@ class QmpConnectionTest {
         @Override
         public void onDisconnect(Throwable cause) {
             disconnects.add(Optional.ofNullable(cause));
+            reporter = Thread.currentThread();
             disconnected.countDown();
         }
 
@@ -508,6 +511,14 @@ class QmpConnectionTest {
         Throwable awaitDisconnect() throws InterruptedException {
             assertTrue(disconnected.await(30, TimeUnit.SECONDS), "onDisconnect was not called");
             return disconnects.get(0).orElse(null);
+        }
+
+        /** Waits until the thread that called onDisconnect (the reader) has ended. */
+        void awaitReporterEnded() throws InterruptedException {
+            awaitDisconnect();
+            Thread t = reporter;
+            t.join(TimeUnit.SECONDS.toMillis(30));
+            assertFalse(t.isAlive(), "the thread that reported the disconnect still runs");
         }
 
         List<String> names() {

@@ -12,24 +12,38 @@ import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.qmp.FakeQmpServer;
+import dev.vmrunner.status.Status;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * A supervisor with fake children, a scripted QMP peer on a real socket and a fake clock: the
  * supervisor's whole life in milliseconds. QEMU's peer answers what the runner asks; pressing the
  * power button makes the guest power off unless {@link #guestIgnoresButton} is set.
+ *
+ * <p>Nothing here waits on real time. {@link #idle} is a barrier on the loop: after it, "nothing
+ * happened" is a real assertion. What crosses a thread (the QMP socket, a child's exit on its own
+ * thread) is awaited as the condition a user would see (a command at QEMU's peer, a state, a log
+ * line), bounded by {@link #WAIT}, which only a stuck runner reaches. The QMP socket delivers in
+ * order, so a command's absence is checked for certain once a later command has arrived.
  */
 final class FakeVm implements AutoCloseable {
-    static final Duration WAIT = Duration.ofSeconds(10);
+    static final Duration WAIT = FakeClock.WAIT;
 
     final FakeClock clock = new FakeClock();
     final Path dir;
@@ -44,10 +58,13 @@ final class FakeVm implements AutoCloseable {
     private final String yaml;
     private final boolean tpm;
     private final boolean seed;
-    private FakeQmpServer qmp;
+    private final CompletableFuture<ExitCode> ended = new CompletableFuture<>();
+    private final List<String> logged = new CopyOnWriteArrayList<>();
+    private final Handler logHandler = new LogHandler();
+    private volatile Status status;
+    private volatile FakeQmpServer qmp; // set on the loop thread
     private Supervisor supervisor;
     private Thread thread;
-    private volatile ExitCode result;
 
     FakeVm(Path dir, boolean tpm, boolean seed, String... vmExtra) throws Exception {
         this.dir = dir;
@@ -84,15 +101,31 @@ final class FakeVm implements AutoCloseable {
         supervisor =
                 new Supervisor(
                         config,
-                        yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        yaml.getBytes(StandardCharsets.UTF_8),
                         commands,
                         this::startChild,
                         Timeouts.DEFAULT,
                         null,
                         null,
                         clock);
-        thread = new Thread(() -> result = supervisor.run(), "supervisor-under-test");
+        supervisor.watchStatus(
+                published -> {
+                    status = published;
+                    changed();
+                });
+        thread =
+                new Thread(
+                        () -> {
+                            try {
+                                ended.complete(supervisor.run());
+                            } finally {
+                                ended.complete(null);
+                                changed();
+                            }
+                        },
+                        "supervisor-under-test");
         thread.setDaemon(true);
+        Logger.getLogger("vmrunner").addHandler(logHandler);
         thread.start();
         return this;
     }
@@ -101,7 +134,8 @@ final class FakeVm implements AutoCloseable {
     FakeVm running() throws Exception {
         start();
         awaitCommand("cont");
-        settle();
+        awaitState("running");
+        idle();
         return this;
     }
 
@@ -112,6 +146,7 @@ final class FakeVm implements AutoCloseable {
     private ChildProcess startChild(ProcessSpec spec) {
         FakeChild child = new FakeChild(spec.name());
         children.put(spec.name(), child);
+        changed();
         try {
             switch (spec.name()) {
                 case "qemu" -> qmp = qemuPeer(child);
@@ -135,13 +170,13 @@ final class FakeVm implements AutoCloseable {
         server.on(
                 "cont",
                 (request, peer) -> {
-                    commands.add("cont");
+                    command("cont");
                     peer.reply(request, new JsonObject());
                 });
         server.on(
                 "system_powerdown",
                 (request, peer) -> {
-                    commands.add("system_powerdown");
+                    command("system_powerdown");
                     peer.reply(request, new JsonObject());
                     peer.event("POWERDOWN", null);
                     if (!guestIgnoresButton) {
@@ -164,7 +199,7 @@ final class FakeVm implements AutoCloseable {
         server.on(
                 "balloon",
                 (request, peer) -> {
-                    commands.add("balloon");
+                    command("balloon");
                     peer.reply(request, new JsonObject());
                 });
         // QEMU's socket closes when it ends, however it ends.
@@ -182,14 +217,21 @@ final class FakeVm implements AutoCloseable {
         qemu.exit(0);
     }
 
+    private void command(String name) {
+        commands.add(name);
+        changed();
+    }
+
     /** The guest powers off by itself. */
     void guestPowersOff() throws IOException {
         powerOff(children.get("qemu"), qmp.peer());
     }
 
-    /** QEMU's peer drops the connection (QEMU itself lives on). */
-    void dropMonitor() throws IOException {
+    /** QEMU's peer drops the connection (QEMU itself lives on); returns once the runner saw it. */
+    void dropMonitor() throws IOException, InterruptedException {
         qmp.peer().disconnect();
+        awaitLog("Lost the connection to QEMU's monitor");
+        idle(); // logged in the middle of its handler
     }
 
     private static void disconnectQuietly(FakeQmpServer server) {
@@ -207,65 +249,121 @@ final class FakeVm implements AutoCloseable {
     }
 
     void configFileChanged(String yaml) {
-        supervisor.configFileChanged(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        supervisor.configFileChanged(yaml.getBytes(StandardCharsets.UTF_8));
     }
 
     FakeChild child(String name) {
         return children.get(name);
     }
 
-    /** Moves the fake clock and gives the loop a moment to run what fell due. */
+    /** Moves the fake clock and returns once the loop has run what fell due. */
     void advance(Duration by) throws InterruptedException {
         clock.advance(by);
-        settle();
+        idle();
     }
 
-    /** Lets the loop and the QMP peer catch up (real time, a few milliseconds). */
-    static void settle() throws InterruptedException {
-        Thread.sleep(30);
+    /**
+     * A barrier: returns once the loop has run everything queued and due, QEMU's peer has answered
+     * every command it received, and the loop has run again (or the run has ended).
+     */
+    void idle() throws InterruptedException {
+        clock.idle(ended);
+        if (qmp != null) {
+            qmp.awaitAnswered(WAIT);
+            clock.idle(ended);
+        }
     }
 
     /** Waits until QEMU's peer has received the command {@code count} times in all. */
     void awaitCommand(String command, int count) throws InterruptedException {
         await(
                 () -> commands.stream().filter(command::equals).count() >= count,
-                command + " x" + count + " (got " + commands + ")");
+                () -> command + " x" + count + " (got " + commands + ")");
     }
 
     void awaitCommand(String command) throws InterruptedException {
         awaitCommand(command, 1);
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for " + what);
-            }
-            Thread.sleep(2);
-        }
+    /** Waits until the runner publishes the state ("running", "stopping", ...). */
+    void awaitState(String state) throws InterruptedException {
+        await(
+                () -> status != null && status.state().equals(state),
+                () -> "state " + state + " (is " + (status == null ? null : status.state()) + ")");
+    }
+
+    /**
+     * Waits until the runner's loop has logged a message containing {@code fragment}; the handler
+     * that logged it may still run (an {@link #idle} after this waits for it).
+     */
+    void awaitLog(String fragment) throws InterruptedException {
+        await(
+                () -> logged.stream().anyMatch(m -> m.contains(fragment)),
+                () -> "a log message with '" + fragment + "'");
+    }
+
+    /** Waits until the runner has started the child {@code name}. */
+    FakeChild awaitChild(String name) throws InterruptedException {
+        await(() -> children.containsKey(name), () -> "the child " + name);
+        return children.get(name);
     }
 
     /** Waits for the supervisor to end and returns its exit code. */
     ExitCode awaitEnd() throws InterruptedException {
-        thread.join(WAIT.toMillis());
-        if (thread.isAlive()) {
-            fail("the supervisor did not end; children " + children + ", commands " + commands);
-        }
-        return result;
+        await(
+                ended::isDone,
+                () -> "the supervisor to end; children " + children + ", commands " + commands);
+        return ended.join();
     }
 
+    /** Waits, without polling, until {@code condition} holds: every change above notifies. */
+    private synchronized void await(BooleanSupplier condition, Supplier<String> what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what.get());
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+    }
+
+    private synchronized void changed() {
+        notifyAll();
+    }
+
+    /** Whether the run has ended; after {@link #idle}, certain either way. */
     boolean ended() {
-        return thread != null && !thread.isAlive();
+        return ended.isDone();
     }
 
     @Override
     public void close() throws IOException {
+        Logger.getLogger("vmrunner").removeHandler(logHandler);
         if (thread != null && thread.isAlive()) {
             thread.interrupt();
         }
         if (qmp != null) {
             qmp.close();
         }
+    }
+
+    /** Keeps what the supervisor's own thread logs (not what earlier tests' threads log). */
+    private final class LogHandler extends Handler {
+        @Override
+        public void publish(LogRecord record) {
+            Thread t = thread;
+            if (t != null && record.getLongThreadID() == t.getId()) {
+                logged.add(record.getMessage());
+                changed();
+            }
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
     }
 }

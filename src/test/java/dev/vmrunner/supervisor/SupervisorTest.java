@@ -1,13 +1,16 @@
 package dev.vmrunner.supervisor;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -101,9 +104,9 @@ class SupervisorTest {
             vm.awaitCommand("system_powerdown");
             vm.advance(Duration.ofSeconds(3));
             vm.configFileChanged(
-                    new String(java.nio.file.Files.readAllBytes(vm.dir.resolve("config.yaml")))
+                    new String(Files.readAllBytes(vm.dir.resolve("config.yaml")), UTF_8)
                             .replace("powerdownTimeout: 900", "powerdownTimeout: 4"));
-            FakeVm.settle();
+            vm.idle();
             vm.advance(Duration.ofSeconds(2));
             assertEquals(ExitCode.POWERDOWN_TIMEOUT, vm.awaitEnd());
         }
@@ -112,13 +115,15 @@ class SupervisorTest {
     @Test
     void theRehearsedConfigChangeAfterTheStartSendsNothing() throws Exception {
         try (FakeVm vm = new FakeVm(dir).running()) {
-            FakeVm.settle();
             List<String> before = List.copyOf(vm.commands);
             vm.advance(Duration.ofSeconds(2)); // the rehearsal runs 1 s after the VM runs
-            FakeVm.settle();
             assertEquals(before, List.copyOf(vm.commands));
             vm.signal("TERM");
             vm.awaitCommand("system_powerdown");
+            // Anything the rehearsal sent arrived before the button press (one socket, in order).
+            assertEquals(
+                    Stream.concat(before.stream(), Stream.of("system_powerdown")).toList(),
+                    List.copyOf(vm.commands));
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
         }
     }
@@ -137,8 +142,7 @@ class SupervisorTest {
         try (FakeVm vm = new FakeVm(dir, false, true)) {
             vm.seedHangs = true;
             vm.start();
-            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
-            vm.child("cloudInitImg").exit(1);
+            vm.awaitChild("cloudInitImg").exit(1);
             assertEquals(ExitCode.START_FAILURE, vm.awaitEnd());
             assertNull(vm.child("qemu"), "QEMU must not start after a failed step");
         }
@@ -150,7 +154,7 @@ class SupervisorTest {
         try (FakeVm vm = new FakeVm(dir, true, true)) {
             vm.seedHangs = true;
             vm.start();
-            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.awaitChild("cloudInitImg");
             vm.signal(signal);
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
             assertEquals(1, vm.child("cloudInitImg").terminations);
@@ -164,13 +168,15 @@ class SupervisorTest {
     void otherSignalsLeaveARunningVmRunning(String signal) throws Exception {
         try (FakeVm vm = new FakeVm(dir).running()) {
             vm.signal(signal);
-            FakeVm.settle();
+            vm.idle();
             vm.advance(Duration.ofSeconds(30));
             assertFalse(vm.ended());
             assertEquals(0, vm.child("qemu").terminations);
             assertFalse(vm.commands.contains("system_powerdown"));
             vm.signal("TERM");
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+            // A press the signal made would have arrived before the one SIGTERM made.
+            assertEquals(1, vm.commands.stream().filter("system_powerdown"::equals).count());
         }
     }
 
@@ -180,9 +186,9 @@ class SupervisorTest {
         try (FakeVm vm = new FakeVm(dir, false, true, "powerdownTimeout: 20")) {
             vm.seedHangs = true;
             vm.start();
-            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.awaitChild("cloudInitImg");
             vm.signal(signal);
-            FakeVm.settle();
+            vm.idle();
             assertEquals(0, vm.child("cloudInitImg").terminations);
             vm.child("cloudInitImg").exit(0);
             vm.awaitCommand("cont");
@@ -201,9 +207,8 @@ class SupervisorTest {
     void aLostMonitorIsConnectedAgainSoThatTheButtonCanStillBePressed() throws Exception {
         try (FakeVm vm = new FakeVm(dir).running()) {
             vm.dropMonitor();
-            FakeVm.settle();
             vm.advance(Duration.ofSeconds(1)); // the reconnect pause
-            FakeVm.settle();
+            vm.awaitLog("Connected to QEMU's monitor again");
             vm.signal("TERM");
             vm.awaitCommand("system_powerdown");
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
@@ -214,7 +219,7 @@ class SupervisorTest {
     void swtpmEndingWhileTheVmRunsPowersTheVmDownAndIsExitFive() throws Exception {
         try (FakeVm vm = new FakeVm(dir, true, false).running()) {
             vm.child("swtpm").exit(1);
-            FakeVm.settle();
+            vm.idle();
             vm.advance(Duration.ofSeconds(2));
             vm.awaitCommand("system_powerdown");
             assertEquals(ExitCode.QEMU_FAILED, vm.awaitEnd());
@@ -226,9 +231,9 @@ class SupervisorTest {
     void swtpmEndingWithQemuIsNoFailure() throws Exception {
         try (FakeVm vm = new FakeVm(dir, true, false).running()) {
             vm.child("swtpm").exit(0); // seen first, as it can be
+            vm.idle();
+            vm.advance(Duration.ofMillis(900)); // QEMU's end follows within the grace
             vm.guestPowersOff();
-            FakeVm.settle();
-            vm.advance(Duration.ofSeconds(2));
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
         }
     }
@@ -237,7 +242,7 @@ class SupervisorTest {
     void aLiveChangeReachesQemu() throws Exception {
         try (FakeVm vm = new FakeVm(dir).running()) {
             vm.configFileChanged(
-                    new String(java.nio.file.Files.readAllBytes(vm.dir.resolve("config.yaml")))
+                    new String(Files.readAllBytes(vm.dir.resolve("config.yaml")), UTF_8)
                             + "    currentRam: 512M\n");
             vm.awaitCommand("balloon");
             vm.signal("TERM");
@@ -251,7 +256,7 @@ class SupervisorTest {
         try (FakeVm vm = new FakeVm(dir, true, true)) {
             vm.seedHangs = true;
             vm.start();
-            FakeVm.await(() -> vm.child("cloudInitImg") != null, "the seed step");
+            vm.awaitChild("cloudInitImg");
             vm.signal("TERM");
             vm.signal("TERM");
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
