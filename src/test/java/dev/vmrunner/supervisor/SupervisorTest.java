@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -101,7 +102,7 @@ class SupervisorTest {
             vm.awaitCommand("system_powerdown");
             vm.advance(Duration.ofSeconds(3));
             vm.configFileChanged(
-                    new String(java.nio.file.Files.readAllBytes(vm.dir.resolve("config.yaml")))
+                    Files.readString(vm.dir.resolve("config.yaml"))
                             .replace("powerdownTimeout: 900", "powerdownTimeout: 4"));
             FakeVm.settle();
             vm.advance(Duration.ofSeconds(2));
@@ -237,8 +238,7 @@ class SupervisorTest {
     void aLiveChangeReachesQemu() throws Exception {
         try (FakeVm vm = new FakeVm(dir).running()) {
             vm.configFileChanged(
-                    new String(java.nio.file.Files.readAllBytes(vm.dir.resolve("config.yaml")))
-                            + "    currentRam: 512M\n");
+                    Files.readString(vm.dir.resolve("config.yaml")) + "    currentRam: 512M\n");
             vm.awaitCommand("balloon");
             vm.signal("TERM");
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());
