@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -149,7 +150,7 @@ final class LiveConfig {
             String id = Desired.cdId(i);
             Observed.Cd cd = lastObserved == null ? null : lastObserved.cds().get(id);
             String want = desired.cdMedia().get(i);
-            boolean differs = cd != null && !java.util.Objects.equals(want, cd.file());
+            boolean differs = cd != null && !Objects.equals(want, cd.file());
             drives.add(
                     new Status.Drive(
                             id,
