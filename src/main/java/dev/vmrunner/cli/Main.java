@@ -153,6 +153,7 @@ public final class Main {
                             Timeouts.DEFAULT,
                             claim);
         }
+        supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, System.getenv()));
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         if (systemd != null) {

@@ -243,22 +243,6 @@ final class LiveConfig {
                 });
     }
 
-    /**
-     * Runs the first part of a change, reading the configuration and comparing it with the current
-     * one, on {@code content} without acting on it, so that the first real edit finds that code
-     * loaded, linked and resolved (bench/reconfig.py: the first edit reached QEMU about 20 ms later
-     * than the ones after it). Changes nothing, logs nothing.
-     */
-    void rehearse(byte[] content) {
-        try {
-            RunnerConfig again =
-                    ConfigLoader.parseWithWarnings(content, current.configFile(), env).config();
-            var unused = ChangeReport.between(current, again);
-        } catch (ConfigException | RuntimeException e) {
-            // only a rehearsal: a real change reports what is wrong
-        }
-    }
-
     /** A new content of the configuration file. */
     void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;
