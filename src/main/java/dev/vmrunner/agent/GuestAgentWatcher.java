@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.logging.Logger;
 
 /**
@@ -203,7 +204,7 @@ public final class GuestAgentWatcher {
     /** The failure that means nobody answered, or null if the agent answered (even an error). */
     private static AgentException unreachable(CompletableFuture<?> first) {
         Throwable e = first.handle((v, t) -> t).join();
-        if (e instanceof java.util.concurrent.CompletionException c && c.getCause() != null) {
+        if (e instanceof CompletionException c && c.getCause() != null) {
             e = c.getCause();
         }
         if (e == null) {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -55,13 +56,8 @@ final class Cli {
             this.description = description;
         }
 
-        /** The summary is the description's first sentence. */
-        Command(String description) {
-            this(firstSentence(description), description);
-        }
-
         String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
         static Command of(String label) throws ParseException {
@@ -86,18 +82,6 @@ final class Cli {
             }
             labels.add(HELP);
             return labels;
-        }
-
-        /** Up to the first '.', ':' or ';' that ends the text or is followed by a space. */
-        private static String firstSentence(String text) {
-            for (int i = 0; i < text.length(); i++) {
-                char c = text.charAt(i);
-                boolean end = i + 1 == text.length() || text.charAt(i + 1) == ' ';
-                if ((c == '.' || c == ':' || c == ';') && end) {
-                    return text.substring(0, i);
-                }
-            }
-            return text;
         }
     }
 

@@ -89,6 +89,9 @@ final class ConsoleCommand {
     }
 
     private static int attach(RunnerConfig config, Path socket) throws IOException {
+        // Error Prone warns that JDK 22 to 24 return a console for pipes too; the JDKs we run on,
+        // 17 and 25 (java.base's console again), return null unless stdin and stdout are a tty.
+        @SuppressWarnings("SystemConsoleNull")
         boolean terminal = System.console() != null;
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             Output output = new Output(channel, System.out);

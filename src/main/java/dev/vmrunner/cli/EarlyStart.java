@@ -1,10 +1,5 @@
 package dev.vmrunner.cli;
 
-import dev.vmrunner.qmp.QmpConnection;
-import java.net.UnixDomainSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.logging.Logger;
 
@@ -12,11 +7,8 @@ import java.util.logging.Logger;
  * The part of a VM's start that does not wait for its configuration, done on a second thread while
  * the main thread reads the configuration and renders the commands: setting up the JDK's logging
  * (some 20 ms) and the log's time format, installing the signal handlers (a dynamic proxy, some
- * milliseconds to make), then the first use of JDK and library code the start needs later (QMP's
- * JSON, the hash behind derived MAC addresses, the process and socket code). A first use loads,
- * links and initializes classes and resolves their references; done here, the main thread finds
- * that done and QEMU starts sooner. The warm-ups touch nothing outside this JVM, and a failure in
- * one only means the main thread does that work itself.
+ * milliseconds to make), then the first use of JDK and library code the start needs later ({@link
+ * Warmup#beforeStart}): done here, the main thread finds that done and QEMU starts sooner.
  */
 final class EarlyStart {
 
@@ -64,27 +56,6 @@ final class EarlyStart {
         } catch (RuntimeException e) {
             return; // signals() installs them on the main thread, which reports the failure
         }
-        try {
-            MessageDigest.getInstance("SHA-256").digest("warm-up".getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException | RuntimeException e) {
-            // MacAddresses reports it, if it is really missing
-        }
-        try {
-            QmpConnection.warmUp();
-            var unused = UnixDomainSocketAddress.of("/");
-        } catch (RuntimeException e) {
-            // the connection does this work itself
-        }
-        warm("java.lang.ProcessImpl");
-        warm("sun.nio.ch.UnixDomainSockets");
-    }
-
-    /** Loads and initializes a class, if it is there (JDK internals differ between versions). */
-    private static void warm(String className) {
-        try {
-            Class.forName(className, true, EarlyStart.class.getClassLoader());
-        } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
-            // not in this JDK: nothing to warm
-        }
+        Warmup.beforeStart();
     }
 }

@@ -159,6 +159,7 @@ public final class Main {
                             timeouts,
                             claim);
         }
+        supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, System.getenv()));
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         if (systemd != null) {

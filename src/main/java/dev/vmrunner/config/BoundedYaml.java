@@ -190,7 +190,7 @@ final class BoundedYaml {
     private static final class Expansion {
         private record Measure(long size, int height) {}
 
-        private final Map<Node, Measure> measured = new IdentityHashMap<>();
+        private final IdentityHashMap<Node, Measure> measured = new IdentityHashMap<>();
 
         /**
          * Measures {@code node}, which lies inside {@code enclosing} lists and mappings. Recurses

@@ -1,5 +1,6 @@
 package dev.vmrunner.config;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -60,7 +61,7 @@ final class Directories {
 
     /** Whether the sockets that the runner and template share fit below {@code runtimeDir}. */
     static boolean fitsSockets(Path runtimeDir) {
-        return runtimeDir.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        return runtimeDir.toString().getBytes(StandardCharsets.UTF_8).length
                 <= MAX_RUNTIME_DIR_BYTES;
     }
 

@@ -2,6 +2,7 @@ package dev.vmrunner.config;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +118,7 @@ public record DisplayPassword(String password, String expiry) {
                     StandardCharsets.UTF_8
                             .newDecoder()
                             .onMalformedInput(CodingErrorAction.REPORT)
-                            .decode(java.nio.ByteBuffer.wrap(bytes))
+                            .decode(ByteBuffer.wrap(bytes))
                             .toString();
             return Optional.of(text.strip());
         } catch (CharacterCodingException e) {

@@ -1,5 +1,6 @@
 package dev.vmrunner.config;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Reads and validates the {@code vm} section. */
@@ -66,7 +67,7 @@ final class VmReader {
     }
 
     private static Firmware firmware(Section vm) {
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (Firmware firmware : Firmware.values()) {
             names.add(firmware.configName());
         }

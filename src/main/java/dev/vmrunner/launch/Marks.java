@@ -93,6 +93,7 @@ final class Marks {
     }
 
     /** The interpolation being output: FreeMarker's instruction stack has it on top. */
+    @SuppressWarnings("deprecation") // TemplateElement: "internal API"; the stack has no other
     private static Origin origin(Environment env, String value) {
         try {
             TemplateElement[] stack = _CoreAPI.getInstructionStackSnapshot(env);

@@ -214,6 +214,7 @@ public final class RenderCache {
      * Appends a canonical, prefix-free encoding of a model value: equal encodings mean equal values
      * of the same types. False for a value of a type it does not know (not cacheable).
      */
+    @SuppressWarnings("JavaUtilDate") // SnakeYAML gives YAML timestamps as java.util.Date
     static boolean encode(Object value, StringBuilder out) {
         if (value == null) {
             out.append('n');

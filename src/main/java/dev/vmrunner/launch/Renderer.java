@@ -128,7 +128,7 @@ public final class Renderer {
                     "Failed to parse template "
                             + source.origin()
                             + " at line "
-                            + (source.text().substring(0, reserved).split("\n", -1).length)
+                            + source.text().substring(0, reserved).split("\n", -1).length
                             + ": it contains a character that vmrunner reserves (U+E000 to"
                             + " U+E002)");
         }

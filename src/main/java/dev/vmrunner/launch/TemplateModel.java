@@ -5,6 +5,7 @@ import dev.vmrunner.config.DisplayPassword;
 import dev.vmrunner.config.Drive;
 import dev.vmrunner.config.Network;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Spice;
 import dev.vmrunner.config.Vm;
 import java.nio.file.Path;
@@ -38,8 +39,8 @@ public final class TemplateModel {
         model.put("dataDir", config.dataDir().toString());
         model.put("runtimeDir", config.runtimeDir().toString());
         // as upstream's Configuration has them; the paths are the runner's contract
-        model.put("monitorSocket", config.runtimeDir().resolve("monitor.sock").toString());
-        model.put("swtpmSocket", config.runtimeDir().resolve("swtpm-sock").toString());
+        model.put("monitorSocket", RuntimeFiles.monitor(config).toString());
+        model.put("swtpmSocket", config.runtimeDir().resolve(RuntimeFiles.SWTPM).toString());
         if (firmware != null) {
             model.put("firmwareRom", firmware.code().toString());
             model.put("firmwareVars", firmware.vars().toString());

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Logger;
 
 /**
  * Creates a VM's TPM state the way swtpm's own tools do ({@code swtpm_setup}, as libvirt runs it):
@@ -27,8 +28,7 @@ import java.util.Optional;
  */
 public final class TpmSetup {
 
-    private static final java.util.logging.Logger LOG =
-            java.util.logging.Logger.getLogger("vmrunner");
+    private static final Logger LOG = Logger.getLogger("vmrunner");
 
     /** The state file swtpm writes for a TPM 2.0 into its state directory. */
     public static final String STATE_FILE = "tpm2-00.permall";

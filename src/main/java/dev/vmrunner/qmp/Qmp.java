@@ -130,8 +130,8 @@ public final class Qmp {
 
     /**
      * {@code device_add} of a CPU into a free slot: the slot's {@code type} as driver plus its
-     * {@code props}, as qemu-facts.md describes. QEMU emits {@code ACPI_DEVICE_OST} once the guest
-     * acknowledged; the guest must still online the CPU.
+     * {@code props}, as QEMU's docs/system/cpu-hotplug.rst shows. QEMU emits {@code
+     * ACPI_DEVICE_OST} once the guest acknowledged; the guest must still online the CPU.
      */
     public CompletableFuture<Void> addCpu(HotpluggableCpu slot, String id) {
         JsonObject arguments = slot.props();

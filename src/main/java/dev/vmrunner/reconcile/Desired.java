@@ -3,6 +3,7 @@ package dev.vmrunner.reconcile;
 import dev.vmrunner.config.Drive;
 import dev.vmrunner.config.RunnerConfig;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -24,7 +25,7 @@ public record Desired(
         List<Boolean> cdEjectRequests) {
 
     public Desired {
-        cdMedia = java.util.Collections.unmodifiableList(new ArrayList<>(cdMedia));
+        cdMedia = Collections.unmodifiableList(new ArrayList<>(cdMedia));
         cdPositions = List.copyOf(cdPositions);
         cdEjectRequests = List.copyOf(cdEjectRequests);
     }
@@ -37,7 +38,7 @@ public record Desired(
                 currentCpus,
                 cdMedia,
                 cdPositions,
-                java.util.Collections.nCopies(cdMedia.size(), false));
+                Collections.nCopies(cdMedia.size(), false));
     }
 
     public static Desired of(RunnerConfig config) {

@@ -82,8 +82,8 @@ public final class Metrics {
     }
 
     private void resources(Status s) {
-        gauge("vmrunner_ram_maximum_bytes", "The VM's maximum RAM.", s.ram().maximum());
-        gauge("vmrunner_ram_target_bytes", "The balloon target.", s.ram().target());
+        gauge("vmrunner_ram_maximum_bytes", "The VM's maximum RAM.", (double) s.ram().maximum());
+        gauge("vmrunner_ram_target_bytes", "The balloon target.", (double) s.ram().target());
         if (s.ram().actual() != null) {
             gauge("vmrunner_ram_actual_bytes", "The RAM the guest has.", s.ram().actual());
         }
@@ -103,7 +103,7 @@ public final class Metrics {
                         e -> {
                             String l = labels("command", e.getKey());
                             sample(name + "_sum", l, e.getValue().seconds());
-                            sample(name + "_count", l, e.getValue().count());
+                            sample(name + "_count", l, (double) e.getValue().count());
                         });
         family(
                 "vmrunner_qmp_command_errors_total",
@@ -117,7 +117,7 @@ public final class Metrics {
                                 sample(
                                         "vmrunner_qmp_command_errors_total",
                                         labels("command", e.getKey()),
-                                        e.getValue().errors()));
+                                        (double) e.getValue().errors()));
     }
 
     private void reconciliations(Map<String, Long> byOutcome) {

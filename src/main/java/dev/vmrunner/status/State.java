@@ -1,6 +1,7 @@
 package dev.vmrunner.status;
 
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -51,6 +52,6 @@ public enum State {
 
     /** The lower-case name used in logs and status output. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

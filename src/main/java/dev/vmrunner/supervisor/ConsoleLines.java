@@ -95,7 +95,7 @@ final class ConsoleLines {
             if (c == '\t') {
                 s.append(' ');
             } else if (c == '\r') {
-                continue;
+                // dropped
             } else if (Character.isISOControl(c)) {
                 s.append('?');
             } else {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchService;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -157,7 +158,7 @@ final class ConsoleTail implements AutoCloseable {
 
     /** QEMU's option list: split at single commas; a doubled comma is a comma of the value. */
     static List<String> options(String arg) {
-        List<String> options = new java.util.ArrayList<>();
+        List<String> options = new ArrayList<>();
         StringBuilder option = new StringBuilder();
         for (int i = 0; i < arg.length(); i++) {
             char c = arg.charAt(i);

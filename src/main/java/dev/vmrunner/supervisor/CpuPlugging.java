@@ -15,8 +15,8 @@ import java.util.concurrent.CompletableFuture;
  * vCPU hot-plug and unplug. A plug is {@code device_add} into a free slot of {@code
  * query-hotpluggable-cpus}; an unplug is {@code device_del} of a hot-plugged vCPU, confirmed by
  * {@code query-cpus-fast} because QEMU 7.2 sends no {@code DEVICE_DELETED} for the CPU itself
- * (qemu-facts.md). A guest that does not release the vCPU is reported, not retried. The vCPUs QEMU
- * was started with cannot be unplugged.
+ * (measured with TCG: only its {@code lapic} child's arrives). A guest that does not release the
+ * vCPU is reported, not retried. The vCPUs QEMU was started with cannot be unplugged.
  *
  * <p>Which plugs are safe depends on QEMU's version ({@link CpuReplugPolicy}), read once per
  * monitor connection with {@code query-version} when the VM runs, so it is not on the start path.

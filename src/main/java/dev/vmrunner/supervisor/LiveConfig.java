@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -149,7 +150,7 @@ final class LiveConfig {
             String id = Desired.cdId(i);
             Observed.Cd cd = lastObserved == null ? null : lastObserved.cds().get(id);
             String want = desired.cdMedia().get(i);
-            boolean differs = cd != null && !java.util.Objects.equals(want, cd.file());
+            boolean differs = cd != null && !Objects.equals(want, cd.file());
             drives.add(
                     new Status.Drive(
                             id,
@@ -240,22 +241,6 @@ final class LiveConfig {
                                                                 + ")"));
                     }
                 });
-    }
-
-    /**
-     * Runs the first part of a change, reading the configuration and comparing it with the current
-     * one, on {@code content} without acting on it, so that the first real edit finds that code
-     * loaded, linked and resolved (bench/reconfig.py: the first edit reached QEMU about 20 ms later
-     * than the ones after it). Changes nothing, logs nothing.
-     */
-    void rehearse(byte[] content) {
-        try {
-            RunnerConfig again =
-                    ConfigLoader.parseWithWarnings(content, current.configFile(), env).config();
-            var unused = ChangeReport.between(current, again);
-        } catch (ConfigException | RuntimeException e) {
-            // only a rehearsal: a real change reports what is wrong
-        }
     }
 
     /** A new content of the configuration file. */

@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A QEMU of this VM that is still running although no runner supervises it: a runner was killed
@@ -101,7 +103,7 @@ public record LiveQemu(long pid, Path monitor) {
 
     /** Whether one of the process's arguments mentions the file (as a path option value). */
     private static boolean namesFile(long pid, Path file, Processes processes) {
-        java.util.Set<String> forms = new java.util.HashSet<>();
+        Set<String> forms = new HashSet<>();
         for (String path : new String[] {file.toString(), file.toAbsolutePath().toString()}) {
             forms.add(path);
             forms.add(path.replace(",", ",,")); // as qv() writes it into an option string

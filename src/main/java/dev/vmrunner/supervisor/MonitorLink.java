@@ -8,7 +8,6 @@ import dev.vmrunner.qmp.VmEvent;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Logger;
 
 /**
  * The runner's QMP connection to QEMU. It is made off the loop (QEMU creates the socket shortly
@@ -18,7 +17,6 @@ import java.util.logging.Logger;
  */
 final class MonitorLink {
 
-    private static final Logger LOG = Logger.getLogger("vmrunner");
     private static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
 
     private final Loop loop;

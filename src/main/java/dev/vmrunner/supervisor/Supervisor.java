@@ -90,6 +90,7 @@ public final class Supervisor {
     private Path consoleLogToFollow;
 
     private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
+    private volatile Runnable warmUpOnceRunning = () -> {};
     private final QmpStats qmpStats = new QmpStats();
 
     /**
@@ -187,6 +188,11 @@ public final class Supervisor {
      * event), from the first on. It must return quickly and must not block; what it throws is
      * logged and survived.
      */
+    /** The start code's warm-up of a config edit, run on the loop a second after the VM runs. */
+    public void warmUpOnceRunning(Runnable warmUp) {
+        warmUpOnceRunning = warmUp;
+    }
+
     public void watchStatus(Consumer<Status> watcher) {
         statusWatchers.add(watcher);
     }
@@ -437,8 +443,7 @@ public final class Supervisor {
             live.onFileChanged(adoptedContent, false);
             adoptedContent = null;
         }
-        byte[] rehearsed = content.getBytes(StandardCharsets.UTF_8);
-        var unused = loop.schedule(REHEARSAL_DELAY, () -> live.rehearse(rehearsed));
+        var unused = loop.schedule(REHEARSAL_DELAY, warmUpOnceRunning);
     }
 
     // ---- events ------------------------------------------------------------------------

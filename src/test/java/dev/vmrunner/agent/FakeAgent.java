@@ -71,7 +71,7 @@ final class FakeAgent implements AutoCloseable {
     }
 
     /** The connected client, as the handler sees it. */
-    final class Peer {
+    static final class Peer {
         private final SocketChannel channel;
         boolean hangUp;
 

@@ -11,8 +11,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Publishes a ConfigMap volume the way the kubelet's AtomicWriter does
- * (pkg/volume/util/atomic_writer.go); the Java port from research/kubernetes-and-containers.md §5,
- * checked there against a real kubelet.
+ * (pkg/volume/util/atomic_writer.go); a Java port of the simulation in the project's research notes
+ * (shared/research/kubernetes-and-containers.md §5, outside this repository), which were checked
+ * against a real kubelet.
  */
 public final class ConfigMapVolume {
     private static final DateTimeFormatter STAMP =

@@ -76,7 +76,7 @@ class ConfigWatcherHostileTest {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             for (LogRecord r : records) {
-                if (r.getLevel() == Level.WARNING && r.getMessage().contains(text)) {
+                if (Level.WARNING.equals(r.getLevel()) && r.getMessage().contains(text)) {
                     return;
                 }
             }
@@ -150,7 +150,7 @@ class ConfigWatcherHostileTest {
         stillWatching(2);
         long warnings =
                 records.stream()
-                        .filter(r -> r.getLevel() == Level.WARNING)
+                        .filter(r -> Level.WARNING.equals(r.getLevel()))
                         .filter(r -> r.getMessage().contains("is missing"))
                         .count();
         assertEquals(1, warnings, messages().toString());

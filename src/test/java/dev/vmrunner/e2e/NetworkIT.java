@@ -82,9 +82,15 @@ class NetworkIT {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             for (String[] c : undo) {
-                run(c);
+                try {
+                    run(c);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(
+                            "Failed to undo " + String.join(" ", c) + ": interrupted", e);
+                }
             }
             Files.deleteIfExists(etc.resolve("qemu/bridge.conf"));
             Files.deleteIfExists(etc.resolve("qemu"));

@@ -155,6 +155,7 @@ class RenderCacheTest {
     }
 
     @Test
+    @SuppressWarnings("JavaUtilDate") // SnakeYAML gives YAML timestamps as java.util.Date
     void theModelEncodingKeepsTypesApartAndRefusesUnknownOnes() {
         RenderCache cache = cache("build");
         List<Object> values =

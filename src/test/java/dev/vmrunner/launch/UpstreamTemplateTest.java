@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,18 +19,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Upstream VM-Operator's own runner template, rendered with upstream's own sample configuration.
- * The files are read from a clone of github.com/mnlipp/VM-Operator ({@code
- * -Dvmrunner.upstream.repo=DIR}, a work tree or bare repository); the test is skipped without one.
- * vmrunner ships none of upstream's files.
+ * The files are read from a clone of github.com/mnlipp/VM-Operator, a work tree or bare repository
+ * named by {@code -Dvmrunner.upstream.repo=DIR} or the environment variable {@code
+ * VMRUNNER_UPSTREAM_REPO}; the test is skipped without one. vmrunner ships none of upstream's
+ * files.
  */
 class UpstreamTemplateTest {
     private static final String RUNNER = "org.jdrupes.vmoperator.runner.qemu/";
-    private static final Path REPO =
-            Path.of(
-                    System.getProperty(
-                            "vmrunner.upstream.repo", "/work/.mirror/mnlipp+VM-Operator/repo"));
+    private static final String REPO_PROPERTY = "vmrunner.upstream.repo";
+    private static final String REPO_VARIABLE = "VMRUNNER_UPSTREAM_REPO";
+    private static final Path REPO = repo();
 
     @TempDir Path dir;
+
+    /** The clone that -Dvmrunner.upstream.repo or VMRUNNER_UPSTREAM_REPO names; null if none. */
+    private static Path repo() {
+        String named = System.getProperty(REPO_PROPERTY, System.getenv(REPO_VARIABLE));
+        return named == null || named.isBlank() ? null : Path.of(named);
+    }
 
     /** A file of the clone: from its work tree, else from HEAD of the repository. */
     private static String upstream(String path) throws IOException, InterruptedException {
@@ -51,6 +58,13 @@ class UpstreamTemplateTest {
 
     @Test
     void upstreamTemplateRendersWithUpstreamSampleConfig() throws Exception {
+        assumeTrue(
+                REPO != null,
+                "no clone of github.com/mnlipp/VM-Operator named: set -D"
+                        + REPO_PROPERTY
+                        + "=DIR or "
+                        + REPO_VARIABLE
+                        + "=DIR");
         assumeTrue(Files.isDirectory(REPO), "no clone of mnlipp/VM-Operator at " + REPO);
         String template = upstream(RUNNER + "templates/Standard-VM-latest.ftl.yaml");
         String sample = upstream(RUNNER + "config-sample.yaml");
@@ -115,7 +129,7 @@ class UpstreamTemplateTest {
         Files.copy(
                 Path.of("src/test/resources/templates/upstream-model.ftl.yaml.in"),
                 templates.resolve("upstream-model.ftl.yaml"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                StandardCopyOption.REPLACE_EXISTING);
         Path config = dir.resolve("config.yaml");
         Files.writeString(
                 config,

@@ -60,6 +60,8 @@ public final class FakeQmpServer implements AutoCloseable {
     }
 
     /**
+     * Starts a fake that greets with its own line instead of QEMU's.
+     *
      * @param greeting the first line sent to every client, verbatim
      */
     public static FakeQmpServer start(Path socket, String greeting) throws IOException {

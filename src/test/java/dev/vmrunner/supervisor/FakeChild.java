@@ -61,6 +61,7 @@ final class FakeChild implements ChildProcess {
     }
 
     @Override
+    @SuppressWarnings("NonAtomicVolatileUpdate") // only the loop thread writes; tests read
     public void terminate() {
         terminations++;
         if (!ignoresTerm) {
@@ -69,6 +70,7 @@ final class FakeChild implements ChildProcess {
     }
 
     @Override
+    @SuppressWarnings("NonAtomicVolatileUpdate") // only the loop thread writes; tests read
     public void kill() {
         kills++;
         exit(137);

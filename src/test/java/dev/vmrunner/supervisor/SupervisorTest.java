@@ -1,6 +1,5 @@
 package dev.vmrunner.supervisor;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -104,7 +103,7 @@ class SupervisorTest {
             vm.awaitCommand("system_powerdown");
             vm.advance(Duration.ofSeconds(3));
             vm.configFileChanged(
-                    new String(Files.readAllBytes(vm.dir.resolve("config.yaml")), UTF_8)
+                    Files.readString(vm.dir.resolve("config.yaml"))
                             .replace("powerdownTimeout: 900", "powerdownTimeout: 4"));
             vm.idle();
             vm.advance(Duration.ofSeconds(2));
@@ -242,8 +241,7 @@ class SupervisorTest {
     void aLiveChangeReachesQemu() throws Exception {
         try (FakeVm vm = new FakeVm(dir).running()) {
             vm.configFileChanged(
-                    new String(Files.readAllBytes(vm.dir.resolve("config.yaml")), UTF_8)
-                            + "    currentRam: 512M\n");
+                    Files.readString(vm.dir.resolve("config.yaml")) + "    currentRam: 512M\n");
             vm.awaitCommand("balloon");
             vm.signal("TERM");
             assertEquals(ExitCode.CLEAN, vm.awaitEnd());

@@ -21,9 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** End to end against the installed QEMU, without a guest: the vCPUs run nothing useful. */
+/**
+ * End to end against the installed QEMU, without a guest: the vCPUs run nothing useful. An IT
+ * (failsafe, {@code mvn verify}) because it starts real QEMU processes.
+ */
 @Timeout(120)
-class RealQemuTest {
+class RealQemuIT {
     private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
