@@ -598,6 +598,83 @@ class HelmChartTest {
         assertTrue(tap.getMessage().contains("needs hostNetwork"), tap.getMessage());
     }
 
+    /**
+     * What the runner would refuse and the values alone tell stops {@code helm upgrade} (here
+     * {@code template}) with the value named, so the ConfigMap never changes.
+     */
+    @Test
+    void crossFieldInvalidValuesFailWithTheValueNamed() {
+        Helm helm = new Helm(CHART);
+        assertFailsNaming(
+                helm,
+                Map.of("vm.currentRam", "4G", "vm.maximumRam", "1G"),
+                "vm.currentRam: 4G is larger than vm.maximumRam (1G)");
+        assertFailsNaming(
+                helm,
+                Map.of("vm.currentRam", "1025M", "vm.maximumRam", "1GiB"),
+                "vm.currentRam: 1025M is larger than vm.maximumRam (1GiB)");
+        // decimal and binary units compared as the runner does: 1.1GB is above 1G (1 GiB)
+        assertFailsNaming(
+                helm,
+                Map.of("vm.currentRam", "1.1GB", "vm.maximumRam", "1G"),
+                "vm.currentRam: 1.1GB is larger than vm.maximumRam (1G)");
+        assertFailsNaming(
+                helm,
+                Map.of("vm.currentCpus", "4", "vm.maximumCpus", "2"),
+                "vm.currentCpus: 4 is more than vm.maximumCpus (2)");
+        // malformed or ambiguous sizes: the schema or the template names the value
+        for (String size : List.of("1KB", "4Gb", "1.5 X", "-1G", "0", "0M", "G")) {
+            Exception e =
+                    assertThrows(
+                            Exception.class,
+                            () ->
+                                    helm.template()
+                                            .withName("x")
+                                            .set("vm.maximumRam", size)
+                                            .set("vm.currentRam", "1M")
+                                            .call(),
+                            size);
+            assertTrue(e.getMessage().contains("maximumRam"), size + ": " + e.getMessage());
+        }
+        Exception zeroCpus =
+                assertThrows(
+                        Exception.class,
+                        () -> helm.template().withName("x").set("vm.currentCpus", "0").call());
+        assertTrue(zeroCpus.getMessage().contains("currentCpus"), zeroCpus.getMessage());
+    }
+
+    @Test
+    void sizesTheRunnerAcceptsPass() throws Exception {
+        for (String[] ram :
+                new String[][] {
+                    {"1G", "1G"},
+                    {"1024M", "1GiB"},
+                    {"512 MiB", "1g"},
+                    {"1GB", "1G"},
+                    {"0.5G", "2G"}
+                }) {
+            new Helm(CHART)
+                    .template()
+                    .withName("x")
+                    .set("vm.currentRam", ram[0])
+                    .set("vm.maximumRam", ram[1])
+                    .call();
+        }
+    }
+
+    private static void assertFailsNaming(Helm helm, Map<String, String> set, String message) {
+        Exception e =
+                assertThrows(
+                        Exception.class,
+                        () -> {
+                            var template = helm.template().withName("x");
+                            set.forEach(template::set);
+                            template.call();
+                        },
+                        set.toString());
+        assertTrue(e.getMessage().contains(message), set + ": " + e.getMessage());
+    }
+
     @Test
     void theManifestValidatorIsStrict() {
         String typo =
