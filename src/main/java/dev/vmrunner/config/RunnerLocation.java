@@ -5,9 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -27,6 +24,9 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
  */
 public record RunnerLocation(String name, Path runtimeDir) {
 
+    /** Linux's limit on a file name, less room for the ".new" of a replacement. */
+    private static final int MAX_NAME_BYTES = 255 - 4;
+
     /** A valid configuration's location. */
     public static RunnerLocation of(RunnerConfig config) {
         return new RunnerLocation(config.vm().name(), config.runtimeDir());
@@ -41,8 +41,12 @@ public record RunnerLocation(String name, Path runtimeDir) {
         if (read != null) {
             return read;
         }
+        Path link = link(file, env);
+        if (link == null) {
+            return null;
+        }
         try {
-            Path runtimeDir = Files.readSymbolicLink(link(file, env));
+            Path runtimeDir = Files.readSymbolicLink(link);
             return new RunnerLocation(String.valueOf(runtimeDir.getFileName()), runtimeDir);
         } catch (IOException | UnsupportedOperationException e) {
             return null;
@@ -58,6 +62,9 @@ public record RunnerLocation(String name, Path runtimeDir) {
             return;
         }
         Path link = link(config.configFile(), env);
+        if (link == null) {
+            return;
+        }
         Files.createDirectories(link.getParent());
         Path fresh = link.resolveSibling(link.getFileName() + ".new");
         Files.deleteIfExists(fresh);
@@ -67,18 +74,17 @@ public record RunnerLocation(String name, Path runtimeDir) {
     }
 
     /**
-     * The link's path: a hash of the file's absolute path, below {@link Directories#configLinks}.
+     * The link's path below {@link Directories#configLinks}: the file's absolute path as one file
+     * name ({@code %} and {@code /} escaped as {@code %25} and {@code %2F}), readable and without
+     * the cost of a hash on the start path; {@code null} for a path too long for a file name.
      */
     static Path link(Path file, Map<String, String> env) {
         String path = file.toAbsolutePath().normalize().toString();
-        try {
-            byte[] hash =
-                    MessageDigest.getInstance("SHA-256")
-                            .digest(path.getBytes(StandardCharsets.UTF_8));
-            return Directories.configLinks(env).resolve(HexFormat.of().formatHex(hash, 0, 16));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("Every JDK has SHA-256", e);
+        String name = path.replace("%", "%25").replace("/", "%2F");
+        if (name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+            return null;
         }
+        return Directories.configLinks(env).resolve(name);
     }
 
     /** {@code vm.name} and {@code runtimeDir} from YAML that parses; null where it does not. */

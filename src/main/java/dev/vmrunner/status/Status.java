@@ -98,47 +98,6 @@ public record Status(
                 null);
     }
 
-    /** A status without a rejected edit. */
-    @SuppressWarnings("TooManyParameters") // the record's own components, but the last
-    public Status(
-            String name,
-            String state,
-            Instant since,
-            Instant runnerStarted,
-            Instant adoptedAt,
-            Long qemuPid,
-            Long swtpmPid,
-            Ram ram,
-            Cpus cpus,
-            List<Drive> drives,
-            List<String> pending,
-            List<String> needsRestart,
-            Map<String, String> lastChanges,
-            Instant powerdownDeadline,
-            String lastError,
-            Guest guest,
-            Display display) {
-        this(
-                name,
-                state,
-                since,
-                runnerStarted,
-                adoptedAt,
-                qemuPid,
-                swtpmPid,
-                ram,
-                cpus,
-                drives,
-                pending,
-                needsRestart,
-                lastChanges,
-                powerdownDeadline,
-                lastError,
-                guest,
-                display,
-                null);
-    }
-
     /**
      * An edit of the configuration file that the runner refused.
      *

@@ -147,13 +147,7 @@ class CommandLineIT {
         Files.writeString(
                 config,
                 Files.readString(config).replace("    network: []\n", "    accelerator: tcg\n"));
-        Result r =
-                vmrunner(
-                        "check",
-                        "-c",
-                        config.toString(),
-                        "--templates-dir",
-                        dir.resolve("templates").toString());
+        Result r = checkWithTemplates(config);
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("OK"), r.out());
     }
@@ -221,6 +215,15 @@ class CommandLineIT {
                                 "vm.template: not a key of this section, ignored: it belongs"
                                         + " directly below /Runner (template, not vm.template)"),
                 r.out());
+    }
+
+    private Result checkWithTemplates(Path config) throws Exception {
+        return vmrunner(
+                "check",
+                "-c",
+                config.toString(),
+                "--templates-dir",
+                dir.resolve("templates").toString());
     }
 
     /** A config naming template {@code t.ftl.yaml} in {@code dir/templates}, with this text. */
@@ -317,13 +320,7 @@ class CommandLineIT {
                           "executable": [ "/usr/bin/qemu-system-x86_64" ]
                           "arguments": [ "-nodefaults" ]
                         """);
-        Result r =
-                vmrunner(
-                        "check",
-                        "-c",
-                        config.toString(),
-                        "--templates-dir",
-                        dir.resolve("templates").toString());
+        Result r = checkWithTemplates(config);
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("does not start QEMU paused (-S)"), r.out());
     }
