@@ -7,6 +7,9 @@
 # 1. helm install -> the pod becomes Ready through its probes (vmrunner status --ready), the
 #    test guest boots (TCG) and its console is in "kubectl logs";
 # 2. helm upgrade with another vm.currentRam -> applied live, same pod, no restart;
+#    a bad ConfigMap edit applied directly with kubectl (currentRam above maximumRam, then YAML
+#    that does not parse) -> the runner keeps its configuration, the pod stays Ready with no
+#    restart and "vmrunner status" shows the rejection; a good edit then applies;
 # 3. kubectl apply --dry-run=server of the chart rendered with every test value set;
 # 4. helm uninstall -> graceful power-off within the grace period.
 # Exit codes: 0 passed, 1 failed, 77 SKIPPED (not enough disk space to build the cluster
@@ -154,6 +157,49 @@ say "helm upgrade: vm.currentRam applied live $((SECONDS - tu)) s after the upgr
 [ "$(kubectl -n $NS get pod tg-0 -o jsonpath='{.status.containerStatuses[0].restartCount}')" = 0 ] \
     || die "the container restarted"
 say "same pod ($uid), no restart"
+# A bad edit, applied directly (helm would refuse it): the probes must not fail because of it.
+cm=configmap/tg-config
+kubectl -n $NS get $cm -o jsonpath='{.data.config\.yaml}' > "$S/work/good.yaml"
+put_config() { # FILE: the ConfigMap's config.yaml
+    kubectl -n $NS patch $cm --type merge \
+        -p "$(jq -n --rawfile c "$1" '{data: {"config.yaml": $c}}')" >/dev/null
+}
+ready_unrestarted() {
+    [ "$(jp '{.status.conditions[?(@.type=="Ready")].status}')" = True ] \
+        && [ "$(jp '{.status.containerStatuses[0].restartCount}')" = 0 ]
+}
+for bad in semantic unparsable; do
+    if [ $bad = semantic ]; then
+        sed -E 's/^( *)currentRam: .*/\1currentRam: 64G/' "$S/work/good.yaml" > "$S/work/bad.yaml"
+    else
+        printf '"/Runner":\n  vm: [\n' > "$S/work/bad.yaml"
+    fi
+    tb=$SECONDS
+    n=$(grep -c "Ignoring the changed configuration" "$S/work/runner.log" || true)
+    put_config "$S/work/bad.yaml"
+    await 180 "$bad edit seen" sh -c "[ \$(grep -c 'Ignoring the changed configuration' '$S/work/runner.log') -gt $n ]" \
+        || { cat "$S/work/runner.log"; die "the runner did not see the $bad edit"; }
+    say "$bad ConfigMap edit ignored by the runner $((SECONDS - tb)) s after kubectl patch"
+    # Two readiness periods (30 s each) and a liveness period: Ready throughout, no restart.
+    end=$((SECONDS + 75))
+    while [ $SECONDS -lt $end ]; do
+        ready_unrestarted || die "the pod lost Ready or restarted after the $bad edit"
+        sleep 5
+    done
+    kubectl -n $NS exec tg-0 -- /opt/vmrunner/bin/vmrunner status > "$S/work/status.txt" \
+        || die "vmrunner status failed after the $bad edit: $(cat "$S/work/status.txt")"
+    grep -q "Config file    rejected" "$S/work/status.txt" \
+        || die "vmrunner status does not show the rejection: $(cat "$S/work/status.txt")"
+    say "$bad edit: pod Ready for 75 s with no restart; status shows: $(grep -A1 'Config file' "$S/work/status.txt" | tail -1)"
+done
+sed -E 's/^( *)powerdownTimeout: .*/\1powerdownTimeout: 21/' "$S/work/good.yaml" > "$S/work/fixed.yaml"
+put_config "$S/work/fixed.yaml"
+await 180 "good edit" grep -q "vm.powerdownTimeout: 20 -> 21" "$S/work/runner.log" \
+    || { cat "$S/work/runner.log"; die "the good edit after the bad ones did not apply"; }
+kubectl -n $NS exec tg-0 -- /opt/vmrunner/bin/vmrunner status -o json | jq -e '.rejectedEdit == null' >/dev/null \
+    || die "the status still shows a rejected edit after a good one"
+ready_unrestarted || die "the pod lost Ready or restarted"
+say "a good edit after the bad ones applied live; same pod, no restart"
 # What the pod really used against its derived limit (cgroup v1 or v2).
 peak=$(kubectl -n $NS exec tg-0 -- sh -c 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak 2>/dev/null || cat /sys/fs/cgroup/memory.current' 2>/dev/null || true)
 [[ ! "$peak" =~ ^[0-9]+$ ]] || say "container memory peak $((peak / 1048576)) MiB of the limit $(jp '{.spec.containers[0].resources.limits.memory}')"

@@ -82,23 +82,69 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
-{{- /* A size of config.yaml (runner's rules: 512M and 1G binary, 2GB decimal, Ki/KiB binary,
-       a bare number bytes) in MiB, rounded up. */ -}}
-{{- define "vmrunner.sizeMiB" -}}
-{{- $text := toString . | nospace -}}
-{{- if not (kindIs "string" .) -}}{{- $text = "0" -}}{{- end -}}
+{{- /* A size as the runner reads it (config/Sizes: a bare number is bytes; K M G T P E and
+       k m g t p e binary as in QEMU's -m; Ki/KiB ... Ei/EiB binary; kB MB GB TB PB EB decimal;
+       B bytes; a fraction allowed, white space between number and unit allowed) in bytes, as
+       a float64. Needs (list KEY VALUE); fails naming KEY for what the runner would refuse. */ -}}
+{{- define "vmrunner.sizeBytes" -}}
+{{- $key := index . 0 -}}{{- $value := index . 1 -}}
+{{- $bytes := 0.0 -}}
+{{- if or (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value) -}}
+{{- $bytes = float64 $value -}}
+{{- else -}}
+{{- $text := toString $value | nospace -}}
+{{- if not (regexMatch "^([0-9]+([.][0-9]*)?|[.][0-9]+)[A-Za-z]*$" $text) -}}
+{{- fail (printf "%s: %q is not a size (expected a number with an optional unit, e.g. 512M, 1G, 2GiB, 2GB)" $key (toString $value)) -}}
+{{- end -}}
 {{- $number := regexFind "^[0-9]*[.]?[0-9]*" $text -}}
 {{- $unit := trimPrefix $number $text -}}
-{{- $factors := dict "" 1.0 "B" 1.0 "K" 1024.0 "k" 1024.0 "Ki" 1024.0 "KiB" 1024.0 "kB" 1000.0 -}}
-{{- $factors = merge $factors (dict "M" 1048576.0 "m" 1048576.0 "Mi" 1048576.0 "MiB" 1048576.0 "MB" 1000000.0) -}}
-{{- $factors = merge $factors (dict "G" 1073741824.0 "g" 1073741824.0 "Gi" 1073741824.0 "GiB" 1073741824.0 "GB" 1000000000.0) -}}
-{{- $factors = merge $factors (dict "T" 1099511627776.0 "t" 1099511627776.0 "Ti" 1099511627776.0 "TiB" 1099511627776.0 "TB" 1000000000000.0) -}}
-{{- if not (hasKey $factors $unit) -}}
-{{- fail (printf "vm.maximumRam: %q has a unit the chart cannot size the pod for" $text) -}}
+{{- $factors := dict "" 1.0 "B" 1.0 -}}
+{{- $binary := 1.0 -}}{{- $decimal := 1.0 -}}
+{{- range $p := list "K" "M" "G" "T" "P" "E" -}}
+{{- $binary = mulf $binary 1024.0 -}}{{- $decimal = mulf $decimal 1000.0 -}}
+{{- $_ := set $factors $p $binary -}}
+{{- $_ := set $factors (lower $p) $binary -}}
+{{- $_ := set $factors (printf "%si" $p) $binary -}}
+{{- $_ := set $factors (printf "%siB" $p) $binary -}}
+{{- $_ := set $factors (printf "%sB" (ternary "k" $p (eq $p "K"))) $decimal -}}
 {{- end -}}
-{{- $bytes := mulf (float64 $number) (get $factors $unit) -}}
-{{- if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) -}}{{- $bytes = float64 . -}}{{- end -}}
-{{- divf $bytes 1048576.0 | ceil | int64 -}}
+{{- if not (hasKey $factors $unit) -}}
+{{- fail (printf "%s: %q has an unknown unit %q (allowed: B, K, M, G, T, P, E (binary), Ki/KiB ... Ei/EiB (binary), kB, MB, GB, TB, PB, EB (decimal))" $key (toString $value) $unit) -}}
+{{- end -}}
+{{- $bytes = mulf (float64 $number) (get $factors $unit) | floor -}}
+{{- end -}}
+{{- if le $bytes 0.0 -}}
+{{- fail (printf "%s: %v is not a positive size" $key $value) -}}
+{{- end -}}
+{{- $bytes -}}
+{{- end -}}
+
+{{- /* A size of config.yaml in MiB, rounded up. Needs (list KEY VALUE). */ -}}
+{{- define "vmrunner.sizeMiB" -}}
+{{- divf (include "vmrunner.sizeBytes" . | float64) 1048576.0 | ceil | int64 -}}
+{{- end -}}
+
+{{- /* Fails on what the runner would refuse and the values alone tell, so that an upgrade
+       stops before the ConfigMap changes (a running runner would ignore the edit, a new one
+       would not start): malformed sizes, currentRam above maximumRam, currentCpus above
+       maximumCpus. */ -}}
+{{- define "vmrunner.checkVm" -}}
+{{- $vm := .Values.vm -}}
+{{- $max := 0.0 -}}
+{{- if not (kindIs "invalid" $vm.maximumRam) -}}
+{{- $max = include "vmrunner.sizeBytes" (list "vm.maximumRam" $vm.maximumRam) | float64 -}}
+{{- end -}}
+{{- if not (kindIs "invalid" $vm.currentRam) -}}
+{{- $current := include "vmrunner.sizeBytes" (list "vm.currentRam" $vm.currentRam) | float64 -}}
+{{- if and (gt $max 0.0) (gt $current $max) -}}
+{{- fail (printf "vm.currentRam: %v is larger than vm.maximumRam (%v)" $vm.currentRam $vm.maximumRam) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" $vm.currentCpus)) (not (kindIs "invalid" $vm.maximumCpus)) -}}
+{{- if gt (atoi (toString $vm.currentCpus)) (atoi (toString $vm.maximumCpus)) -}}
+{{- fail (printf "vm.currentCpus: %v is more than vm.maximumCpus (%v); raise vm.maximumCpus (a change of it takes effect at the next start)" $vm.currentCpus $vm.maximumCpus) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{- /* The container's memory in MiB: vm.maximumRam + the runner's overhead + QEMU's own
@@ -106,7 +152,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "vmrunner.memoryMiB" -}}
 {{- $vm := .Values.vm -}}
 {{- $m := .Values.memory -}}
-{{- $ram := include "vmrunner.sizeMiB" (default "1G" $vm.maximumRam) | int64 -}}
+{{- $ram := include "vmrunner.sizeMiB" (list "vm.maximumRam" (default "1G" $vm.maximumRam)) | int64 -}}
 {{- $accel := toString (default "kvm" $vm.accelerator) -}}
 {{- $qemu := ternary $m.qemuKvmMiB $m.qemuTcgMiB (eq $accel "kvm") -}}
 {{- $tpm := ternary $m.swtpmMiB 0 (eq (toString $vm.useTpm) "true") -}}

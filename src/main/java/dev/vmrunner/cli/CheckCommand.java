@@ -21,7 +21,7 @@ final class CheckCommand {
                     Preparation.dryRun(
                             config, options.templatesDir(), new Renderer(options.templatesDir()));
             Main.warnAbout(prepared);
-            Preparation.checkHost(config);
+            Preparation.checkHost(config, prepared.commands());
             if (!options.quiet()) {
                 out.println(
                         options.config()

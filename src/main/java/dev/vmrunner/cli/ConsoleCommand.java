@@ -1,6 +1,6 @@
 package dev.vmrunner.cli;
 
-import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RunnerLocation;
 import dev.vmrunner.config.RuntimeFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,13 +40,17 @@ final class ConsoleCommand {
         return Main.withConfig(options, ConsoleCommand::run);
     }
 
-    private static int run(RunnerConfig config) {
+    private static int run(Main.Target target) {
         PrintStream err = System.err;
+        RunnerLocation config = target.location();
+        if (target.rejected() != null) {
+            StatusCommand.warnRejected(target.rejected(), err);
+        }
         Path socket = config.runtimeDir().resolve(RuntimeFiles.CONSOLE);
         if (!Files.exists(socket)) {
             err.println(
                     "vmrunner: VM "
-                            + config.vm().name()
+                            + config.name()
                             + " has no console at "
                             + socket
                             + " (no runner runs it, or its template gives the serial console no"
@@ -64,7 +68,7 @@ final class ConsoleCommand {
             if (held == null) {
                 err.println(
                         "vmrunner: the console of VM "
-                                + config.vm().name()
+                                + config.name()
                                 + " is in use by another 'vmrunner console'"
                                 + holder(lockFile)
                                 + "; QEMU serves one at a time");
@@ -88,7 +92,7 @@ final class ConsoleCommand {
         }
     }
 
-    private static int attach(RunnerConfig config, Path socket) throws IOException {
+    private static int attach(RunnerLocation config, Path socket) throws IOException {
         // Error Prone warns that JDK 22 to 24 return a console for pipes too; the JDKs we run on,
         // 17 and 25 (java.base's console again), return null unless stdin and stdout are a tty.
         @SuppressWarnings("SystemConsoleNull")
@@ -98,7 +102,7 @@ final class ConsoleCommand {
             if (terminal) {
                 System.err.println(
                         "Connected to the console of VM "
-                                + config.vm().name()
+                                + config.name()
                                 + "; escape character is ^] (Ctrl-])\r");
                 String saved = stty("-g");
                 Thread restore = new Thread(() -> stty(saved));

@@ -5,6 +5,7 @@ import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.ConfigWatcher;
 import dev.vmrunner.config.HttpAddress;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.RunnerLocation;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
@@ -19,6 +20,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToIntFunction;
 import java.util.logging.Level;
@@ -84,9 +86,10 @@ public final class Main {
         // providers on the class path).
         byte[] content;
         ConfigLoader.Loaded loaded;
+        Map<String, String> env = ConfigLoader.hostEnvironment();
         try {
             content = ConfigLoader.readFile(options.config());
-            loaded = ConfigLoader.parseWithWarnings(content, options.config(), System.getenv());
+            loaded = ConfigLoader.parseWithWarnings(content, options.config(), env);
         } catch (ConfigException e) {
             LogSetup.configure(options.logLevel());
             return reportInvalid(e);
@@ -118,10 +121,11 @@ public final class Main {
             Log.LOG.severe(e.getMessage());
             return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
         }
+        leaveLink(config, env);
         Supervisor supervisor;
         if (claim.adoptable().isPresent()) {
             try {
-                Adoption adoption = Adoption.prepare(claim, config, content, System.getenv());
+                Adoption adoption = Adoption.prepare(claim, config, content, env);
                 supervisor = Supervisor.adopting(config, content, adoption, timeouts, claim);
             } catch (VmClaim.ClaimException e) {
                 claim.release();
@@ -159,7 +163,7 @@ public final class Main {
                             timeouts,
                             claim);
         }
-        supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, System.getenv()));
+        supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, env));
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         if (systemd != null) {
@@ -183,6 +187,15 @@ public final class Main {
             if (systemd != null) {
                 systemd.flush(2000);
             }
+        }
+    }
+
+    /** So that {@code status} finds this runner even after an edit that does not parse. */
+    private static void leaveLink(RunnerConfig config, Map<String, String> env) {
+        try {
+            RunnerLocation.leaveLink(config, env);
+        } catch (IOException e) {
+            Log.LOG.fine(() -> "Failed to link the configuration to the runtime directory: " + e);
         }
     }
 
@@ -240,7 +253,9 @@ public final class Main {
 
     private static RunnerConfig parseConfig(CommonOptions options, byte[] content)
             throws ConfigException {
-        return accepted(ConfigLoader.parseWithWarnings(content, options.config(), System.getenv()));
+        return accepted(
+                ConfigLoader.parseWithWarnings(
+                        content, options.config(), ConfigLoader.hostEnvironment()));
     }
 
     /** A parsed configuration: the VM it names goes into the log records, its warnings too. */
@@ -253,19 +268,37 @@ public final class Main {
     }
 
     /**
-     * For the commands that ask a running runner ({@code status}, {@code console}): logging that
-     * shows only warnings, then the configuration that names the VM; an invalid one is reported
-     * (exit 2) and the command is not run.
+     * A runner to ask, and what is wrong with its configuration file on disk.
+     *
+     * @param rejected why the file was rejected, null when it is valid
      */
-    static int withConfig(CommonOptions options, ToIntFunction<RunnerConfig> command) {
+    record Target(RunnerLocation location, ConfigException rejected) {}
+
+    /**
+     * For the commands that ask a running runner ({@code status}, {@code console}): logging that
+     * shows only warnings, then where the runner answers. Asking does not depend on the file being
+     * valid (the runner keeps its last good configuration): a rejected file is located leniently
+     * ({@link RunnerLocation#lenient}) and the command told why it was rejected; only a file that
+     * tells nothing at all is reported (exit 2).
+     */
+    static int withConfig(CommonOptions options, ToIntFunction<Target> command) {
         LogSetup.configure(options.quiet() ? Level.SEVERE : Level.WARNING);
-        RunnerConfig config;
+        Map<String, String> env = ConfigLoader.hostEnvironment();
+        byte[] content = null;
         try {
-            config = loadConfig(options);
+            content = ConfigLoader.readFile(options.config());
+            RunnerConfig config =
+                    accepted(ConfigLoader.parseWithWarnings(content, options.config(), env));
+            return command.applyAsInt(new Target(RunnerLocation.of(config), null));
         } catch (ConfigException e) {
-            return reportInvalid(e);
+            RunnerLocation location =
+                    RunnerLocation.lenient(
+                            content == null ? new byte[0] : content, options.config(), env);
+            if (location == null) {
+                return reportInvalid(e);
+            }
+            return command.applyAsInt(new Target(location, e));
         }
-        return command.applyAsInt(config);
     }
 
     static int reportInvalid(Exception e) {

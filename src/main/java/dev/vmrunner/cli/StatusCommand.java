@@ -4,10 +4,12 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.config.ConfigException;
+import dev.vmrunner.config.RunnerLocation;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Sizes;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -37,15 +39,19 @@ final class StatusCommand {
         return Main.withConfig(options, config -> run(config, output, ready, out));
     }
 
-    private static int run(RunnerConfig config, String output, boolean ready, PrintWriter out) {
+    private static int run(Main.Target target, String output, boolean ready, PrintWriter out) {
+        RunnerLocation config = target.location();
         Path socket = config.runtimeDir().resolve(RuntimeFiles.STATUS);
         String answer;
         try {
             answer = ask(socket, "status");
         } catch (IOException e) {
+            if (target.rejected() != null) {
+                warnRejected(target.rejected(), System.err);
+            }
             System.err.println(
                     "vmrunner: no vmrunner is running VM "
-                            + config.vm().name()
+                            + config.name()
                             + " (nothing answers on "
                             + socket
                             + ": "
@@ -55,12 +61,44 @@ final class StatusCommand {
         }
         JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
         if ("json".equals(output)) {
+            if (target.rejected() != null) {
+                status.add("configFile", rejection(target.rejected()));
+                answer = status.toString();
+            }
             out.println(answer);
         } else {
             text(status, out);
+            if (target.rejected() != null) {
+                rejected(target.rejected(), out);
+            }
         }
         out.flush();
         return ready && !"running".equals(status.get("state").getAsString()) ? NOT_READY : 0;
+    }
+
+    /** The file on disk, which the runner would refuse: it runs on with its last good one. */
+    private static JsonObject rejection(ConfigException rejected) {
+        JsonObject file = new JsonObject();
+        file.addProperty("valid", false);
+        JsonArray problems = new JsonArray();
+        rejected.problems().forEach(problems::add);
+        file.add("problems", problems);
+        return file;
+    }
+
+    private static void rejected(ConfigException rejected, PrintWriter out) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(row("Config file", "rejected (the runner keeps its last good configuration):"));
+        rejected.problems().forEach(p -> rows.add(row("", p)));
+        print(rows, out);
+    }
+
+    /** For the commands that go on although the file is invalid: why, on standard error. */
+    static void warnRejected(ConfigException rejected, PrintStream err) {
+        err.println(
+                "vmrunner: warning: the configuration file is invalid (a runner keeps its last"
+                        + " good configuration):");
+        rejected.problems().forEach(p -> err.println("  " + p));
     }
 
     /** One request, one answer line, over a fresh connection. */
@@ -156,6 +194,14 @@ final class StatusCommand {
                                             ? ""
                                             : "; " + str(d, "clients") + " client(s)")));
         }
+        if (s.has("rejectedEdit") && !s.get("rejectedEdit").isJsonNull()) {
+            JsonObject r = s.getAsJsonObject("rejectedEdit");
+            list(rows, "Rejected edit", r.getAsJsonArray("problems"));
+        }
+        print(rows, out);
+    }
+
+    private static void print(List<String[]> rows, PrintWriter out) {
         for (String[] r : rows) {
             out.printf("%-14s %s%n", r[0], r[1]);
         }

@@ -1,8 +1,8 @@
 package dev.vmrunner.config;
 
+import dev.vmrunner.files.IoFailure;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -55,7 +55,7 @@ final class ConfigFile {
         } catch (NoSuchFileException e) {
             throw e;
         } catch (IOException e) {
-            throw refused(file, describe(e));
+            throw refused(file, IoFailure.reason(e, file));
         }
     }
 
@@ -83,12 +83,5 @@ final class ConfigFile {
                                 + (file == null ? "" : file)
                                 + ": "
                                 + why));
-    }
-
-    private static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

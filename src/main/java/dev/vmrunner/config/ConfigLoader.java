@@ -1,10 +1,13 @@
 package dev.vmrunner.config;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -50,6 +53,23 @@ public final class ConfigLoader {
     }
 
     private ConfigLoader() {}
+
+    /**
+     * The environment that the default directories derive from: the process's variables and its
+     * effective uid (root's directories do not depend on the variables, see {@link Directories}).
+     */
+    public static Map<String, String> hostEnvironment() {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        try {
+            // /proc/self belongs to the process's effective uid
+            env.put(
+                    Directories.UID,
+                    String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            // no /proc: the directories follow the variables, as for any user
+        }
+        return Map.copyOf(env);
+    }
 
     /** Loads and validates {@code file}; see {@link #loadWithWarnings}. */
     public static RunnerConfig load(Path file, Map<String, String> env) throws ConfigException {

@@ -64,14 +64,33 @@ public record DisplayPassword(String password, String expiry) {
         Optional<String> expiryText = readBounded(expiryFile);
         String expiry = expiryText.isEmpty() ? "never" : expiry(expiryText.get());
         if (expiry == null) {
-            throw new ConfigException(
-                    "Failed to read the display password's expiry: "
-                            + expiryFile
-                            + " must hold now, never, +SECONDS, SECONDS since the epoch or an"
-                            + " ISO-8601 time such as 2030-01-31T12:00:00Z",
-                    null);
+            throw badExpiry(expiryFile);
         }
         return Optional.of(new DisplayPassword(password.get(), expiry));
+    }
+
+    private static ConfigException badExpiry(Path expiryFile) {
+        return new ConfigException(
+                "Failed to read the display password's expiry: "
+                        + expiryFile
+                        + " must hold now, never, +SECONDS, SECONDS since the epoch or an"
+                        + " ISO-8601 time such as 2030-01-31T12:00:00Z",
+                null);
+    }
+
+    /**
+     * Validates whichever of the two files exist, whether the template renders a display or not
+     * ({@code check} and every start): an empty password or an expiry QEMU does not take is an
+     * error even when nothing would use it yet, so that it does not surface at the first edit.
+     */
+    public static void check(Path configFile) throws ConfigException {
+        if (read(configFile).isEmpty()) {
+            Path expiryFile = dir(configFile).resolve(EXPIRY_FILE);
+            Optional<String> expiryText = readBounded(expiryFile);
+            if (expiryText.isPresent() && expiry(expiryText.get()) == null) {
+                throw badExpiry(expiryFile);
+            }
+        }
     }
 
     /** QEMU's form of an expiry, or null if it is none; ISO-8601 times become epoch seconds. */

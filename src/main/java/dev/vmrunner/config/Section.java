@@ -315,11 +315,16 @@ final class Section {
         for (Map.Entry<String, NodeTuple> entry : entries.entrySet()) {
             if (!used.contains(entry.getKey())) {
                 String similar = KeySpelling.similar(entry.getKey(), used);
+                String home = KeyHomes.elsewhere(path, entry.getKey());
                 problems.warning(
                         entry.getValue().getKeyNode(),
                         pathOf(entry.getKey()),
-                        "unknown key, ignored"
-                                + (similar == null ? "" : " (did you mean " + similar + "?)"));
+                        home != null
+                                ? "not a key of this section, ignored: it belongs " + home
+                                : "unknown key, ignored"
+                                        + (similar == null
+                                                ? ""
+                                                : " (did you mean " + similar + "?)"));
             }
         }
     }

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Whether QEMU's bridge helper will attach each tap NIC: its bridge must exist on this host (in
@@ -30,23 +32,15 @@ public final class BridgeCheck {
         return new BridgeCheck(Path.of("/sys/class/net"), Path.of("/etc/qemu/bridge.conf"));
     }
 
-    /** One message per tap NIC that will not attach; empty when all will. */
-    public List<String> problems(RunnerConfig config) {
+    /**
+     * One message per bridge that QEMU's rendered arguments attach to and that will not attach;
+     * empty when all will. The arguments decide, not the configuration: a template that renders no
+     * bridged NIC needs no bridge (the configuration's default network is a tap on br0).
+     */
+    public List<String> problems(RunnerConfig config, List<String> qemuArguments) {
         List<String> problems = new ArrayList<>();
-        List<Network> nics = config.vm().network();
-        for (int i = 0; i < nics.size(); i++) {
-            Network nic = nics.get(i);
-            if (!Network.TAP.equals(nic.type())) {
-                continue;
-            }
-            String bridge = nic.bridge() == null ? DEFAULT_BRIDGE : nic.bridge();
-            String key =
-                    "vm.network["
-                            + i
-                            + "].bridge"
-                            + (nic.bridge() == null ? " (default " : " (")
-                            + bridge
-                            + ")";
+        for (String bridge : renderedBridges(qemuArguments)) {
+            String key = keyOf(config.vm().network(), bridge);
             if (!Files.isDirectory(sysClassNet.resolve(bridge).resolve("bridge"))) {
                 problems.add(
                         key
@@ -69,6 +63,55 @@ public final class BridgeCheck {
             }
         }
         return problems;
+    }
+
+    /** The configuration key that asks for {@code bridge}, else the template's argument. */
+    private static String keyOf(List<Network> nics, String bridge) {
+        for (int i = 0; i < nics.size(); i++) {
+            Network nic = nics.get(i);
+            String asked = nic.bridge() == null ? DEFAULT_BRIDGE : nic.bridge();
+            if (Network.TAP.equals(nic.type()) && asked.equals(bridge)) {
+                return "vm.network["
+                        + i
+                        + "].bridge"
+                        + (nic.bridge() == null ? " (default " : " (")
+                        + bridge
+                        + ")";
+            }
+        }
+        return "the template's bridged NIC (" + bridge + ")";
+    }
+
+    /**
+     * The bridges of {@code -netdev}/{@code -nic} of type {@code bridge}, or {@code tap} with
+     * QEMU's bridge helper, in order: {@code br=} or the helper's {@code --br=}, else br0.
+     */
+    static List<String> renderedBridges(List<String> arguments) {
+        Set<String> bridges = new LinkedHashSet<>();
+        for (int i = 0; i + 1 < arguments.size(); i++) {
+            String option = arguments.get(i);
+            if (!option.equals("-netdev") && !option.equals("-nic")) {
+                continue;
+            }
+            String[] parts = arguments.get(i + 1).split(",");
+            String bridge = null;
+            boolean helper = false;
+            for (String part : parts) {
+                if (part.startsWith("br=")) {
+                    bridge = part.substring(3);
+                } else if (part.startsWith("helper=")) {
+                    helper = true;
+                    int br = part.indexOf("--br=");
+                    if (br >= 0) {
+                        bridge = part.substring(br + 5).split("\\s")[0];
+                    }
+                }
+            }
+            if (parts[0].equals("bridge") || (parts[0].equals("tap") && helper)) {
+                bridges.add(bridge == null || bridge.isEmpty() ? DEFAULT_BRIDGE : bridge);
+            }
+        }
+        return List.copyOf(bridges);
     }
 
     /**

@@ -1,8 +1,11 @@
 package dev.vmrunner.launch;
 
+import dev.vmrunner.config.ConfigException;
+import dev.vmrunner.config.DisplayPassword;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Uuids;
 import dev.vmrunner.files.AtomicFiles;
+import dev.vmrunner.files.IoFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +63,9 @@ public final class Preparation {
                             config.cloudInit() != null,
                             RenderCache.in(config.dataDir()));
             Prepared prepared = new Prepared(commands, template);
-            checkHost(config); // after the template's own errors, before anything is prepared
+            checkHost(
+                    config,
+                    commands); // after the template's own errors, before anything is prepared
             if (firmware != null && !Files.exists(firmware.vars())) {
                 // The VM's NVRAM: made once from the distribution's template, never replaced.
                 AtomicFiles.copy(firmware.varsTemplate(), firmware.vars());
@@ -74,17 +79,29 @@ public final class Preparation {
             return prepared;
         } catch (IOException e) {
             throw new LaunchException(
-                    "Failed to prepare data directory " + config.dataDir() + ": " + e.getMessage(),
-                    e);
+                    IoFailure.message("prepare the data directory", config.dataDir(), e), e);
         }
     }
 
     /**
-     * What must hold on this host for the VM to start: the tap NICs' bridges, the drives' files and
-     * devices. Logs the warnings; throws with all errors.
+     * What must hold on this host for the VM to start: the accelerator's device, the bridges of the
+     * NICs the template renders, the drives' files and devices, the display password's files. Logs
+     * the warnings; throws with all errors.
      */
-    public static void checkHost(RunnerConfig config) throws LaunchException {
-        List<String> errors = new ArrayList<>(BridgeCheck.host().problems(config));
+    public static void checkHost(RunnerConfig config, Commands commands) throws LaunchException {
+        List<String> errors = new ArrayList<>();
+        String kvm = KvmCheck.problem(config, KvmCheck.DEVICE);
+        if (kvm != null) {
+            errors.add(kvm);
+        }
+        errors.addAll(BridgeCheck.host().problems(config, commands.qemu().arguments()));
+        if (config.configFile() != null) {
+            try {
+                DisplayPassword.check(config.configFile());
+            } catch (ConfigException e) {
+                errors.add(e.getMessage());
+            }
+        }
         List<String> warnings = new ArrayList<>();
         DriveCheck.check(config, errors, warnings);
         for (String warning : warnings) {

@@ -50,6 +50,7 @@ public final class Metrics {
         m.qmp(counters.qmp());
         m.reconciliations(counters.reconciliations());
         m.guest(s.guest());
+        m.rejectedEdit(s.rejectedEdit());
         return m.out.toString();
     }
 
@@ -141,6 +142,26 @@ public final class Metrics {
                     labels("os", orEmpty(guest.os()), "hostname", orEmpty(guest.hostName())),
                     1);
         }
+    }
+
+    private void rejectedEdit(Status.RejectedEdit rejected) {
+        family(
+                "vmrunner_config_rejected",
+                "gauge",
+                "1 while the configuration file holds an edit the runner refused (it keeps its last"
+                        + " good configuration); the first problem in the label.");
+        if (rejected == null) {
+            sample("vmrunner_config_rejected", "", 0);
+            return;
+        }
+        sample(
+                "vmrunner_config_rejected",
+                labels("problem", rejected.problems().isEmpty() ? "" : rejected.problems().get(0)),
+                1);
+        gauge(
+                "vmrunner_config_rejected_timestamp_seconds",
+                "When the runner read the refused edit, in seconds since the epoch.",
+                rejected.at().toEpochMilli() / 1000.0);
     }
 
     private void gauge(String name, String help, double value) {

@@ -28,6 +28,8 @@ import java.util.Map;
  * @param guest what the guest agent said, null while it has not answered
  * @param display who may use the remote display, null when it has no password and no client was
  *     seen
+ * @param rejectedEdit the configuration file's last content that the runner refused (it keeps its
+ *     last good configuration), null when the file's last content was accepted
  */
 public record Status(
         String name,
@@ -46,7 +48,8 @@ public record Status(
         Instant powerdownDeadline,
         String lastError,
         Guest guest,
-        Display display) {
+        Display display,
+        RejectedEdit rejectedEdit) {
 
     public Status {
         drives = List.copyOf(drives);
@@ -91,7 +94,20 @@ public record Status(
                 powerdownDeadline,
                 lastError,
                 guest,
+                null,
                 null);
+    }
+
+    /**
+     * An edit of the configuration file that the runner refused.
+     *
+     * @param at when the runner read it
+     * @param problems why, each naming its line and key
+     */
+    public record RejectedEdit(Instant at, List<String> problems) {
+        public RejectedEdit {
+            problems = List.copyOf(problems);
+        }
     }
 
     /** Memory in bytes. */

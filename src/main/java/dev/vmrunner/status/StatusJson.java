@@ -1,6 +1,7 @@
 package dev.vmrunner.status;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.time.Instant;
 import java.util.List;
@@ -74,6 +75,14 @@ public final class StatusJson {
             display.addProperty("passwordExpiry", s.display().passwordExpiry());
             display.addProperty("clients", s.display().clients());
             o.add("display", display);
+        }
+        if (s.rejectedEdit() != null) {
+            JsonObject rejected = new JsonObject();
+            time(rejected, "at", s.rejectedEdit().at());
+            rejected.add("problems", strings(s.rejectedEdit().problems()));
+            o.add("rejectedEdit", rejected);
+        } else {
+            o.add("rejectedEdit", JsonNull.INSTANCE);
         }
         return o;
     }

@@ -15,6 +15,7 @@ import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
 import dev.vmrunner.status.Status;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -59,6 +60,10 @@ final class LiveConfig {
 
     private Consumer<byte[]> appliedContent = content -> {};
     private RunnerConfig current;
+
+    /** The file's last content, when it was refused (for the status). */
+    private Status.RejectedEdit rejected;
+
     private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
@@ -130,7 +135,8 @@ final class LiveConfig {
             List<Status.Drive> drives,
             List<String> pending,
             List<String> needsRestart,
-            Map<String, String> lastChanges) {}
+            Map<String, String> lastChanges,
+            Status.RejectedEdit rejectedEdit) {}
 
     private List<String> restartKeys() {
         List<String> keys = new ArrayList<>();
@@ -171,7 +177,8 @@ final class LiveConfig {
                 drives,
                 pending,
                 needsRestart,
-                outcomes);
+                outcomes,
+                rejected);
     }
 
     /** The VM runs: apply what the configuration asks beyond the command line (the balloon). */
@@ -251,7 +258,9 @@ final class LiveConfig {
                     ConfigLoader.parseWithWarnings(content, current.configFile(), env);
             loaded.warnings().forEach(LOG::warning);
             next = loaded.config();
+            rejected = null;
         } catch (ConfigException e) {
+            rejected = new Status.RejectedEdit(Instant.now(), e.problems());
             LOG.warning(
                     () ->
                             "Ignoring the changed configuration, it is invalid (the VM keeps the"

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.files.AtomicFiles;
+import dev.vmrunner.files.IoFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,10 +62,7 @@ record RunnerState(String startedConfig, String appliedConfig, Set<String> empti
         } catch (IOException e) {
             LOG.warning(
                     () ->
-                            "Failed to write "
-                                    + runtimeDir.resolve(FILE)
-                                    + ": "
-                                    + e.getMessage()
+                            IoFailure.message("write", runtimeDir.resolve(FILE), e)
                                     + "; a runner started after this one could not adopt QEMU"
                                     + " with all it knows");
         }

@@ -160,7 +160,7 @@ public final class Supervisor {
                         loop,
                         adoption == null ? config : adoption.started(),
                         config,
-                        System.getenv(),
+                        ConfigLoader.hostEnvironment(),
                         timeout -> {
                             if (ladder != null) {
                                 ladder.setTimeout(timeout);
@@ -891,7 +891,8 @@ public final class Supervisor {
                                 : Instant.now().plus(ladder.remaining()),
                         lastError,
                         guest == null ? null : guest.status(),
-                        display.status());
+                        display.status(),
+                        view == null ? null : view.rejectedEdit());
         for (Consumer<Status> watcher : statusWatchers) {
             try {
                 watcher.accept(published);

@@ -2,6 +2,7 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.files.IoFailure;
 import dev.vmrunner.files.Trees;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -119,7 +120,8 @@ public final class VmClaim {
                     new VmClaim(dir, null, created, null).release();
                 }
                 throw new ClaimException(
-                        "Failed to write " + dir.resolve(RuntimeFiles.RUNNER_PID) + ": " + e,
+                        IoFailure.message(
+                                "write the pid file", dir.resolve(RuntimeFiles.RUNNER_PID), e),
                         false,
                         e);
             }
@@ -166,7 +168,7 @@ public final class VmClaim {
                             StandardOpenOption.READ,
                             StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new ClaimException("Failed to open " + file + ": " + describe(e), false, e);
+            throw new ClaimException(IoFailure.message("open the lock file", file, e), false, e);
         }
         try {
             FileLock held;
@@ -195,7 +197,7 @@ public final class VmClaim {
             return channel;
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new ClaimException("Failed to lock " + file + ": " + describe(e), false, e);
+            throw new ClaimException(IoFailure.message("lock", file, e), false, e);
         }
     }
 
@@ -221,14 +223,12 @@ public final class VmClaim {
                 new VmClaim(dir, null, false, null).removeRuntimeFiles();
             } catch (IOException io) {
                 throw new ClaimException(
-                        "Failed to prepare runtime directory " + dir + ": " + describe(io),
-                        false,
-                        io);
+                        IoFailure.message("prepare the runtime directory", dir, io), false, io);
             }
             return false;
         } catch (IOException e) {
             throw new ClaimException(
-                    "Failed to create runtime directory " + dir + ": " + describe(e), false, e);
+                    IoFailure.message("create the runtime directory", dir, e), false, e);
         }
     }
 
@@ -341,12 +341,6 @@ public final class VmClaim {
         } catch (IOException e) {
             return "";
         }
-    }
-
-    private static String describe(IOException e) {
-        String message = e.getMessage();
-        String kind = e.getClass().getSimpleName();
-        return message == null ? kind : kind + ": " + message;
     }
 
     private static void closeQuietly(FileChannel channel) {

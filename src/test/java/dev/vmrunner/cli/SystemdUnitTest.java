@@ -43,6 +43,17 @@ class SystemdUnitTest {
         assertTrue(s.get("ExecStart").contains("vmrunner -c /etc/opt/vmrunner/%i.yaml"));
     }
 
+    @Test
+    void theUnitsDirectoriesAreRootsDefaultsAndOutliveARunner() throws Exception {
+        Map<String, String> s = service();
+        assertEquals("vmrunner", s.get("StateDirectory"), "/var/lib/vmrunner, root's default");
+        assertEquals("vmrunner", s.get("RuntimeDirectory"), "/run/vmrunner, root's default");
+        assertEquals(
+                "yes",
+                s.get("RuntimeDirectoryPreserve"),
+                "the restarted runner adopts QEMU through the runtime directory");
+    }
+
     private static Status status(String state) {
         return new Status(
                 "web1",

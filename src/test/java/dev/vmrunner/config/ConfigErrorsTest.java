@@ -430,6 +430,26 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void aKeyInTheWrongSectionIsToldWhereItBelongs() throws ConfigException {
+        ConfigLoader.Loaded loaded =
+                ConfigLoader.parseWithWarnings(
+                        "\"/Runner\":\n"
+                                + "  maximumRam: 1G\n"
+                                + "  vm:\n"
+                                + "    name: t\n"
+                                + "    template: mine.ftl.yaml\n",
+                        CONFIG,
+                        ENV);
+        assertEquals(
+                List.of(
+                        "line 2: maximumRam: not a key of this section, ignored: it belongs in the"
+                                + " vm section (vm.maximumRam)",
+                        "line 5: vm.template: not a key of this section, ignored: it belongs"
+                                + " directly below /Runner (template, not vm.template)"),
+                loaded.warnings());
+    }
+
+    @Test
     void runtimeDirectoryMustLeaveRoomForSockets() {
         String longName = "n".repeat(64);
         assertEquals(

@@ -127,4 +127,52 @@ class DirectoriesTest {
                         "/h");
         assertEquals(Path.of("/x/$HOME"), config.dataDir());
     }
+
+    /**
+     * Root's directories are the systemd unit's ({@code StateDirectory=vmrunner}, {@code
+     * RuntimeDirectory=vmrunner}) whoever starts or asks: the unit's bare environment, a root login
+     * shell (whose XDG_RUNTIME_DIR is /run/user/0), sudo with the caller's HOME.
+     */
+    @Test
+    void rootGetsTheUnitsDirectoriesWhateverTheEnvironment() throws ConfigException {
+        String uid = Directories.UID;
+        RunnerConfig unit =
+                parse(
+                        uid,
+                        "0",
+                        "INVOCATION_ID",
+                        "x",
+                        "RUNTIME_DIRECTORY",
+                        "/run/vmrunner",
+                        "STATE_DIRECTORY",
+                        "/var/lib/vmrunner");
+        RunnerConfig shell =
+                parse(uid, "0", "HOME", "/root", "USER", "root", "XDG_RUNTIME_DIR", "/run/user/0");
+        RunnerConfig sudo =
+                parse(uid, "0", "HOME", "/home/u", "USER", "root", "XDG_DATA_HOME", "/home/u/d");
+        for (RunnerConfig config : new RunnerConfig[] {unit, shell, sudo}) {
+            assertEquals(Path.of("/var/lib/vmrunner/dir-vm"), config.dataDir());
+            assertEquals(Path.of("/run/vmrunner/dir-vm"), config.runtimeDir());
+        }
+        RunnerConfig user =
+                parse(uid, "1000", "HOME", "/home/u", "XDG_RUNTIME_DIR", "/run/user/1000");
+        assertEquals(Path.of("/home/u/.local/share/vmrunner/dir-vm"), user.dataDir());
+        assertEquals(Path.of("/run/user/1000/vmrunner/dir-vm"), user.runtimeDir());
+    }
+
+    @Test
+    void theHostEnvironmentCarriesTheUid() {
+        // the tests run as whichever user; /proc/self tells
+        assertEquals(
+                String.valueOf(new java.io.File("/proc/self").exists() ? uid() : null),
+                ConfigLoader.hostEnvironment().get(Directories.UID));
+    }
+
+    private static Object uid() {
+        try {
+            return java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
 }

@@ -61,4 +61,21 @@ class DisplayPasswordTest {
         e = assertThrows(ConfigException.class, () -> DisplayPassword.read(config()));
         assertTrue(e.getMessage().endsWith("is empty"), e.getMessage());
     }
+
+    /** {@code check} and every start validate the files whenever they exist, display or not. */
+    @Test
+    void checkValidatesWhicheverFilesExist() throws Exception {
+        DisplayPassword.check(config()); // none: fine
+        Files.writeString(dir.resolve("password-expiry"), "soon");
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> DisplayPassword.check(config()));
+        assertTrue(e.getMessage().contains("password-expiry"), e.getMessage());
+        Files.writeString(dir.resolve("password-expiry"), "+60");
+        DisplayPassword.check(config()); // an expiry alone, valid
+        Files.writeString(dir.resolve("display-password"), "");
+        e = assertThrows(ConfigException.class, () -> DisplayPassword.check(config()));
+        assertTrue(e.getMessage().endsWith("display-password is empty"), e.getMessage());
+        Files.writeString(dir.resolve("display-password"), "pw");
+        DisplayPassword.check(config());
+    }
 }

@@ -131,6 +131,101 @@ class CommandLineIT {
         assertTrue(r.out().contains("OK"), r.out());
     }
 
+    /**
+     * The host checks follow what the template renders: the configuration's default network (a tap
+     * on br0, which this host need not have) is no reason to refuse a template without NICs.
+     */
+    @Test
+    void aTemplateWithoutNicsNeedsNoBridge() throws Exception {
+        Path config =
+                configWithTemplate(
+                        """
+                        "qemu":
+                          "executable": [ "/usr/bin/qemu-system-x86_64" ]
+                          "arguments": [ "-S", "-nodefaults" ]
+                        """);
+        Files.writeString(
+                config,
+                Files.readString(config).replace("    network: []\n", "    accelerator: tcg\n"));
+        Result r = checkWithTemplates(config);
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("OK"), r.out());
+    }
+
+    /** {@code accelerator: kvm} is checked against this host's /dev/kvm, at check and start. */
+    @Test
+    void kvmNeedsAUsableDevice() throws Exception {
+        Path config = config("    name: k\n    firmware: bios\n    network: []\n");
+        Path kvm = Path.of("/dev/kvm");
+        boolean usable = Files.isReadable(kvm) && Files.isWritable(kvm);
+        for (String command : new String[] {"check", "run"}) {
+            Result r =
+                    command.equals("run")
+                            ? vmrunner("-c", config.toString(), "--templates-dir", dir.toString())
+                            : vmrunner("check", "-c", config.toString());
+            if (usable) {
+                assertFalse(r.out().contains("vm.accelerator (kvm)"), command + ": " + r.out());
+                if (command.equals("check")) {
+                    assertEquals(0, r.code(), r.out());
+                }
+            } else {
+                assertEquals(2, r.code(), command + ": " + r.out());
+                assertTrue(
+                        r.out().contains("vm.accelerator (kvm): /dev/kvm")
+                                && r.out().contains("accelerator: tcg"),
+                        command + ": " + r.out());
+                assertFalse(Files.exists(dir.resolve("run")), "something was started");
+            }
+            if (command.equals("check") && usable) {
+                break; // a start with KVM is the e2e tests' business
+            }
+        }
+    }
+
+    /** The display password's files are validated whenever they exist, display or not. */
+    @Test
+    void anEmptyDisplayPasswordFileIsAnErrorAlsoWithoutADisplay() throws Exception {
+        Path config =
+                config("    name: p\n    firmware: bios\n    accelerator: tcg\n    network: []\n");
+        Files.writeString(dir.resolve("display-password"), "\n");
+        Result r = vmrunner("check", "-c", config.toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.out().contains(dir.resolve("display-password") + " is empty"), r.out());
+        Files.writeString(dir.resolve("display-password"), "pw\n");
+        Files.writeString(dir.resolve("password-expiry"), "soon\n");
+        r = vmrunner("check", "-c", config.toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.out().contains(dir.resolve("password-expiry").toString()), r.out());
+        Files.writeString(dir.resolve("password-expiry"), "+3600\n");
+        r = vmrunner("check", "-c", config.toString());
+        assertEquals(0, r.code(), r.out());
+    }
+
+    @Test
+    void aKeyInTheWrongSectionIsToldWhereItBelongs() throws Exception {
+        Path config =
+                config(
+                        "    name: w\n    firmware: bios\n    accelerator: tcg\n    network: []\n"
+                                + "    template: mine.ftl.yaml\n");
+        Result r = vmrunner("check", "-c", config.toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(
+                r.out()
+                        .contains(
+                                "vm.template: not a key of this section, ignored: it belongs"
+                                        + " directly below /Runner (template, not vm.template)"),
+                r.out());
+    }
+
+    private Result checkWithTemplates(Path config) throws Exception {
+        return vmrunner(
+                "check",
+                "-c",
+                config.toString(),
+                "--templates-dir",
+                dir.resolve("templates").toString());
+    }
+
     /** A config naming template {@code t.ftl.yaml} in {@code dir/templates}, with this text. */
     Path configWithTemplate(String templateText) throws IOException {
         Path templates = Files.createDirectories(dir.resolve("templates"));
@@ -225,13 +320,7 @@ class CommandLineIT {
                           "executable": [ "/usr/bin/qemu-system-x86_64" ]
                           "arguments": [ "-nodefaults" ]
                         """);
-        Result r =
-                vmrunner(
-                        "check",
-                        "-c",
-                        config.toString(),
-                        "--templates-dir",
-                        dir.resolve("templates").toString());
+        Result r = checkWithTemplates(config);
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("does not start QEMU paused (-S)"), r.out());
     }

@@ -310,6 +310,15 @@ class FaultIT {
                     left);
             assertEquals(2, code, vm.log());
             assertTrue(vm.log().contains(target.toString()), vm.log());
+            // the system's reason, in words, never a Java class name
+            assertTrue(
+                    vm.log()
+                            .contains(
+                                    which.endsWith("full")
+                                            ? "no space left on device"
+                                            : "read-only file system"),
+                    vm.log());
+            assertFalse(vm.log().contains("Exception"), vm.log());
             assertEquals("none", left);
             assertEquals(List.of(), files, "left behind");
         } finally {

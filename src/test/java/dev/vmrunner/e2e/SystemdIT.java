@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,6 +58,79 @@ class SystemdIT {
         } finally {
             receiver.destroy();
             receiver.waitFor(Waits.seconds(10).toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * One location per VM whoever asks: a runner started as the unit starts it (root, systemd's
+     * bare environment with the unit's StateDirectory/RuntimeDirectory variables, no HOME) for a
+     * configuration without directories is found by {@code status} from a root login shell
+     * (XDG_RUNTIME_DIR=/run/user/0) and from sudo (the caller's HOME), in /run/vmrunner/NAME.
+     * (systemd itself does not run in the test environment; its environment is reproduced.)
+     */
+    @Test
+    void statusFromAShellFindsTheUnitsRunner() throws Exception {
+        Assumptions.assumeTrue(
+                "root".equals(System.getProperty("user.name")), "root's directories need root");
+        String name = "e2e-unit-" + ProcessHandle.current().pid();
+        Path runtime = Path.of("/run/vmrunner", name);
+        Path data = Path.of("/var/lib/vmrunner", name);
+        try (TestVm vm = new TestVm(dir).template("vmrunner.agent=off")) {
+            String text =
+                    vm.configText(name)
+                            .replace("  dataDir: " + vm.dataDir + "\n", "")
+                            .replace("  runtimeDir: " + vm.runtimeDir + "\n", "");
+            Files.writeString(vm.config, text);
+            vm.under(
+                    "env",
+                    "-i",
+                    "PATH=" + System.getenv("PATH"),
+                    "LANG=C.UTF-8",
+                    "INVOCATION_ID=0123456789abcdef0123456789abcdef",
+                    "STATE_DIRECTORY=/var/lib/vmrunner",
+                    "RUNTIME_DIRECTORY=/run/vmrunner");
+            try {
+                vm.boot();
+                assertTrue(Files.exists(runtime.resolve("status.sock")), "not in " + runtime);
+                assertTrue(Files.isDirectory(data), "not in " + data);
+                String[][] shells = {
+                    {"HOME=/root", "USER=root", "LOGNAME=root", "XDG_RUNTIME_DIR=/run/user/0"},
+                    {"HOME=/home/someone", "USER=root", "SUDO_USER=someone", "XDG_DATA_HOME=/x"}
+                };
+                for (String[] shell : shells) {
+                    List<String> command =
+                            new ArrayList<>(List.of("env", "-i", "PATH=" + System.getenv("PATH")));
+                    command.addAll(List.of(shell));
+                    command.addAll(
+                            List.of(
+                                    TestVm.LAUNCHER.toString(),
+                                    "status",
+                                    "-o",
+                                    "json",
+                                    "-c",
+                                    vm.config.toString()));
+                    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+                    String out = new String(p.getInputStream().readAllBytes());
+                    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+                    assertEquals(0, p.exitValue(), List.of(shell) + ": " + out);
+                    assertTrue(out.contains("\"name\":\"" + name + "\""), out);
+                }
+                vm.sigterm();
+                assertEquals(0, vm.awaitExit(WAIT), vm.log());
+                assertTrue(!Files.exists(runtime), "runtime directory left behind");
+            } finally {
+                for (String child : List.of("qemu", "swtpm")) {
+                    try {
+                        long pid =
+                                Long.parseLong(
+                                        Files.readString(runtime.resolve(child + ".pid")).strip());
+                        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                    } catch (java.io.IOException | NumberFormatException e) {
+                        // not running
+                    }
+                }
+                new ProcessBuilder("rm", "-rf", data.toString()).start().waitFor();
+            }
         }
     }
 

@@ -598,6 +598,77 @@ class HelmChartTest {
         assertTrue(tap.getMessage().contains("needs hostNetwork"), tap.getMessage());
     }
 
+    /**
+     * What the runner would refuse and the values alone tell stops {@code helm upgrade} (here
+     * {@code template}) with the value named, so the ConfigMap never changes.
+     */
+    @Test
+    void crossFieldInvalidValuesFailWithTheValueNamed() {
+        Helm helm = new Helm(CHART);
+        // compared in bytes as the runner does: 1.1GB (decimal) is above 1G (1 GiB)
+        for (String[] ram : new String[][] {{"4G", "1G"}, {"1025M", "1GiB"}, {"1.1GB", "1G"}}) {
+            assertFailsNaming(
+                    helm,
+                    Map.of("vm.currentRam", ram[0], "vm.maximumRam", ram[1]),
+                    "vm.currentRam: " + ram[0] + " is larger than vm.maximumRam (" + ram[1] + ")");
+        }
+        assertFailsNaming(
+                helm,
+                Map.of("vm.currentCpus", "4", "vm.maximumCpus", "2"),
+                "vm.currentCpus: 4 is more than vm.maximumCpus (2)");
+        // malformed or ambiguous sizes: the schema or the template names the value
+        for (String size : List.of("1KB", "4Gb", "1.5 X", "-1G", "0", "0M", "G")) {
+            Exception e =
+                    assertThrows(
+                            Exception.class,
+                            () ->
+                                    helm.template()
+                                            .withName("x")
+                                            .set("vm.maximumRam", size)
+                                            .set("vm.currentRam", "1M")
+                                            .call(),
+                            size);
+            assertTrue(e.getMessage().contains("maximumRam"), size + ": " + e.getMessage());
+        }
+        Exception zeroCpus =
+                assertThrows(
+                        Exception.class,
+                        () -> helm.template().withName("x").set("vm.currentCpus", "0").call());
+        assertTrue(zeroCpus.getMessage().contains("currentCpus"), zeroCpus.getMessage());
+    }
+
+    @Test
+    void sizesTheRunnerAcceptsPass() throws Exception {
+        for (String[] ram :
+                new String[][] {
+                    {"1G", "1G"},
+                    {"1024M", "1GiB"},
+                    {"512 MiB", "1g"},
+                    {"1GB", "1G"},
+                    {"0.5G", "2G"}
+                }) {
+            new Helm(CHART)
+                    .template()
+                    .withName("x")
+                    .set("vm.currentRam", ram[0])
+                    .set("vm.maximumRam", ram[1])
+                    .call();
+        }
+    }
+
+    private static void assertFailsNaming(Helm helm, Map<String, String> set, String message) {
+        Exception e =
+                assertThrows(
+                        Exception.class,
+                        () -> {
+                            var template = helm.template().withName("x");
+                            set.forEach(template::set);
+                            template.call();
+                        },
+                        set.toString());
+        assertTrue(e.getMessage().contains(message), set + ": " + e.getMessage());
+    }
+
     @Test
     void theManifestValidatorIsStrict() {
         String typo =

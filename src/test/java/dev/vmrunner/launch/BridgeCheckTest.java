@@ -44,14 +44,13 @@ class BridgeCheckTest {
                                 + "      - type: tap\n        bridge: br-none\n"
                                 + "      - type: tap\n        bridge: eth0\n"
                                 + "      - type: tap\n");
-        List<String> p = check("allow br-ok\n").problems(c);
+        List<String> p = check("allow br-ok\n").problems(c, standard(c));
         assertEquals(3, p.size(), p.toString());
         assertTrue(p.get(0).startsWith("vm.network[2].bridge (br-none): no such bridge"), p.get(0));
         assertTrue(p.get(1).startsWith("vm.network[3].bridge (eth0): the interface exists but"));
         assertTrue(p.get(2).startsWith("vm.network[4].bridge (default br0): no such bridge"));
-        List<String> denied =
-                check("allow br-x\n")
-                        .problems(config("      - type: tap\n        bridge: br-ok\n"));
+        RunnerConfig ok = config("      - type: tap\n        bridge: br-ok\n");
+        List<String> denied = check("allow br-x\n").problems(ok, standard(ok));
         assertEquals(
                 List.of(
                         "vm.network[0].bridge (br-ok): "
@@ -59,6 +58,50 @@ class BridgeCheckTest {
                                 + " does not allow it, so QEMU's bridge helper refuses (add the"
                                 + " line \"allow br-ok\")"),
                 denied);
+    }
+
+    /** QEMU's arguments as the standard template renders the configuration's NICs. */
+    private static List<String> standard(RunnerConfig config) {
+        List<String> args = new java.util.ArrayList<>();
+        for (var nic : config.vm().network()) {
+            args.add("-netdev");
+            args.add(
+                    nic.type().equals("tap")
+                            ? "bridge,id=n" + (nic.bridge() == null ? "" : ",br=" + nic.bridge())
+                            : "user,id=n");
+        }
+        return args;
+    }
+
+    @Test
+    void theRenderedArgumentsDecideNotTheConfiguration() throws Exception {
+        RunnerConfig defaultTap = config("      - type: tap\n");
+        BridgeCheck check = check("allow br-ok\n");
+        assertEquals(List.of(), check.problems(defaultTap, List.of("-nographic")), "no NIC");
+        assertEquals(
+                List.of(),
+                check.problems(defaultTap, List.of("-netdev", "user,id=n")),
+                "a user NIC needs no bridge");
+        List<String> helper =
+                check.problems(
+                        defaultTap,
+                        List.of(
+                                "-netdev",
+                                "tap,id=n,helper=/usr/lib/qemu/qemu-bridge-helper --br=br-x"));
+        assertEquals(1, helper.size(), helper.toString());
+        assertTrue(
+                helper.get(0).startsWith("the template's bridged NIC (br-x): no such bridge"),
+                helper.get(0));
+        assertEquals(
+                List.of("br0", "br-y"),
+                BridgeCheck.renderedBridges(
+                        List.of(
+                                "-nic",
+                                "bridge",
+                                "-netdev",
+                                "bridge,id=a,br=br-y",
+                                "-netdev",
+                                "tap,id=b,ifname=tap0,script=no")));
     }
 
     @Test

@@ -177,4 +177,52 @@ class MetricsTest {
         assertNotNull(v, key + " in " + f.get(family).samples());
         return v;
     }
+
+    /** The last rejected edit: in /metrics and in the status JSON. */
+    @Test
+    void aRejectedEditIsCarried() {
+        Status ok = running(null);
+        Map<String, Family> f = parse(Metrics.render(ok, COUNTERS, T0.plusSeconds(70)));
+        assertEquals(0.0, only(f, "vmrunner_config_rejected"));
+        assertTrue(StatusJson.of(ok).get("rejectedEdit").isJsonNull());
+
+        Status.RejectedEdit edit =
+                new Status.RejectedEdit(
+                        T0.plusSeconds(30),
+                        List.of("line 5: vm.currentRam: 4G is larger than vm.maximumRam (1G)"));
+        Status rejected =
+                new Status(
+                        ok.name(),
+                        ok.state(),
+                        ok.since(),
+                        ok.runnerStarted(),
+                        ok.adoptedAt(),
+                        ok.qemuPid(),
+                        ok.swtpmPid(),
+                        ok.ram(),
+                        ok.cpus(),
+                        ok.drives(),
+                        ok.pending(),
+                        ok.needsRestart(),
+                        ok.lastChanges(),
+                        ok.powerdownDeadline(),
+                        ok.lastError(),
+                        ok.guest(),
+                        ok.display(),
+                        edit);
+        f = parse(Metrics.render(rejected, COUNTERS, T0.plusSeconds(70)));
+        assertEquals(
+                1.0,
+                sample(
+                        f,
+                        "vmrunner_config_rejected",
+                        "vmrunner_config_rejected{problem=\"line 5: vm.currentRam: 4G is larger"
+                                + " than vm.maximumRam (1G)\"}"));
+        assertEquals(
+                T0.plusSeconds(30).getEpochSecond(),
+                only(f, "vmrunner_config_rejected_timestamp_seconds"));
+        var json = StatusJson.of(rejected).getAsJsonObject("rejectedEdit");
+        assertEquals(T0.plusSeconds(30).toString(), json.get("at").getAsString());
+        assertEquals(edit.problems().get(0), json.getAsJsonArray("problems").get(0).getAsString());
+    }
 }
