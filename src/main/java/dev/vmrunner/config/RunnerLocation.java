@@ -97,11 +97,11 @@ public record RunnerLocation(String name, Path runtimeDir) {
             return null;
         }
         MappingNode runner = mapping(root, ConfigLoader.RUNNER_KEY);
-        String name = Section.text(value(mapping(runner, "vm"), "name"));
+        String name = Nodes.text(value(mapping(runner, "vm"), "name"));
         if (name == null || Check.name(name) != null) {
             return null;
         }
-        String runtimeDir = Section.text(value(runner, "runtimeDir"));
+        String runtimeDir = Nodes.text(value(runner, "runtimeDir"));
         return new RunnerLocation(
                 name,
                 runtimeDir != null && !runtimeDir.isEmpty()
@@ -116,7 +116,7 @@ public record RunnerLocation(String name, Path runtimeDir) {
     private static Node value(Node node, String key) {
         if (node instanceof MappingNode mapping) {
             for (NodeTuple tuple : mapping.getValue()) {
-                if (key.equals(Section.text(tuple.getKeyNode()))) {
+                if (key.equals(Nodes.text(tuple.getKeyNode()))) {
                     return tuple.getValueNode();
                 }
             }

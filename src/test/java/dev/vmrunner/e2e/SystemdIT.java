@@ -2,6 +2,7 @@ package dev.vmrunner.e2e;
 
 import static dev.vmrunner.e2e.ReconfigureIT.WAIT;
 import static dev.vmrunner.e2e.ReconfigureIT.await;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,7 +111,7 @@ class SystemdIT {
                                     "-c",
                                     vm.config.toString()));
                     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-                    String out = new String(p.getInputStream().readAllBytes());
+                    String out = new String(p.getInputStream().readAllBytes(), UTF_8);
                     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
                     assertEquals(0, p.exitValue(), List.of(shell) + ": " + out);
                     assertTrue(out.contains("\"name\":\"" + name + "\""), out);

@@ -219,7 +219,7 @@ class MetricsTest {
                         "vmrunner_config_rejected{problem=\"line 5: vm.currentRam: 4G is larger"
                                 + " than vm.maximumRam (1G)\"}"));
         assertEquals(
-                T0.plusSeconds(30).getEpochSecond(),
+                (double) T0.plusSeconds(30).getEpochSecond(),
                 only(f, "vmrunner_config_rejected_timestamp_seconds"));
         var json = StatusJson.of(rejected).getAsJsonObject("rejectedEdit");
         assertEquals(T0.plusSeconds(30).toString(), json.get("at").getAsString());
