@@ -6,14 +6,20 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Sizes;
 import dev.vmrunner.qmp.BlockInfo;
 import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.reconcile.Action;
 import dev.vmrunner.reconcile.ChangeReport;
 import dev.vmrunner.reconcile.ChangeReport.Change;
 import dev.vmrunner.reconcile.Desired;
+import dev.vmrunner.reconcile.LiveKey;
 import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
 import dev.vmrunner.status.Status;
+import dev.vmrunner.supervisor.Outcome.Applied;
+import dev.vmrunner.supervisor.Outcome.Ignored;
+import dev.vmrunner.supervisor.Outcome.Pending;
+import dev.vmrunner.supervisor.Outcome.Rejected;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -30,7 +37,8 @@ import java.util.logging.Logger;
  * Applies configuration changes to the running VM, on the supervisor's loop: validate the new file
  * (an invalid one is reported and ignored as a whole), report per key what happens, then observe
  * QEMU, diff, act. One log line per changed key: applied, pending (why), needs a restart, or
- * rejected.
+ * rejected. Every {@link Outcome} of a change sent on to QEMU or the guest comes back to {@link
+ * #report}, the one place that logs, keeps and counts it.
  */
 final class LiveConfig {
 
@@ -78,7 +86,7 @@ final class LiveConfig {
     private Observed lastObserved;
 
     /** Per key, the outcome of its last change, for the status. */
-    private final Map<String, String> outcomes = new LinkedHashMap<>();
+    private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
 
     /** How many changes ended how, for metrics. */
     final Outcomes counted = new Outcomes();
@@ -104,8 +112,8 @@ final class LiveConfig {
         this.needsRestart = restartKeys();
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
-        this.cpus = new CpuPlugging(loop, this::report);
-        this.cds = new CdMedia(loop, this::report);
+        this.cpus = new CpuPlugging(loop);
+        this.cds = new CdMedia(loop);
     }
 
     RunnerConfig current() {
@@ -117,7 +125,7 @@ final class LiveConfig {
      * file content that became current, {@code emptied} the vCPU slots whenever an unplug empties
      * one; {@code known} are those an earlier runner emptied (null: unknown).
      */
-    void keepState(Consumer<byte[]> applied, Set<String> known, Consumer<Set<String>> emptied) {
+    void keepState(Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
         this.appliedContent = applied;
         cpus.restore(known, () -> emptied.accept(cpus.emptiedSlots()));
     }
@@ -149,7 +157,7 @@ final class LiveConfig {
             String id = Desired.cdId(i);
             Observed.Cd cd = lastObserved == null ? null : lastObserved.cds().get(id);
             String want = desired.cdMedia().get(i);
-            boolean differs = cd != null && !java.util.Objects.equals(want, cd.file());
+            boolean differs = cd != null && !Objects.equals(want, cd.file());
             drives.add(
                     new Status.Drive(
                             id,
@@ -164,13 +172,15 @@ final class LiveConfig {
         waiting.forEach(
                 (id, key) ->
                         pending.add(key + ": waits for the guest to eject the medium of " + id));
+        Map<String, String> lastChanges = new LinkedHashMap<>();
+        outcomes.forEach((key, outcome) -> lastChanges.put(key, outcome.text()));
         return new View(
                 lastObserved == null ? null : lastObserved.balloonActual(),
                 lastObserved == null ? null : lastObserved.presentCpus(),
                 drives,
                 pending,
                 needsRestart,
-                outcomes);
+                lastChanges);
     }
 
     /** The VM runs: apply what the configuration asks beyond the command line (the balloon). */
@@ -289,22 +299,30 @@ final class LiveConfig {
                                 + changes.size()
                                 + (changes.size() == 1 ? " key differs" : " keys differ"));
         for (Change change : changes) {
-            if (terminating && !change.key().equals("vm.powerdownTimeout")) {
-                LOG.info(() -> change + ": ignored, the VM is stopping");
-            } else if (!change.live()) {
+            LiveKey key = change.liveKey();
+            if (terminating && key != LiveKey.POWERDOWN_TIMEOUT) {
+                tell(change, new Ignored(Ignored.Why.STOPPING));
+            } else if (key == null) {
                 LOG.warning(() -> change + ": needs a restart (takes effect at the next start)");
-            } else if (change.key().equals("vm.powerdownTimeout")) {
-                powerdownTimeoutChanged.accept(Duration.ofSeconds(next.vm().powerdownTimeout()));
-                LOG.info(() -> change + ": applied");
-            } else if (change.key().equals("resetCounter")) {
-                unreported.put(change.key(), change);
-                resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
-            } else if (change.key().equals("guestShutdownStops")) {
-                LOG.info(() -> change + ": applied (a guest power-off always ends the runner)");
             } else {
-                unreported.put(change.key(), change);
-                if (!running) {
-                    LOG.info(() -> change + ": pending, applied once the VM runs");
+                switch (key) {
+                    case POWERDOWN_TIMEOUT -> {
+                        powerdownTimeoutChanged.accept(
+                                Duration.ofSeconds(next.vm().powerdownTimeout()));
+                        tell(change, Applied.PLAINLY);
+                    }
+                    case RESET_COUNTER -> {
+                        unreported.put(change.key(), change);
+                        resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
+                    }
+                    case GUEST_SHUTDOWN_STOPS ->
+                            tell(change, new Applied("a guest power-off always ends the runner"));
+                    case CURRENT_RAM, CURRENT_CPUS, CD_MEDIUM -> {
+                        unreported.put(change.key(), change);
+                        if (!running) {
+                            tell(change, Pending.UNTIL_RUNNING);
+                        }
+                    }
                 }
             }
         }
@@ -315,18 +333,16 @@ final class LiveConfig {
 
     private void resetIfIncreased(Change change, Long before, Long after) {
         if (before != null && (after == null || after <= before)) {
-            report(change.key(), "ignored (only an increase resets the VM)");
+            report(change.key(), new Ignored(Ignored.Why.NOT_AN_INCREASE));
         } else if (!running) {
-            report(change.key(), "ignored, the VM is not running");
+            report(change.key(), new Ignored(Ignored.Why.NOT_RUNNING));
         } else {
             loop.whenDone(
                     qmp.systemReset(),
                     (ok, error) ->
                             report(
                                     change.key(),
-                                    error == null
-                                            ? "applied (VM reset)"
-                                            : "rejected: " + error.getMessage()));
+                                    error == null ? new Applied("VM reset") : Rejected.by(error)));
         }
     }
 
@@ -355,7 +371,7 @@ final class LiveConfig {
                     actions.forEach(a -> outstanding.add(a.key()));
                     for (String key : List.copyOf(unreported.keySet())) {
                         if (!outstanding.contains(key)) {
-                            report(key, "applied (QEMU already matches)");
+                            report(key, new Applied("QEMU already matches"));
                         }
                     }
                     acting = true;
@@ -422,8 +438,8 @@ final class LiveConfig {
         if (cds.waiting().containsValue(key)) {
             return !(action instanceof Action.AwaitEject); // still locked: wait on, quietly
         }
-        String last = outcomes.get(key);
-        return last == null || last.startsWith("applied");
+        Outcome last = outcomes.get(key);
+        return last == null || last instanceof Applied;
     }
 
     private void endRound() {
@@ -452,6 +468,7 @@ final class LiveConfig {
     }
 
     private void act(Action action) {
+        Consumer<Outcome> done = outcome -> report(action.key(), outcome);
         if (action instanceof Action.SetBalloon b) {
             loop.whenDone(
                     qmp.setBalloonTarget(b.bytes()),
@@ -459,8 +476,8 @@ final class LiveConfig {
                         report(
                                 b.key(),
                                 error == null
-                                        ? "applied (balloon target " + Sizes.format(b.bytes()) + ")"
-                                        : "rejected: " + error.getMessage());
+                                        ? new Applied("balloon target " + Sizes.format(b.bytes()))
+                                        : Rejected.by(error));
                         if (error == null) {
                             watchBalloon();
                         }
@@ -471,22 +488,26 @@ final class LiveConfig {
                     a.present(),
                     a.target(),
                     current.vm().accelerator(),
-                    current.vm().maximumCpus());
+                    current.vm().maximumCpus(),
+                    done);
         } else if (action instanceof Action.RemoveCpus r) {
-            cpus.remove(qmp, r.present(), r.target());
+            cpus.remove(qmp, r.present(), r.target(), done);
         } else if (action instanceof Action.ChangeMedium c) {
-            cds.change(qmp, c.key(), c.qdevId(), c.file());
+            cds.change(qmp, c.qdevId(), c.file(), done);
         } else if (action instanceof Action.EjectMedium e) {
-            cds.change(qmp, e.key(), e.qdevId(), null);
+            cds.change(qmp, e.qdevId(), null, done);
         } else if (action instanceof Action.AwaitEject w) {
-            cds.awaitEject(qmp, w.key(), w.qdevId(), w.requestEject());
+            cds.awaitEject(qmp, w.key(), w.qdevId(), w.requestEject(), done);
         }
     }
 
-    /** Logs the outcome for a key: one line per change, with its old and new value. */
-    private void report(String key, String outcome) {
+    /**
+     * The one sink of outcomes: logs the outcome for a key (one line per change, with its old and
+     * new value), keeps it for the status and counts it for metrics.
+     */
+    private void report(String key, Outcome outcome) {
         Change change = unreported.remove(key);
-        LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome);
+        LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome.text());
         outcomes.put(key, outcome);
         counted.count(outcome);
         if (outstanding.remove(key) && reconciling && !acting && outstanding.isEmpty()) {
@@ -494,7 +515,11 @@ final class LiveConfig {
         }
     }
 
-    interface Reporter {
-        void report(String key, String outcome);
+    /**
+     * Logs an outcome decided from the file alone, which nothing is sent on for; the status and
+     * metrics have never kept these, and do not.
+     */
+    private static void tell(Change change, Outcome outcome) {
+        LOG.info(() -> change + ": " + outcome.text());
     }
 }
