@@ -30,6 +30,14 @@ public enum LiveKey {
         this.path = path;
     }
 
+    /**
+     * Whether {@link Reconciler#diff} covers the key: its change is made by comparing the
+     * configuration with what QEMU reports. The others act on the change itself.
+     */
+    public boolean reconciled() {
+        return this == CURRENT_RAM || this == CURRENT_CPUS || this == CD_MEDIUM;
+    }
+
     /** The key as the configuration spells it; not for {@link #CD_MEDIUM}, which has a drive. */
     public String path() {
         if (this == CD_MEDIUM) {

@@ -369,9 +369,10 @@ final class LiveConfig {
                                     .filter(this::worthActing)
                                     .toList();
                     actions.forEach(a -> outstanding.add(a.key()));
-                    for (String key : List.copyOf(unreported.keySet())) {
-                        if (!outstanding.contains(key)) {
-                            report(key, new Applied("QEMU already matches"));
+                    for (Change change : List.copyOf(unreported.values())) {
+                        // A reset is under way on its own, not part of the round.
+                        if (change.liveKey().reconciled() && !outstanding.contains(change.key())) {
+                            report(change.key(), new Applied("QEMU already matches"));
                         }
                     }
                     acting = true;
