@@ -7,7 +7,16 @@ package dev.vmrunner.supervisor;
 sealed interface Outcome {
 
     /** The category as the metrics label it: one of a fixed few, never a message's text. */
-    String kind();
+    default String kind() {
+        if (this instanceof Applied) {
+            return "applied";
+        } else if (this instanceof Pending) {
+            return "pending";
+        } else if (this instanceof Ignored) {
+            return "ignored";
+        }
+        return "rejected";
+    }
 
     /** As logged after the change, e.g. {@code applied (VM reset)}. */
     String text();
@@ -15,11 +24,6 @@ sealed interface Outcome {
     /** The running VM has it now. {@code detail}, null for none, says how. */
     record Applied(String detail) implements Outcome {
         static final Applied PLAINLY = new Applied(null);
-
-        @Override
-        public String kind() {
-            return "applied";
-        }
 
         @Override
         public String text() {
@@ -33,11 +37,6 @@ sealed interface Outcome {
      */
     record Pending(String detail) implements Outcome {
         static final Pending UNTIL_RUNNING = new Pending(null);
-
-        @Override
-        public String kind() {
-            return "pending";
-        }
 
         @Override
         public String text() {
@@ -62,11 +61,6 @@ sealed interface Outcome {
         }
 
         @Override
-        public String kind() {
-            return "ignored";
-        }
-
-        @Override
         public String text() {
             return "ignored" + why.said;
         }
@@ -86,11 +80,6 @@ sealed interface Outcome {
         /** Rejected with the cause's message. */
         static Rejected by(Throwable cause) {
             return new Rejected(cause.getMessage());
-        }
-
-        @Override
-        public String kind() {
-            return "rejected";
         }
 
         @Override

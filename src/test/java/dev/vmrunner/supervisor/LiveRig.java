@@ -136,12 +136,15 @@ final class LiveRig implements AutoCloseable {
      */
     String yaml(String... vm) {
         StringBuilder yaml =
-                new StringBuilder("\"/Runner\":\n")
-                        .append("  dataDir: ")
-                        .append(dir.resolve("data"))
-                        .append("\n  runtimeDir: ")
-                        .append(dir.resolve("run"))
-                        .append("\n  vm:\n    name: live\n");
+                new StringBuilder(
+                        """
+                        "/Runner":
+                          dataDir: %s
+                          runtimeDir: %s
+                          vm:
+                            name: live
+                        """
+                                .formatted(dir.resolve("data"), dir.resolve("run")));
         for (String line :
                 List.of("maximumRam: 1G", "currentRam: 1G", "maximumCpus: 4", "currentCpus: 1")) {
             String key = line.substring(0, line.indexOf(':') + 1);
