@@ -3,7 +3,6 @@ package dev.vmrunner.supervisor;
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
-import dev.vmrunner.config.Sizes;
 import dev.vmrunner.qmp.BlockInfo;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VcpuSlot;
@@ -47,14 +46,9 @@ final class LiveConfig {
     private final Loop loop;
     private final Map<String, String> env;
     private final Consumer<Duration> powerdownTimeoutChanged;
+    private final Balloon balloon;
     private final CpuPlugging cpus;
     private final CdMedia cds;
-
-    /**
-     * The balloon is settled when QEMU reports no change for this long. QEMU sends at most one
-     * BALLOON_CHANGE per second, so this must be well above a second.
-     */
-    private static final Duration BALLOON_SETTLE = Duration.ofMillis(2500);
 
     /** A round that has not finished by then is given up on, so later changes still apply. */
     private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
@@ -66,7 +60,6 @@ final class LiveConfig {
 
     private Consumer<byte[]> appliedContent = content -> {};
     private RunnerConfig current;
-    private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
 
@@ -112,6 +105,7 @@ final class LiveConfig {
         this.needsRestart = restartKeys();
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
+        this.balloon = new Balloon(loop, () -> current.vm().currentRam());
         this.cpus = new CpuPlugging(loop);
         this.cds = new CdMedia(loop);
     }
@@ -211,45 +205,14 @@ final class LiveConfig {
         } else if (event instanceof VmEvent.TrayMoved) {
             refresh();
         }
-        if (event instanceof VmEvent.BalloonChange b && lastObserved != null) {
-            lastObserved =
-                    new Observed(b.actualBytes(), lastObserved.presentCpus(), lastObserved.cds());
-        }
-        if (event instanceof VmEvent.BalloonChange) {
-            if (balloonSettle != null) {
-                balloonSettle.cancel();
-                balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
+        if (event instanceof VmEvent.BalloonChange b) {
+            if (lastObserved != null) {
+                lastObserved =
+                        new Observed(
+                                b.actualBytes(), lastObserved.presentCpus(), lastObserved.cds());
             }
+            balloon.moved();
         }
-    }
-
-    /** After a new balloon target: say where the guest's memory ends up once it stops moving. */
-    private void watchBalloon() {
-        if (balloonSettle != null) {
-            balloonSettle.cancel();
-        }
-        balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
-    }
-
-    private void balloonSettled() {
-        balloonSettle = null;
-        // The last event may be a second old: ask QEMU for the current size.
-        loop.whenDone(
-                qmp.queryBalloon(),
-                (actual, error) -> {
-                    if (error == null) {
-                        long wanted = current.vm().currentRam();
-                        LOG.info(
-                                () ->
-                                        "vm.currentRam: the balloon has settled, the guest has "
-                                                + Sizes.format(actual)
-                                                + (actual == wanted
-                                                        ? ""
-                                                        : " (asked for "
-                                                                + Sizes.format(wanted)
-                                                                + ")"));
-                    }
-                });
     }
 
     /**
@@ -471,18 +434,7 @@ final class LiveConfig {
     private void act(Action action) {
         Consumer<Outcome> done = outcome -> report(action.key(), outcome);
         if (action instanceof Action.SetBalloon b) {
-            loop.whenDone(
-                    qmp.setBalloonTarget(b.bytes()),
-                    (ok, error) -> {
-                        report(
-                                b.key(),
-                                error == null
-                                        ? new Applied("balloon target " + Sizes.format(b.bytes()))
-                                        : Rejected.by(error));
-                        if (error == null) {
-                            watchBalloon();
-                        }
-                    });
+            balloon.set(qmp, b.bytes(), done);
         } else if (action instanceof Action.AddCpus a) {
             cpus.add(
                     qmp,
