@@ -21,6 +21,11 @@ public record HotpluggableCpu(String type, JsonObject props, String qomPath) {
         return props.deepCopy();
     }
 
+    /** Where the slot sits in the topology. */
+    public VcpuSlot slot() {
+        return VcpuSlot.of(props);
+    }
+
     /** True when no CPU occupies the slot. */
     public boolean isFree() {
         return qomPath == null;

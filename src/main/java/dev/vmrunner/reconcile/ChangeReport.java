@@ -15,22 +15,25 @@ import java.util.Set;
  */
 public final class ChangeReport {
 
-    /** One changed key. */
-    public record Change(String key, String before, String after, boolean live) {
+    /**
+     * One changed key.
+     *
+     * @param liveKey which live key it is, null when the change waits for the next start
+     */
+    public record Change(String key, String before, String after, LiveKey liveKey) {
+
+        /** Whether the running VM takes the change. */
+        public boolean live() {
+            return liveKey != null;
+        }
+
         @Override
         public String toString() {
             return key + ": " + before + " -> " + after;
         }
     }
 
-    private static final Set<String> LIVE =
-            Set.of(
-                    "vm.currentRam",
-                    "vm.currentCpus",
-                    "vm.powerdownTimeout",
-                    "resetCounter",
-                    "guestShutdownStops");
-    private static final Set<String> SIZES = Set.of("vm.currentRam", "vm.maximumRam");
+    private static final Set<String> SIZES = Set.of(LiveKey.CURRENT_RAM.path(), "vm.maximumRam");
 
     private ChangeReport() {}
 
@@ -62,20 +65,21 @@ public final class ChangeReport {
                 compare(path + "[" + i + "]", b.get(i), a.get(i), out);
             }
         } else {
-            out.add(new Change(path, show(path, before), show(path, after), LIVE.contains(path)));
+            LiveKey live = LiveKey.of(path).filter(k -> k != LiveKey.CD_MEDIUM).orElse(null);
+            out.add(new Change(path, show(path, before), show(path, after), live));
         }
     }
 
     /** A CD's medium is live when the drive stays a CD at the same position. */
     private static Change cdMediumIsLive(Change change, RunnerConfig before, RunnerConfig after) {
         String key = change.key();
-        if (!key.startsWith("vm.drives[") || !key.endsWith("].file")) {
+        if (LiveKey.of(key).orElse(null) != LiveKey.CD_MEDIUM) {
             return change;
         }
-        int index = Integer.parseInt(key.substring("vm.drives[".length(), key.indexOf(']')));
+        int index = LiveKey.drivePosition(key);
         boolean cd =
                 before.vm().drives().get(index).isCd() && after.vm().drives().get(index).isCd();
-        return new Change(key, change.before(), change.after(), cd);
+        return new Change(key, change.before(), change.after(), cd ? LiveKey.CD_MEDIUM : null);
     }
 
     private static Object value(RecordComponent component, Object record) {

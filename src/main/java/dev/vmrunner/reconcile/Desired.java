@@ -63,7 +63,7 @@ public record Desired(
 
     /** The configuration key of the n-th CD drive's medium. */
     public String cdKey(int index) {
-        return "vm.drives[" + cdPositions.get(index) + "].file";
+        return LiveKey.cdMedium(cdPositions.get(index));
     }
 
     /** The QEMU device id of the n-th CD drive, as the standard template names it. */

@@ -5,6 +5,7 @@ import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
+import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,7 +35,7 @@ public record Adoption(
         Long swtpmPid,
         RunnerConfig started,
         RunnerConfig applied,
-        Set<String> emptiedSlots,
+        Set<VcpuSlot> emptiedSlots,
         String runState,
         String startedContent,
         String appliedContent) {

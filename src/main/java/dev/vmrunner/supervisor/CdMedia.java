@@ -2,8 +2,12 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VmEvent;
+import dev.vmrunner.supervisor.Outcome.Applied;
+import dev.vmrunner.supervisor.Outcome.Pending;
+import dev.vmrunner.supervisor.Outcome.Rejected;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * CD media changes. A guest that has mounted the CD keeps the tray locked, and the runner then
@@ -12,27 +16,27 @@ import java.util.Map;
  * one by ejecting even a mounted disc (60-cdrom_id.rules). The change waits until the guest ejects
  * by itself ({@code DEVICE_TRAY_MOVED}, tray open); the caller then reconciles again, which
  * completes it. A newer change replaces a waiting one.
+ *
+ * <p>A change's outcome goes to the {@code done} its call was given.
  */
 final class CdMedia {
 
     private final Loop loop;
-    private final LiveConfig.Reporter reporter;
 
     /** Drives whose change waits for the guest to eject: qdev id → configuration key. */
     private final Map<String, String> waiting = new HashMap<>();
 
-    CdMedia(Loop loop, LiveConfig.Reporter reporter) {
+    CdMedia(Loop loop) {
         this.loop = loop;
-        this.reporter = reporter;
     }
 
     /** Puts {@code file} into the drive, or empties it when {@code file} is null. */
-    void change(Qmp qmp, String key, String qdevId, String file) {
+    void change(Qmp qmp, String qdevId, String file, Consumer<Outcome> done) {
         waiting.remove(qdevId);
         if (file != null) {
             loop.whenDone(
                     qmp.insertMedium(qdevId, file),
-                    (ok, error) -> done(key, error, "applied (medium " + file + ")"));
+                    (ok, error) -> done.accept(outcome(error, "medium " + file)));
             return;
         }
         // The tray is not locked (else the change would wait): it opens without asking the guest.
@@ -40,7 +44,7 @@ final class CdMedia {
                 qmp.openTray(qdevId, false),
                 (opened, error) -> {
                     if (error != null) {
-                        done(key, error, null);
+                        done.accept(Rejected.by(error));
                         return;
                     }
                     loop.whenDone(
@@ -49,7 +53,7 @@ final class CdMedia {
                                 if (notRemoved == null) {
                                     loop.whenDone(qmp.closeTray(qdevId), (closed, e) -> {});
                                 }
-                                done(key, notRemoved, "applied (ejected)");
+                                done.accept(outcome(notRemoved, "ejected"));
                             });
                 });
     }
@@ -60,21 +64,22 @@ final class CdMedia {
      * {@code blockdev-open-tray} of a locked tray sends the guest an eject request (QEMU answers
      * with an error, as the tray has not opened yet), and the guest decides.
      */
-    void awaitEject(Qmp qmp, String key, String qdevId, boolean requestEject) {
+    void awaitEject(
+            Qmp qmp, String key, String qdevId, boolean requestEject, Consumer<Outcome> done) {
         boolean already = key.equals(waiting.put(qdevId, key));
         if (requestEject && !already) {
             loop.whenDone(qmp.openTray(qdevId, false), (ok, error) -> {});
         }
-        reporter.report(
-                key,
-                "pending: the guest has locked the tray of "
-                        + qdevId
-                        + " (the medium is in use); "
-                        + (requestEject
-                                ? "the guest was asked to eject it (lockedTray: eject-request); the"
-                                        + " change completes when it does"
-                                : "the change completes when the guest ejects it")
-                        + (already ? " (replaces the change that was waiting)" : ""));
+        done.accept(
+                new Pending(
+                        "the guest has locked the tray of "
+                                + qdevId
+                                + " (the medium is in use); "
+                                + (requestEject
+                                        ? "the guest was asked to eject it (lockedTray:"
+                                              + " eject-request); the change completes when it does"
+                                        : "the change completes when the guest ejects it")
+                                + (already ? " (replaces the change that was waiting)" : "")));
     }
 
     /** The keys of the changes that wait for the guest. */
@@ -89,7 +94,7 @@ final class CdMedia {
                 && waiting.containsKey(moved.qdevId());
     }
 
-    private void done(String key, Throwable error, String outcome) {
-        reporter.report(key, error == null ? outcome : "rejected: " + error.getMessage());
+    private static Outcome outcome(Throwable error, String applied) {
+        return error == null ? new Applied(applied) : Rejected.by(error);
     }
 }

@@ -4,12 +4,17 @@ import dev.vmrunner.qmp.CpuReplugPolicy;
 import dev.vmrunner.qmp.HotpluggableCpu;
 import dev.vmrunner.qmp.QemuVersion;
 import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.VcpuSlot;
+import dev.vmrunner.supervisor.Outcome.Applied;
+import dev.vmrunner.supervisor.Outcome.Rejected;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * vCPU hot-plug and unplug. A plug is {@code device_add} into a free slot of {@code
@@ -20,17 +25,17 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Which plugs are safe depends on QEMU's version ({@link CpuReplugPolicy}), read once per
  * monitor connection with {@code query-version} when the VM runs, so it is not on the start path.
+ *
+ * <p>A change's outcome goes to the {@code done} its call was given.
  */
 final class CpuPlugging {
 
     private static final Duration UNPLUG_WAIT = Duration.ofSeconds(10);
-    private static final List<String> TOPOLOGY =
-            List.of("socket-id", "die-id", "core-id", "thread-id");
     private static final Duration POLL = Duration.ofMillis(50);
-    private static final String KEY = "vm.currentCpus";
+    private static final Comparator<HotpluggableCpu> BY_TOPOLOGY =
+            Comparator.comparing(HotpluggableCpu::slot);
 
     private final Loop loop;
-    private final LiveConfig.Reporter reporter;
 
     /**
      * Slots emptied by an unplug in this QEMU run. QEMU 7.2 corrupts its heap and aborts when a
@@ -38,7 +43,7 @@ final class CpuPlugging {
      * adopted QEMU aborted on a plug into a never-used slot after an unplug), so once one is
      * emptied no vCPU is plugged until the next start.
      */
-    private final Set<String> unpluggedSlots = new HashSet<>();
+    private final Set<VcpuSlot> unpluggedSlots = new HashSet<>();
 
     private Runnable emptiedChanged = () -> {};
     private boolean emptiedUnknown;
@@ -51,13 +56,12 @@ final class CpuPlugging {
 
     private CompletableFuture<QemuVersion> version;
 
-    CpuPlugging(Loop loop, LiveConfig.Reporter reporter) {
+    CpuPlugging(Loop loop) {
         this.loop = loop;
-        this.reporter = reporter;
     }
 
-    /** The slots emptied in this QEMU run (each slot's properties as JSON text). */
-    Set<String> emptiedSlots() {
+    /** The slots emptied in this QEMU run. */
+    Set<VcpuSlot> emptiedSlots() {
         return Set.copyOf(unpluggedSlots);
     }
 
@@ -65,7 +69,7 @@ final class CpuPlugging {
      * Slots an earlier runner of this QEMU emptied, null when unknown (then no free slot is used:
      * any may have been emptied); {@code changed} runs when more are emptied.
      */
-    void restore(Set<String> emptied, Runnable changed) {
+    void restore(Set<VcpuSlot> emptied, Runnable changed) {
         if (emptied == null) {
             emptiedUnknown = true;
         } else {
@@ -85,7 +89,13 @@ final class CpuPlugging {
         version = qmp.queryVersion().exceptionally(error -> null);
     }
 
-    void add(Qmp qmp, int present, int target, String accelerator, int maximumCpus) {
+    void add(
+            Qmp qmp,
+            int present,
+            int target,
+            String accelerator,
+            int maximumCpus,
+            Consumer<Outcome> done) {
         if (version == null) {
             connected(qmp);
         }
@@ -96,7 +106,7 @@ final class CpuPlugging {
                                 qmp.queryHotpluggableCpus(),
                                 (slots, error) -> {
                                     if (error != null) {
-                                        reporter.report(KEY, "rejected: " + error.getMessage());
+                                        done.accept(Rejected.by(error));
                                         return;
                                     }
                                     Choice choice =
@@ -111,7 +121,7 @@ final class CpuPlugging {
                                                             unplugs),
                                                     present,
                                                     target);
-                                    plug(qmp, choice.slots(), 0, present, choice.shortfall());
+                                    plug(qmp, choice.slots(), 0, present, choice.shortfall(), done);
                                 }));
     }
 
@@ -119,7 +129,7 @@ final class CpuPlugging {
      * What is known of this QEMU run for a plug decision.
      *
      * @param version QEMU's version, null when unknown
-     * @param emptied slots emptied by an unplug (JSON text of their properties)
+     * @param emptied slots emptied by an unplug
      * @param emptiedUnknown whether other slots may have been emptied (an adopted QEMU)
      * @param unplugs unplugs in this run, -1 when unknown
      */
@@ -127,7 +137,7 @@ final class CpuPlugging {
             QemuVersion version,
             String accelerator,
             int maximumCpus,
-            Set<String> emptied,
+            Set<VcpuSlot> emptied,
             boolean emptiedUnknown,
             int unplugs) {}
 
@@ -143,7 +153,7 @@ final class CpuPlugging {
             }
         }
         // QEMU lists the highest slot first; fill from the lowest, as a machine would.
-        free.sort(CpuPlugging::byTopology);
+        free.sort(BY_TOPOLOGY);
         int wanted = target - present;
         boolean anyEmptied = run.emptiedUnknown() || !run.emptied().isEmpty();
         boolean reusable =
@@ -163,8 +173,7 @@ final class CpuPlugging {
                                 + " aborts)";
                 break;
             }
-            boolean emptied =
-                    run.emptiedUnknown() || run.emptied().contains(slot.props().toString());
+            boolean emptied = run.emptiedUnknown() || run.emptied().contains(slot.slot());
             if (run.unplugs() < 0 && "tcg".equals(run.accelerator())) {
                 refused =
                         "an earlier runner of this QEMU unplugged vCPUs; under TCG each plug uses"
@@ -197,33 +206,37 @@ final class CpuPlugging {
     }
 
     private void plug(
-            Qmp qmp, List<HotpluggableCpu> slots, int next, int present, String shortfall) {
+            Qmp qmp,
+            List<HotpluggableCpu> slots,
+            int next,
+            int present,
+            String shortfall,
+            Consumer<Outcome> done) {
         if (next == slots.size()) {
-            reporter.report(
-                    KEY,
+            done.accept(
                     shortfall == null
-                            ? "applied (" + vcpus(present) + ")"
-                            : "rejected in part: " + shortfall);
+                            ? new Applied(vcpus(present))
+                            : new Rejected(shortfall, true));
             return;
         }
         HotpluggableCpu slot = slots.get(next);
         loop.whenDone(
-                qmp.addCpu(slot, "vcpu" + slotName(slot)),
+                qmp.addCpu(slot, slot.slot().deviceId()),
                 (ok, error) -> {
                     if (error != null) {
-                        reporter.report(KEY, "rejected: " + error.getMessage());
+                        done.accept(Rejected.by(error));
                     } else {
-                        plug(qmp, slots, next + 1, present + 1, shortfall);
+                        plug(qmp, slots, next + 1, present + 1, shortfall, done);
                     }
                 });
     }
 
-    void remove(Qmp qmp, int present, int target) {
+    void remove(Qmp qmp, int present, int target, Consumer<Outcome> done) {
         loop.whenDone(
                 qmp.queryHotpluggableCpus(),
                 (slots, error) -> {
                     if (error != null) {
-                        reporter.report(KEY, "rejected: " + error.getMessage());
+                        done.accept(Rejected.by(error));
                         return;
                     }
                     List<HotpluggableCpu> plugged = new ArrayList<>();
@@ -233,12 +246,11 @@ final class CpuPlugging {
                             plugged.add(slot);
                         }
                     }
-                    plugged.sort(
-                            (a, b) -> byTopology(b, a)); // highest slot, the last plugged, first
+                    plugged.sort(BY_TOPOLOGY.reversed()); // highest slot, the last plugged, first
                     int count = Math.min(present - target, plugged.size());
                     for (HotpluggableCpu slot : plugged.subList(0, count)) {
                         String id = slot.qomPath().substring("/machine/peripheral/".length());
-                        unpluggedSlots.add(slot.props().toString());
+                        unpluggedSlots.add(slot.slot());
                         if (unplugs >= 0) {
                             unplugs++;
                         }
@@ -247,7 +259,7 @@ final class CpuPlugging {
                                 qmp.deleteDevice(id),
                                 (ok, e) -> {
                                     if (e != null) {
-                                        reporter.report(KEY, "rejected: " + e.getMessage());
+                                        done.accept(Rejected.by(e));
                                     }
                                 });
                     }
@@ -257,65 +269,42 @@ final class CpuPlugging {
                             expected,
                             loop.clock().nanoTime() + UNPLUG_WAIT.toNanos(),
                             count < present - target
-                                    ? "rejected in part: only hot-plugged vCPUs can be"
-                                            + " removed, "
-                                            + expected
-                                            + " remain"
-                                    : null);
+                                    ? new Rejected(
+                                            "only hot-plugged vCPUs can be removed, "
+                                                    + expected
+                                                    + " remain",
+                                            true)
+                                    : null,
+                            done);
                 });
     }
 
-    private void awaitCount(Qmp qmp, int expected, long deadline, String shortfall) {
+    private void awaitCount(
+            Qmp qmp, int expected, long deadline, Rejected shortfall, Consumer<Outcome> done) {
         loop.whenDone(
                 qmp.queryCpusFast(),
                 (cpus, error) -> {
                     if (error != null) {
-                        reporter.report(KEY, "rejected: " + error.getMessage());
+                        done.accept(Rejected.by(error));
                     } else if (cpus.size() <= expected) {
-                        reporter.report(
-                                KEY,
-                                shortfall != null
-                                        ? shortfall
-                                        : "applied (" + vcpus(cpus.size()) + ")");
+                        done.accept(
+                                shortfall != null ? shortfall : new Applied(vcpus(cpus.size())));
                     } else if (loop.clock().nanoTime() - deadline > 0) {
-                        reporter.report(
-                                KEY,
-                                "rejected: the guest did not release the vCPU within "
-                                        + UNPLUG_WAIT.toSeconds()
-                                        + " s ("
-                                        + vcpus(cpus.size())
-                                        + " remain)");
+                        done.accept(
+                                new Rejected(
+                                        "the guest did not release the vCPU within "
+                                                + UNPLUG_WAIT.toSeconds()
+                                                + " s ("
+                                                + vcpus(cpus.size())
+                                                + " remain)"));
                     } else {
-                        loop.schedule(POLL, () -> awaitCount(qmp, expected, deadline, shortfall));
+                        loop.schedule(
+                                POLL, () -> awaitCount(qmp, expected, deadline, shortfall, done));
                     }
                 });
     }
 
     private static String vcpus(int count) {
         return count == 1 ? "1 vCPU" : count + " vCPUs";
-    }
-
-    private static int byTopology(HotpluggableCpu a, HotpluggableCpu b) {
-        for (String prop : TOPOLOGY) {
-            int order = Integer.compare(id(a, prop), id(b, prop));
-            if (order != 0) {
-                return order;
-            }
-        }
-        return 0;
-    }
-
-    private static int id(HotpluggableCpu slot, String prop) {
-        return slot.props().has(prop) ? slot.props().get(prop).getAsInt() : 0;
-    }
-
-    private static String slotName(HotpluggableCpu slot) {
-        StringBuilder name = new StringBuilder();
-        for (String prop : TOPOLOGY) {
-            if (slot.props().has(prop)) {
-                name.append('-').append(slot.props().get(prop).getAsString());
-            }
-        }
-        return name.toString();
     }
 }

@@ -3,17 +3,22 @@ package dev.vmrunner.supervisor;
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
-import dev.vmrunner.config.Sizes;
 import dev.vmrunner.qmp.BlockInfo;
 import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.reconcile.Action;
 import dev.vmrunner.reconcile.ChangeReport;
 import dev.vmrunner.reconcile.ChangeReport.Change;
 import dev.vmrunner.reconcile.Desired;
+import dev.vmrunner.reconcile.LiveKey;
 import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
 import dev.vmrunner.status.Status;
+import dev.vmrunner.supervisor.Outcome.Applied;
+import dev.vmrunner.supervisor.Outcome.Ignored;
+import dev.vmrunner.supervisor.Outcome.Pending;
+import dev.vmrunner.supervisor.Outcome.Rejected;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +37,8 @@ import java.util.logging.Logger;
  * Applies configuration changes to the running VM, on the supervisor's loop: validate the new file
  * (an invalid one is reported and ignored as a whole), report per key what happens, then observe
  * QEMU, diff, act. One log line per changed key: applied, pending (why), needs a restart, or
- * rejected.
+ * rejected. Every {@link Outcome} of a change sent on to QEMU or the guest comes back to {@link
+ * #report}, the one place that logs, keeps and counts it.
  */
 final class LiveConfig {
 
@@ -41,14 +47,9 @@ final class LiveConfig {
     private final Loop loop;
     private final Map<String, String> env;
     private final Consumer<Duration> powerdownTimeoutChanged;
+    private final Balloon balloon;
     private final CpuPlugging cpus;
     private final CdMedia cds;
-
-    /**
-     * The balloon is settled when QEMU reports no change for this long. QEMU sends at most one
-     * BALLOON_CHANGE per second, so this must be well above a second.
-     */
-    private static final Duration BALLOON_SETTLE = Duration.ofMillis(2500);
 
     /** A round that has not finished by then is given up on, so later changes still apply. */
     private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
@@ -64,7 +65,6 @@ final class LiveConfig {
     /** The file's last content, when it was refused (for the status). */
     private Status.RejectedEdit rejected;
 
-    private Loop.Timer balloonSettle;
     private Qmp qmp;
     private boolean running;
 
@@ -84,7 +84,7 @@ final class LiveConfig {
     private Observed lastObserved;
 
     /** Per key, the outcome of its last change, for the status. */
-    private final Map<String, String> outcomes = new LinkedHashMap<>();
+    private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
 
     /** How many changes ended how, for metrics. */
     final Outcomes counted = new Outcomes();
@@ -110,8 +110,9 @@ final class LiveConfig {
         this.needsRestart = restartKeys();
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
-        this.cpus = new CpuPlugging(loop, this::report);
-        this.cds = new CdMedia(loop, this::report);
+        this.balloon = new Balloon(loop, () -> current.vm().currentRam());
+        this.cpus = new CpuPlugging(loop);
+        this.cds = new CdMedia(loop);
     }
 
     RunnerConfig current() {
@@ -123,7 +124,7 @@ final class LiveConfig {
      * file content that became current, {@code emptied} the vCPU slots whenever an unplug empties
      * one; {@code known} are those an earlier runner emptied (null: unknown).
      */
-    void keepState(Consumer<byte[]> applied, Set<String> known, Consumer<Set<String>> emptied) {
+    void keepState(Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
         this.appliedContent = applied;
         cpus.restore(known, () -> emptied.accept(cpus.emptiedSlots()));
     }
@@ -171,13 +172,15 @@ final class LiveConfig {
         waiting.forEach(
                 (id, key) ->
                         pending.add(key + ": waits for the guest to eject the medium of " + id));
+        Map<String, String> lastChanges = new LinkedHashMap<>();
+        outcomes.forEach((key, outcome) -> lastChanges.put(key, outcome.text()));
         return new View(
                 lastObserved == null ? null : lastObserved.balloonActual(),
                 lastObserved == null ? null : lastObserved.presentCpus(),
                 drives,
                 pending,
                 needsRestart,
-                outcomes,
+                lastChanges,
                 rejected);
     }
 
@@ -209,45 +212,16 @@ final class LiveConfig {
         } else if (event instanceof VmEvent.TrayMoved) {
             refresh();
         }
-        if (event instanceof VmEvent.BalloonChange b && lastObserved != null) {
-            lastObserved =
-                    new Observed(b.actualBytes(), lastObserved.presentCpus(), lastObserved.cds());
-        }
-        if (event instanceof VmEvent.BalloonChange) {
-            if (balloonSettle != null) {
-                balloonSettle.cancel();
-                balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
+        if (event instanceof VmEvent.BalloonChange b) {
+            if (lastObserved != null) {
+                lastObserved =
+                        new Observed(
+                                b.actualBytes(), lastObserved.presentCpus(), lastObserved.cds());
             }
+            balloon.moved();
         }
     }
 
-    /** After a new balloon target: say where the guest's memory ends up once it stops moving. */
-    private void watchBalloon() {
-        if (balloonSettle != null) {
-            balloonSettle.cancel();
-        }
-        balloonSettle = loop.schedule(BALLOON_SETTLE, this::balloonSettled);
-    }
-
-    private void balloonSettled() {
-        balloonSettle = null;
-        // The last event may be a second old: ask QEMU for the current size.
-        loop.whenDone(
-                qmp.queryBalloon(),
-                (actual, error) -> {
-                    if (error == null) {
-                        long wanted = current.vm().currentRam();
-                        LOG.info(
-                                () ->
-                                        "vm.currentRam: the balloon has settled, the guest has "
-                                                + Sizes.format(actual)
-                                                + (actual == wanted
-                                                        ? ""
-                                                        : " (asked for "
-                                                                + Sizes.format(wanted)
-                                                                + ")"));
-                    }
-                });
     }
 
     /** A new content of the configuration file. */
@@ -283,22 +257,30 @@ final class LiveConfig {
                                 + changes.size()
                                 + (changes.size() == 1 ? " key differs" : " keys differ"));
         for (Change change : changes) {
-            if (terminating && !change.key().equals("vm.powerdownTimeout")) {
-                LOG.info(() -> change + ": ignored, the VM is stopping");
-            } else if (!change.live()) {
+            LiveKey key = change.liveKey();
+            if (terminating && key != LiveKey.POWERDOWN_TIMEOUT) {
+                tell(change, new Ignored(Ignored.Why.STOPPING));
+            } else if (key == null) {
                 LOG.warning(() -> change + ": needs a restart (takes effect at the next start)");
-            } else if (change.key().equals("vm.powerdownTimeout")) {
-                powerdownTimeoutChanged.accept(Duration.ofSeconds(next.vm().powerdownTimeout()));
-                LOG.info(() -> change + ": applied");
-            } else if (change.key().equals("resetCounter")) {
-                unreported.put(change.key(), change);
-                resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
-            } else if (change.key().equals("guestShutdownStops")) {
-                LOG.info(() -> change + ": applied (a guest power-off always ends the runner)");
             } else {
-                unreported.put(change.key(), change);
-                if (!running) {
-                    LOG.info(() -> change + ": pending, applied once the VM runs");
+                switch (key) {
+                    case POWERDOWN_TIMEOUT -> {
+                        powerdownTimeoutChanged.accept(
+                                Duration.ofSeconds(next.vm().powerdownTimeout()));
+                        tell(change, Applied.PLAINLY);
+                    }
+                    case RESET_COUNTER -> {
+                        unreported.put(change.key(), change);
+                        resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
+                    }
+                    case GUEST_SHUTDOWN_STOPS ->
+                            tell(change, new Applied("a guest power-off always ends the runner"));
+                    case CURRENT_RAM, CURRENT_CPUS, CD_MEDIUM -> {
+                        unreported.put(change.key(), change);
+                        if (!running) {
+                            tell(change, Pending.UNTIL_RUNNING);
+                        }
+                    }
                 }
             }
         }
@@ -309,18 +291,16 @@ final class LiveConfig {
 
     private void resetIfIncreased(Change change, Long before, Long after) {
         if (before != null && (after == null || after <= before)) {
-            report(change.key(), "ignored (only an increase resets the VM)");
+            report(change.key(), new Ignored(Ignored.Why.NOT_AN_INCREASE));
         } else if (!running) {
-            report(change.key(), "ignored, the VM is not running");
+            report(change.key(), new Ignored(Ignored.Why.NOT_RUNNING));
         } else {
             loop.whenDone(
                     qmp.systemReset(),
                     (ok, error) ->
                             report(
                                     change.key(),
-                                    error == null
-                                            ? "applied (VM reset)"
-                                            : "rejected: " + error.getMessage()));
+                                    error == null ? new Applied("VM reset") : Rejected.by(error)));
         }
     }
 
@@ -347,9 +327,10 @@ final class LiveConfig {
                                     .filter(this::worthActing)
                                     .toList();
                     actions.forEach(a -> outstanding.add(a.key()));
-                    for (String key : List.copyOf(unreported.keySet())) {
-                        if (!outstanding.contains(key)) {
-                            report(key, "applied (QEMU already matches)");
+                    for (Change change : List.copyOf(unreported.values())) {
+                        // A reset is under way on its own, not part of the round.
+                        if (change.liveKey().reconciled() && !outstanding.contains(change.key())) {
+                            report(change.key(), new Applied("QEMU already matches"));
                         }
                     }
                     acting = true;
@@ -416,8 +397,8 @@ final class LiveConfig {
         if (cds.waiting().containsValue(key)) {
             return !(action instanceof Action.AwaitEject); // still locked: wait on, quietly
         }
-        String last = outcomes.get(key);
-        return last == null || last.startsWith("applied");
+        Outcome last = outcomes.get(key);
+        return last == null || last instanceof Applied;
     }
 
     private void endRound() {
@@ -446,41 +427,35 @@ final class LiveConfig {
     }
 
     private void act(Action action) {
+        Consumer<Outcome> done = outcome -> report(action.key(), outcome);
         if (action instanceof Action.SetBalloon b) {
-            loop.whenDone(
-                    qmp.setBalloonTarget(b.bytes()),
-                    (ok, error) -> {
-                        report(
-                                b.key(),
-                                error == null
-                                        ? "applied (balloon target " + Sizes.format(b.bytes()) + ")"
-                                        : "rejected: " + error.getMessage());
-                        if (error == null) {
-                            watchBalloon();
-                        }
-                    });
+            balloon.set(qmp, b.bytes(), done);
         } else if (action instanceof Action.AddCpus a) {
             cpus.add(
                     qmp,
                     a.present(),
                     a.target(),
                     current.vm().accelerator(),
-                    current.vm().maximumCpus());
+                    current.vm().maximumCpus(),
+                    done);
         } else if (action instanceof Action.RemoveCpus r) {
-            cpus.remove(qmp, r.present(), r.target());
+            cpus.remove(qmp, r.present(), r.target(), done);
         } else if (action instanceof Action.ChangeMedium c) {
-            cds.change(qmp, c.key(), c.qdevId(), c.file());
+            cds.change(qmp, c.qdevId(), c.file(), done);
         } else if (action instanceof Action.EjectMedium e) {
-            cds.change(qmp, e.key(), e.qdevId(), null);
+            cds.change(qmp, e.qdevId(), null, done);
         } else if (action instanceof Action.AwaitEject w) {
-            cds.awaitEject(qmp, w.key(), w.qdevId(), w.requestEject());
+            cds.awaitEject(qmp, w.key(), w.qdevId(), w.requestEject(), done);
         }
     }
 
-    /** Logs the outcome for a key: one line per change, with its old and new value. */
-    private void report(String key, String outcome) {
+    /**
+     * The one sink of outcomes: logs the outcome for a key (one line per change, with its old and
+     * new value), keeps it for the status and counts it for metrics.
+     */
+    private void report(String key, Outcome outcome) {
         Change change = unreported.remove(key);
-        LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome);
+        LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome.text());
         outcomes.put(key, outcome);
         counted.count(outcome);
         if (outstanding.remove(key) && reconciling && !acting && outstanding.isEmpty()) {
@@ -488,7 +463,11 @@ final class LiveConfig {
         }
     }
 
-    interface Reporter {
-        void report(String key, String outcome);
+    /**
+     * Logs an outcome decided from the file alone, which nothing is sent on for; the status and
+     * metrics have never kept these, and do not.
+     */
+    private static void tell(Change change, Outcome outcome) {
+        LOG.info(() -> change + ": " + outcome.text());
     }
 }

@@ -1,11 +1,13 @@
 package dev.vmrunner.supervisor;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.files.AtomicFiles;
 import dev.vmrunner.files.IoFailure;
+import dev.vmrunner.qmp.VcpuSlot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,11 +27,16 @@ import java.util.logging.Logger;
  * <p>What is not kept because QEMU reports it: RAM, vCPUs present, media and tray locks; a CD
  * change waiting for the guest follows again from the configuration and QEMU's locked tray.
  *
+ * <p>A slot is written as an object of the topology parts QEMU listed ({@code {"socket-id": 1,
+ * "core-id": 0, "thread-id": 0}}). Runners up to 0.1.0 wrote each slot as a string holding all of
+ * QEMU's {@code props} as JSON text; that form is still read, so a runner upgraded while QEMU runs
+ * adopts it knowing the emptied slots.
+ *
  * @param startedConfig the configuration file's content at QEMU's start
  * @param appliedConfig the content last applied live (equal to the above until a change)
- * @param emptiedSlots vCPU slots (their properties as JSON) emptied by an unplug
+ * @param emptiedSlots vCPU slots emptied by an unplug
  */
-record RunnerState(String startedConfig, String appliedConfig, Set<String> emptiedSlots) {
+record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSlot> emptiedSlots) {
 
     static final String FILE = RuntimeFiles.STATE;
     private static final Logger LOG = Logger.getLogger("vmrunner");
@@ -45,7 +52,7 @@ record RunnerState(String startedConfig, String appliedConfig, Set<String> empti
         return new RunnerState(startedConfig, config, emptiedSlots);
     }
 
-    RunnerState withEmptied(Set<String> slots) {
+    RunnerState withEmptied(Set<VcpuSlot> slots) {
         return new RunnerState(startedConfig, appliedConfig, slots);
     }
 
@@ -54,7 +61,7 @@ record RunnerState(String startedConfig, String appliedConfig, Set<String> empti
         o.addProperty("startedConfig", startedConfig);
         o.addProperty("appliedConfig", appliedConfig);
         JsonArray slots = new JsonArray();
-        emptiedSlots.forEach(slots::add);
+        emptiedSlots.forEach(slot -> slots.add(slot.toJson()));
         o.add("emptiedSlots", slots);
         try {
             AtomicFiles.replaceQuickly(
@@ -76,8 +83,8 @@ record RunnerState(String startedConfig, String appliedConfig, Set<String> empti
                 return Optional.empty();
             }
             JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-            Set<String> slots = new LinkedHashSet<>();
-            o.getAsJsonArray("emptiedSlots").forEach(e -> slots.add(e.getAsString()));
+            Set<VcpuSlot> slots = new LinkedHashSet<>();
+            o.getAsJsonArray("emptiedSlots").forEach(e -> slots.add(slot(e)));
             return Optional.of(
                     new RunnerState(
                             o.get("startedConfig").getAsString(),
@@ -87,5 +94,14 @@ record RunnerState(String startedConfig, String appliedConfig, Set<String> empti
             LOG.warning(() -> "Ignoring " + file + ", it cannot be read: " + e);
             return Optional.empty();
         }
+    }
+
+    /** A slot in either form: an object, or (an earlier runner's) a string of JSON text. */
+    private static VcpuSlot slot(JsonElement element) {
+        JsonObject props =
+                element.isJsonPrimitive()
+                        ? JsonParser.parseString(element.getAsString()).getAsJsonObject()
+                        : element.getAsJsonObject();
+        return VcpuSlot.of(props);
     }
 }

@@ -10,6 +10,7 @@ import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.TpmSetup;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpStats;
+import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
 import dev.vmrunner.status.Status;
@@ -315,7 +316,7 @@ public final class Supervisor {
     }
 
     /** The state a runner adopting this QEMU would need, kept from now on. */
-    private void keepState(Set<String> emptied) {
+    private void keepState(Set<VcpuSlot> emptied) {
         runnerState.write(config.runtimeDir());
         live.keepState(
                 content -> {

@@ -8,6 +8,7 @@ import dev.vmrunner.reconcile.ChangeReport.Change;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ChangeReportTest {
@@ -49,11 +50,11 @@ class ChangeReportTest {
                         """);
         assertEquals(
                 List.of(
-                        new Change("vm.maximumRam", "1G", "2G", false),
-                        new Change("vm.currentRam", "1G", "512M", true),
-                        new Change("vm.currentCpus", "1", "2", true),
-                        new Change("vm.drives[0].file", "/a.iso", "/b.iso", true),
-                        new Change("vm.drives[1].file", "/disk.img", "/other.img", false)),
+                        new Change("vm.maximumRam", "1G", "2G", null),
+                        new Change("vm.currentRam", "1G", "512M", LiveKey.CURRENT_RAM),
+                        new Change("vm.currentCpus", "1", "2", LiveKey.CURRENT_CPUS),
+                        new Change("vm.drives[0].file", "/a.iso", "/b.iso", LiveKey.CD_MEDIUM),
+                        new Change("vm.drives[1].file", "/disk.img", "/other.img", null)),
                 ChangeReport.between(before, after));
     }
 
@@ -78,8 +79,19 @@ class ChangeReportTest {
                         Map.of());
         assertEquals(
                 List.of(
-                        new Change("resetCounter", "(none)", "1", true),
-                        new Change("vm.powerdownTimeout", "60", "5", true)),
+                        new Change("resetCounter", "(none)", "1", LiveKey.RESET_COUNTER),
+                        new Change("vm.powerdownTimeout", "60", "5", LiveKey.POWERDOWN_TIMEOUT)),
                 ChangeReport.between(before, after));
+    }
+
+    @Test
+    void everyLiveKeyIsFoundByItsPath() {
+        for (LiveKey key : LiveKey.values()) {
+            String path = key == LiveKey.CD_MEDIUM ? LiveKey.cdMedium(3) : key.path();
+            assertEquals(Optional.of(key), LiveKey.of(path), path);
+        }
+        assertEquals(Optional.empty(), LiveKey.of("vm.maximumRam"));
+        assertEquals(Optional.empty(), LiveKey.of("vm.drives[0].type"));
+        assertEquals(3, LiveKey.drivePosition(LiveKey.cdMedium(3)));
     }
 }

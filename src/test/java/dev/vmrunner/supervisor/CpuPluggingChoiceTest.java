@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import dev.vmrunner.qmp.HotpluggableCpu;
 import dev.vmrunner.qmp.QemuVersion;
+import dev.vmrunner.qmp.VcpuSlot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -38,13 +39,17 @@ class CpuPluggingChoiceTest {
         return props;
     }
 
+    static VcpuSlot slot(int socket) {
+        return VcpuSlot.of(props(socket));
+    }
+
     static CpuPlugging.Run run(
-            QemuVersion version, String accel, Set<String> emptied, int unplugs) {
+            QemuVersion version, String accel, Set<VcpuSlot> emptied, int unplugs) {
         return new CpuPlugging.Run(version, accel, 4, emptied, false, unplugs);
     }
 
     static List<Integer> sockets(CpuPlugging.Choice choice) {
-        return choice.slots().stream().map(s -> s.props().get("socket-id").getAsInt()).toList();
+        return choice.slots().stream().map(s -> s.slot().socket()).toList();
     }
 
     @Test
@@ -60,7 +65,7 @@ class CpuPluggingChoiceTest {
     @Test
     void qemu72PlugsNothingAfterAnUnplugNotEvenANeverUsedSlot() {
         // vCPU in socket 1 unplugged: 1 present, slots 1..3 free, 1 emptied.
-        Set<String> emptied = Set.of(props(1).toString());
+        Set<VcpuSlot> emptied = Set.of(slot(1));
         CpuPlugging.Choice choice =
                 CpuPlugging.choose(slots(4, 1), run(QEMU_7_2, "tcg", emptied, 1), 1, 2);
         assertEquals(List.of(), choice.slots());
@@ -69,7 +74,7 @@ class CpuPluggingChoiceTest {
 
     @Test
     void unknownVersionKeepsTheOldRule() {
-        Set<String> emptied = Set.of(props(1).toString());
+        Set<VcpuSlot> emptied = Set.of(slot(1));
         CpuPlugging.Choice choice =
                 CpuPlugging.choose(slots(4, 1), run(null, "kvm", emptied, 1), 1, 2);
         assertEquals(List.of(), choice.slots());
@@ -79,7 +84,7 @@ class CpuPluggingChoiceTest {
     @Test
     void qemu10ReplugsAnEmptiedSlotWithinTheTcgBudget() {
         // maxcpus 4: started with 1, plugged 1, unplugged it: 2 created, 2 left.
-        Set<String> emptied = Set.of(props(1).toString());
+        Set<VcpuSlot> emptied = Set.of(slot(1));
         CpuPlugging.Choice choice =
                 CpuPlugging.choose(slots(4, 1), run(QEMU_10, "tcg", emptied, 1), 1, 2);
         assertEquals(List.of(1), sockets(choice));
@@ -89,7 +94,7 @@ class CpuPluggingChoiceTest {
     @Test
     void qemu10StopsAtTheTcgBudgetThatRePlugsUseUp() {
         // maxcpus 4, 1 present, 2 unplugs so far: 3 created, one more plug fits, not three.
-        Set<String> emptied = Set.of(props(1).toString(), props(2).toString());
+        Set<VcpuSlot> emptied = Set.of(slot(1), slot(2));
         CpuPlugging.Choice choice =
                 CpuPlugging.choose(slots(4, 1), run(QEMU_10, "tcg", emptied, 2), 1, 4);
         assertEquals(List.of(1), sockets(choice));
@@ -98,7 +103,7 @@ class CpuPluggingChoiceTest {
 
     @Test
     void qemu10UnderKvmHasNoBudget() {
-        Set<String> emptied = Set.of(props(1).toString(), props(2).toString());
+        Set<VcpuSlot> emptied = Set.of(slot(1), slot(2));
         CpuPlugging.Choice choice =
                 CpuPlugging.choose(slots(4, 1), run(QEMU_10, "kvm", emptied, 5), 1, 4);
         assertEquals(List.of(1, 2, 3), sockets(choice));
@@ -107,7 +112,7 @@ class CpuPluggingChoiceTest {
 
     @Test
     void qemu10AdoptedWithUnknownUnplugsDoesNotPlugUnderTcg() {
-        Set<String> emptied = Set.of(props(1).toString());
+        Set<VcpuSlot> emptied = Set.of(slot(1));
         CpuPlugging.Choice choice =
                 CpuPlugging.choose(slots(4, 1), run(QEMU_10, "tcg", emptied, -1), 1, 2);
         assertEquals(List.of(), choice.slots());
