@@ -222,8 +222,6 @@ final class LiveConfig {
         }
     }
 
-    }
-
     /** A new content of the configuration file. */
     void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;

@@ -11,6 +11,7 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.qmp.FakeQmpServer;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -368,6 +369,7 @@ final class LiveRig implements AutoCloseable {
         return request.has("arguments") ? request.getAsJsonObject("arguments") : new JsonObject();
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // only the peer thread writes; tests read
     private JsonElement answer(String name, JsonObject args) {
         switch (name) {
             case "query-balloon" -> {
@@ -471,10 +473,14 @@ final class LiveRig implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         closed = true;
         loop.post(new Event.Continuation(() -> {}));
-        thread.join(WAIT.toMillis());
+        try {
+            thread.join(WAIT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         logger.removeHandler(handler);
         if (connection != null) {
             connection.close();
