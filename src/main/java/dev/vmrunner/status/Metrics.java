@@ -31,10 +31,18 @@ public final class Metrics {
      * @param qmp by QMP command name
      * @param reconciliations live changes by outcome
      */
-    public record Counters(Map<String, Command> qmp, Map<String, Long> reconciliations) {
+    public record Counters(
+            Map<String, Command> qmp,
+            Map<String, Long> reconciliations,
+            Map<String, Long> eventsMerged) {
         public Counters {
             qmp = Map.copyOf(qmp);
             reconciliations = Map.copyOf(reconciliations);
+            eventsMerged = Map.copyOf(eventsMerged);
+        }
+
+        public Counters(Map<String, Command> qmp, Map<String, Long> reconciliations) {
+            this(qmp, reconciliations, Map.of());
         }
     }
 
@@ -49,6 +57,7 @@ public final class Metrics {
         m.resources(s);
         m.qmp(counters.qmp());
         m.reconciliations(counters.reconciliations());
+        m.eventsMerged(counters.eventsMerged());
         m.guest(s.guest());
         return m.out.toString();
     }
@@ -128,12 +137,36 @@ public final class Metrics {
                 .forEach(e -> sample(name, labels("outcome", e.getKey()), e.getValue()));
     }
 
+    private void eventsMerged(Map<String, Long> byEvent) {
+        String name = "vmrunner_qmp_events_merged_total";
+        family(name, "counter", "Guest-driven QMP events merged into a later one (a storm).");
+        byEvent.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> sample(name, labels("event", e.getKey()), e.getValue()));
+    }
+
     private void guest(Status.Guest guest) {
         family(
                 "vmrunner_guest_booted",
                 "gauge",
                 "1 once the guest agent reports that the guest has booted.");
         sample("vmrunner_guest_booted", "", guest != null && guest.booted() ? 1 : 0);
+        family(
+                "vmrunner_guest_agent_misbehaving",
+                "gauge",
+                "1 while the guest agent is disconnected for breaking a bound of its channel.");
+        sample(
+                "vmrunner_guest_agent_misbehaving",
+                "",
+                guest != null && guest.agentMisbehaving() != null ? 1 : 0);
+        family(
+                "vmrunner_guest_agent_disconnects_total",
+                "counter",
+                "Times the guest agent was disconnected for breaking a bound of its channel.");
+        sample(
+                "vmrunner_guest_agent_disconnects_total",
+                "",
+                guest == null ? 0 : guest.agentDisconnects());
         if (guest != null) {
             family("vmrunner_guest_info", "gauge", "What the guest agent says, in the labels.");
             sample(
