@@ -97,6 +97,9 @@ class HostileGuestIT {
             String log = vm.log();
             long added = lines(log) - logLinesBefore;
             System.out.println("HostileGuestIT: the floods added " + added + " log lines");
+            log.lines()
+                    .filter(l -> !l.contains(" console: "))
+                    .forEach(l -> System.out.println("HostileGuestIT: log: " + l));
             assertTrue(added <= MAX_LOG_LINES, added + " log lines:\n" + tail(log));
             assertFalse(log.contains("OutOfMemoryError"), log);
             assertTrue(log.contains("The guest agent"), "misbehaving agent logged:\n" + tail(log));
