@@ -50,8 +50,14 @@ final class AgentChannel implements AutoCloseable {
     /** What a sync may drain unread; a real agent sends nothing it was not asked for. */
     static final long MAX_DRAIN_BYTES = 4L * MAX_LINE_BYTES;
 
-    /** Delimiters one request may see: its own, and one of each earlier sync left unread. */
+    /**
+     * Delimiters one request may see besides those of earlier syncs that timed out (their answers
+     * may still come: QEMU holds requests while the guest's port is closed, e.g. during a reboot).
+     */
     static final int MAX_DELIMITERS = 8;
+
+    /** How long a write may wait for a guest that does not read its port. */
+    private static final int MAX_WRITE_WAITS = 5;
 
     static final byte DELIMITER = (byte) 0xFF;
 
@@ -72,6 +78,7 @@ final class AgentChannel implements AutoCloseable {
     private int length;
     private long exchangeBytes;
     private int exchangeDelimiters;
+    private int maxDelimiters = MAX_DELIMITERS;
     private volatile boolean closed;
 
     private AgentChannel(Path socket, SocketChannel channel, Selector selector) {
@@ -108,8 +115,12 @@ final class AgentChannel implements AutoCloseable {
         LOG.fine(() -> "agent " + socket.getFileName() + " -> " + logText);
         ByteBuffer out = ByteBuffer.wrap(bytes);
         try {
+            int waits = 0;
             while (out.hasRemaining()) {
                 if (channel.write(out) == 0) {
+                    if (++waits > MAX_WRITE_WAITS) {
+                        throw new IOException("the guest does not read its agent port");
+                    }
                     waitFor(SelectionKey.OP_WRITE, TimeUnit.SECONDS.toMillis(1));
                 }
             }
@@ -123,10 +134,15 @@ final class AgentChannel implements AutoCloseable {
         write((json + "\n").getBytes(StandardCharsets.UTF_8), json);
     }
 
-    /** A new request begins: its byte and delimiter budget starts afresh. */
-    void beginExchange() {
+    /**
+     * A new request begins: its byte and delimiter budget starts afresh.
+     *
+     * @param unanswered earlier requests on this connection whose answers may still come
+     */
+    void beginExchange(int unanswered) {
         exchangeBytes = 0;
         exchangeDelimiters = 0;
+        maxDelimiters = MAX_DELIMITERS + unanswered;
     }
 
     /**
@@ -205,8 +221,8 @@ final class AgentChannel implements AutoCloseable {
             byte b = buffer.get();
             if (b == DELIMITER) {
                 length = 0;
-                if (++exchangeDelimiters > MAX_DELIMITERS) {
-                    throw misbehaving("sent more than " + MAX_DELIMITERS + " 0xFF delimiters");
+                if (++exchangeDelimiters > maxDelimiters) {
+                    throw misbehaving("sent more than " + maxDelimiters + " 0xFF delimiters");
                 }
                 LOG.fine(() -> "agent " + socket.getFileName() + " <- (0xFF delimiter)");
                 return THE_DELIMITER;

@@ -50,6 +50,9 @@ public final class GuestAgent implements AutoCloseable {
     /** Lines one request may skip (stale answers, wrong ids) before the agent misbehaves. */
     static final int MAX_STALE_LINES = 32;
 
+    /** At most this many timed-out requests are allowed a late answer. */
+    private static final int MAX_UNANSWERED = 64;
+
     /** The first pause after the agent broke a bound of the channel. */
     private static final Duration FIRST_BACKOFF = Duration.ofSeconds(5);
 
@@ -60,6 +63,8 @@ public final class GuestAgent implements AutoCloseable {
     // only touched on the worker thread
     private AgentChannel channel;
     private boolean synced;
+    // requests on this connection that timed out: their answers may still come
+    private int unanswered;
     private long nextId = ThreadLocalRandom.current().nextLong(1, 1L << 40);
     private volatile boolean closed;
     private volatile AgentChannel current; // for close() from another thread
@@ -243,7 +248,7 @@ public final class GuestAgent implements AutoCloseable {
         if (!synced) {
             long started = System.nanoTime();
             long id = nextId++;
-            Exchange exchange = new Exchange(channel, timeout);
+            Exchange exchange = new Exchange(channel, timeout, unanswered);
             try {
                 exchange.sync(id);
             } catch (AgentException e) {
@@ -251,6 +256,7 @@ public final class GuestAgent implements AutoCloseable {
                 throw e;
             }
             synced = true;
+            unanswered = 0; // the agent answers in order: all earlier answers came before
             LOG.fine(
                     () ->
                             "Guest agent synced in "
@@ -262,13 +268,15 @@ public final class GuestAgent implements AutoCloseable {
     private JsonElement call(String command, JsonObject arguments, boolean expectReply)
             throws AgentException, InterruptedException {
         long id = nextId++;
-        Exchange exchange = new Exchange(channel, expectReply ? timeout : shorter(NO_REPLY_WAIT));
+        Exchange exchange =
+                new Exchange(channel, expectReply ? timeout : shorter(NO_REPLY_WAIT), unanswered);
         try {
             if (expectReply) {
                 return exchange.call(command, arguments, id);
             }
             exchange.callWithoutReply(command, arguments, id);
             synced = false; // a late error reply is discarded by the next sync
+            unanswered = Math.min(MAX_UNANSWERED, unanswered + 1);
             return null;
         } catch (AgentException e) {
             failed(e);
@@ -286,6 +294,9 @@ public final class GuestAgent implements AutoCloseable {
      */
     private void failed(AgentException e) {
         synced = false;
+        if (e.kind() == Kind.TIMEOUT) {
+            unanswered = Math.min(MAX_UNANSWERED, unanswered + 1);
+        }
         if (e.kind() == Kind.DISCONNECTED
                 || e.kind() == Kind.PROTOCOL
                 || e.kind() == Kind.MISBEHAVING) {
@@ -324,13 +335,15 @@ public final class GuestAgent implements AutoCloseable {
         private final Duration limit;
         private final long deadline;
 
+        private final int maxStale;
         private int stale;
 
-        Exchange(AgentChannel channel, Duration limit) {
+        Exchange(AgentChannel channel, Duration limit, int unanswered) {
             this.channel = channel;
             this.limit = limit;
             this.deadline = System.nanoTime() + limit.toNanos();
-            channel.beginExchange();
+            this.maxStale = MAX_STALE_LINES + unanswered;
+            channel.beginExchange(unanswered);
         }
 
         void sync(long id) throws AgentException, InterruptedException {
@@ -424,11 +437,11 @@ public final class GuestAgent implements AutoCloseable {
         /** A line that answers nothing we asked: a few are stale answers, many a flood. */
         private void skipped(String why, String text) throws AgentException {
             LOG.fine(() -> why + text);
-            if (++stale > MAX_STALE_LINES) {
+            if (++stale > maxStale) {
                 throw new AgentException(
                         Kind.MISBEHAVING,
                         "The guest agent sent more than "
-                                + MAX_STALE_LINES
+                                + maxStale
                                 + " lines that answer no request (wrong ids, or not JSON)",
                         null);
             }

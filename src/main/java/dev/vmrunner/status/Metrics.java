@@ -56,8 +56,16 @@ public final class Metrics {
         m.vm(s, now);
         m.resources(s);
         m.qmp(counters.qmp());
-        m.reconciliations(counters.reconciliations());
-        m.eventsMerged(counters.eventsMerged());
+        m.counter(
+                "vmrunner_reconciliations_total",
+                "Live configuration changes by outcome.",
+                "outcome",
+                counters.reconciliations());
+        m.counter(
+                "vmrunner_qmp_events_merged_total",
+                "Guest-driven QMP events merged into a later one (a storm).",
+                "event",
+                counters.eventsMerged());
         m.guest(s.guest());
         return m.out.toString();
     }
@@ -129,20 +137,12 @@ public final class Metrics {
                                         e.getValue().errors()));
     }
 
-    private void reconciliations(Map<String, Long> byOutcome) {
-        String name = "vmrunner_reconciliations_total";
-        family(name, "counter", "Live configuration changes by outcome.");
-        byOutcome.entrySet().stream()
+    /** A counter with one series per value of {@code label}. */
+    private void counter(String name, String help, String label, Map<String, Long> byValue) {
+        family(name, "counter", help);
+        byValue.entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
-                .forEach(e -> sample(name, labels("outcome", e.getKey()), e.getValue()));
-    }
-
-    private void eventsMerged(Map<String, Long> byEvent) {
-        String name = "vmrunner_qmp_events_merged_total";
-        family(name, "counter", "Guest-driven QMP events merged into a later one (a storm).");
-        byEvent.entrySet().stream()
-                .sorted(Map.Entry.comparingByKey())
-                .forEach(e -> sample(name, labels("event", e.getKey()), e.getValue()));
+                .forEach(e -> sample(name, labels(label, e.getKey()), e.getValue()));
     }
 
     private void guest(Status.Guest guest) {

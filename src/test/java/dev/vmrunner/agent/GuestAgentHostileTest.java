@@ -10,7 +10,9 @@ import com.google.gson.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -191,6 +193,33 @@ class GuestAgentHostileTest {
         agent.ping().get(10, TimeUnit.SECONDS);
         assertNull(agent.misbehaving());
         assertEquals(1, fake.connections.get());
+    }
+
+    @Test
+    void lateAnswersToSyncsThatTimedOutAreNoMisbehaviour() throws Exception {
+        // QEMU holds the requests while the guest's port is closed (a reboot); the new agent
+        // then answers them all at once
+        List<JsonObject> held = new ArrayList<>();
+        AtomicBoolean booting = new AtomicBoolean(true);
+        fake.on(
+                "guest-sync-delimited",
+                (r, p) -> {
+                    held.add(r);
+                    if (!booting.get()) {
+                        for (JsonObject h : held) {
+                            p.syncReply(h);
+                        }
+                        held.clear();
+                    }
+                });
+        try (GuestAgent quick = new GuestAgent(fake.socket(), Duration.ofMillis(100), BACKOFF)) {
+            for (int i = 0; i < 12; i++) {
+                assertEquals(AgentException.Kind.TIMEOUT, failure(quick.ping()).kind());
+            }
+            booting.set(false);
+            quick.ping().get(10, TimeUnit.SECONDS);
+            assertNull(quick.misbehaving());
+        }
     }
 
     /** Writes {@code chunk} until the client hangs up. */

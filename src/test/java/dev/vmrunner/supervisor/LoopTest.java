@@ -30,25 +30,25 @@ class LoopTest {
         loop.run(e -> ((Event.Continuation) e).action().run(), done::get);
     }
 
+    private void outOfMemory(String message) {
+        loop.post(
+                new Event.Continuation(
+                        () -> {
+                            throw new OutOfMemoryError(message);
+                        }));
+    }
+
     @Test
     void anOutOfMemoryErrorSpendsTheReserveAndASecondOneStopsTheVm() throws Exception {
         AtomicInteger exhausted = new AtomicInteger();
         loop.onHeapExhausted(exhausted::incrementAndGet);
-        loop.post(
-                new Event.Continuation(
-                        () -> {
-                            throw new OutOfMemoryError("test");
-                        }));
+        outOfMemory("test");
         AtomicBoolean after = new AtomicBoolean();
         runUntil(() -> after.set(true));
         assertTrue(after.get(), "the loop goes on");
         assertEquals(0, exhausted.get(), "the reserve was there");
 
-        loop.post(
-                new Event.Continuation(
-                        () -> {
-                            throw new OutOfMemoryError("again");
-                        }));
+        outOfMemory("again");
         runUntil(() -> {});
         assertEquals(1, exhausted.get(), "out of heap for good");
     }
@@ -57,18 +57,10 @@ class LoopTest {
     void theReserveIsTakenAgainAMinuteLater() throws Exception {
         AtomicInteger exhausted = new AtomicInteger();
         loop.onHeapExhausted(exhausted::incrementAndGet);
-        loop.post(
-                new Event.Continuation(
-                        () -> {
-                            throw new OutOfMemoryError("test");
-                        }));
+        outOfMemory("test");
         runUntil(() -> clock.advance(Duration.ofMinutes(1)));
         runUntil(() -> {}); // the due re-arm runs
-        loop.post(
-                new Event.Continuation(
-                        () -> {
-                            throw new OutOfMemoryError("later");
-                        }));
+        outOfMemory("later");
         runUntil(() -> {});
         assertEquals(0, exhausted.get(), "a later error finds the reserve again");
     }
