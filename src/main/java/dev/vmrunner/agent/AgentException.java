@@ -15,7 +15,13 @@ public final class AgentException extends Exception {
         /** The socket could not be connected (no QEMU, or no such channel). */
         CONNECT,
         /** The answer was not what the command returns. */
-        PROTOCOL
+        PROTOCOL,
+        /**
+         * The guest broke a bound of the channel (a flood, a line too long, bytes that are not
+         * UTF-8, too many stale answers): the connection is closed and only tried again after a
+         * backoff, during which calls fail at once with this kind.
+         */
+        MISBEHAVING
     }
 
     private final Kind kind;

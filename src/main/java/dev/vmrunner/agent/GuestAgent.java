@@ -35,6 +35,11 @@ import java.util.logging.Logger;
  * chained without {@code *Async} run there and must not block), or exceptionally with an {@link
  * AgentException}. A call waits its turn in the queue; then the sync (when due) and the command
  * each get at most the timeout.
+ *
+ * <p>The guest is untrusted: the socket is read only while a request waits, within the bounds of
+ * {@link AgentChannel}, and an answer with a wrong id counts against {@link #MAX_STALE_LINES}. A
+ * guest past a bound is disconnected and not asked again for a backoff ({@link Misbehaviour}). Even
+ * an {@link Error} on the worker fails only the call it ran.
  */
 public final class GuestAgent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(GuestAgent.class.getName());
@@ -42,12 +47,24 @@ public final class GuestAgent implements AutoCloseable {
     /** How long {@code guest-shutdown} (which answers only errors) waits for an error. */
     private static final Duration NO_REPLY_WAIT = Duration.ofSeconds(1);
 
+    /** Lines one request may skip (stale answers, wrong ids) before the agent misbehaves. */
+    static final int MAX_STALE_LINES = 32;
+
+    /** At most this many timed-out requests are allowed a late answer. */
+    private static final int MAX_UNANSWERED = 64;
+
+    /** The first pause after the agent broke a bound of the channel. */
+    private static final Duration FIRST_BACKOFF = Duration.ofSeconds(5);
+
     private final Path socket;
     private final Duration timeout;
     private final ExecutorService worker;
+    private final Misbehaviour misbehaviour;
     // only touched on the worker thread
     private AgentChannel channel;
     private boolean synced;
+    // requests on this connection that timed out: their answers may still come
+    private int unanswered;
     private long nextId = ThreadLocalRandom.current().nextLong(1, 1L << 40);
     private volatile boolean closed;
     private volatile AgentChannel current; // for close() from another thread
@@ -57,8 +74,13 @@ public final class GuestAgent implements AutoCloseable {
      * @param timeout the time the sync and each command may take
      */
     public GuestAgent(Path socket, Duration timeout) {
+        this(socket, timeout, FIRST_BACKOFF);
+    }
+
+    GuestAgent(Path socket, Duration timeout, Duration firstBackoff) {
         this.socket = Objects.requireNonNull(socket, "socket");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.misbehaviour = new Misbehaviour(firstBackoff);
         this.worker =
                 Executors.newSingleThreadExecutor(
                         r -> {
@@ -70,6 +92,20 @@ public final class GuestAgent implements AutoCloseable {
 
     public Path socket() {
         return socket;
+    }
+
+    /**
+     * Why the agent is disconnected for breaking a bound of its channel (a flood, an endless line,
+     * bytes that are not UTF-8, answers with wrong ids), while it has not answered properly since;
+     * null while it behaves. Any thread.
+     */
+    public String misbehaving() {
+        return misbehaviour.problem();
+    }
+
+    /** How often the agent was disconnected for breaking a bound. Any thread. */
+    public long misbehaviours() {
+        return misbehaviour.count();
     }
 
     /**
@@ -163,14 +199,27 @@ public final class GuestAgent implements AutoCloseable {
             return;
         }
         try {
+            AgentException refused = misbehaviour.refusal(command);
+            if (refused != null) {
+                throw refused;
+            }
             ensureSynced();
             JsonElement reply = call(command, arguments, expectReply);
+            misbehaviour.answered();
             result.complete(convert(command, reply, convert));
         } catch (AgentException e) {
             result.completeExceptionally(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             result.completeExceptionally(closedError(command));
+        } catch (RuntimeException | Error e) {
+            // An OutOfMemoryError (or a bug) fails this call only: the watcher asks again later
+            dropChannel();
+            result.completeExceptionally(
+                    new AgentException(
+                            Kind.PROTOCOL,
+                            "Failed to run guest agent command " + command + ": " + e,
+                            e));
         }
     }
 
@@ -199,7 +248,7 @@ public final class GuestAgent implements AutoCloseable {
         if (!synced) {
             long started = System.nanoTime();
             long id = nextId++;
-            Exchange exchange = new Exchange(channel, timeout);
+            Exchange exchange = new Exchange(channel, timeout, unanswered);
             try {
                 exchange.sync(id);
             } catch (AgentException e) {
@@ -207,6 +256,7 @@ public final class GuestAgent implements AutoCloseable {
                 throw e;
             }
             synced = true;
+            unanswered = 0; // the agent answers in order: all earlier answers came before
             LOG.fine(
                     () ->
                             "Guest agent synced in "
@@ -218,13 +268,15 @@ public final class GuestAgent implements AutoCloseable {
     private JsonElement call(String command, JsonObject arguments, boolean expectReply)
             throws AgentException, InterruptedException {
         long id = nextId++;
-        Exchange exchange = new Exchange(channel, expectReply ? timeout : shorter(NO_REPLY_WAIT));
+        Exchange exchange =
+                new Exchange(channel, expectReply ? timeout : shorter(NO_REPLY_WAIT), unanswered);
         try {
             if (expectReply) {
                 return exchange.call(command, arguments, id);
             }
             exchange.callWithoutReply(command, arguments, id);
             synced = false; // a late error reply is discarded by the next sync
+            unanswered = Math.min(MAX_UNANSWERED, unanswered + 1);
             return null;
         } catch (AgentException e) {
             failed(e);
@@ -236,11 +288,22 @@ public final class GuestAgent implements AutoCloseable {
         return d.compareTo(timeout) < 0 ? d : timeout;
     }
 
-    /** After a timeout the agent may have restarted: sync again; after a disconnect reconnect. */
+    /**
+     * After a timeout the agent may have restarted: sync again; after a disconnect reconnect; a
+     * guest that broke a bound is disconnected and left alone for a while.
+     */
     private void failed(AgentException e) {
         synced = false;
-        if (e.kind() == Kind.DISCONNECTED || e.kind() == Kind.PROTOCOL) {
+        if (e.kind() == Kind.TIMEOUT) {
+            unanswered = Math.min(MAX_UNANSWERED, unanswered + 1);
+        }
+        if (e.kind() == Kind.DISCONNECTED
+                || e.kind() == Kind.PROTOCOL
+                || e.kind() == Kind.MISBEHAVING) {
             dropChannel();
+        }
+        if (e.kind() == Kind.MISBEHAVING) {
+            misbehaviour.record(e);
         }
     }
 
@@ -272,10 +335,15 @@ public final class GuestAgent implements AutoCloseable {
         private final Duration limit;
         private final long deadline;
 
-        Exchange(AgentChannel channel, Duration limit) {
+        private final int maxStale;
+        private int stale;
+
+        Exchange(AgentChannel channel, Duration limit, int unanswered) {
             this.channel = channel;
             this.limit = limit;
             this.deadline = System.nanoTime() + limit.toNanos();
+            this.maxStale = MAX_STALE_LINES + unanswered;
+            channel.beginExchange(unanswered);
         }
 
         void sync(long id) throws AgentException, InterruptedException {
@@ -285,6 +353,7 @@ public final class GuestAgent implements AutoCloseable {
             byte[] bytes = new byte[line.length + 1];
             bytes[0] = AgentChannel.DELIMITER;
             System.arraycopy(line, 0, bytes, 1, line.length);
+            channel.drain();
             write("guest-sync-delimited", bytes, "(0xFF) " + request);
             boolean delimited = false;
             while (true) {
@@ -297,7 +366,7 @@ public final class GuestAgent implements AutoCloseable {
                     if (delimited && r != null && r.isJsonPrimitive() && isId(r, id)) {
                         return;
                     }
-                    LOG.fine(() -> "Discarding stale guest agent output: " + l.text());
+                    skipped("Discarding stale guest agent output: ", l.text());
                 }
             }
         }
@@ -340,6 +409,7 @@ public final class GuestAgent implements AutoCloseable {
             }
             request.addProperty("id", id);
             String text = request.toString();
+            channel.drain();
             write(command, (text + "\n").getBytes(StandardCharsets.UTF_8), text);
         }
 
@@ -352,16 +422,29 @@ public final class GuestAgent implements AutoCloseable {
             }
             JsonObject m = parse(l.text());
             if (m == null || !(m.has("return") || m.has("error"))) {
-                LOG.fine(() -> "Ignoring guest agent output: " + l.text());
+                skipped("Ignoring guest agent output: ", l.text());
                 return null;
             }
             JsonElement replyId = m.get("id");
             // Replies carry the request's id; one without (older agents) is ours, as we are synced
             if (replyId != null && !(replyId.isJsonPrimitive() && isId(replyId, id))) {
-                LOG.fine(() -> "Discarding a stale guest agent reply: " + l.text());
+                skipped("Discarding a stale guest agent reply: ", l.text());
                 return null;
             }
             return m;
+        }
+
+        /** A line that answers nothing we asked: a few are stale answers, many a flood. */
+        private void skipped(String why, String text) throws AgentException {
+            LOG.fine(() -> why + text);
+            if (++stale > maxStale) {
+                throw new AgentException(
+                        Kind.MISBEHAVING,
+                        "The guest agent sent more than "
+                                + maxStale
+                                + " lines that answer no request (wrong ids, or not JSON)",
+                        null);
+            }
         }
 
         private static JsonElement answer(String command, JsonObject reply) throws AgentException {
@@ -394,7 +477,7 @@ public final class GuestAgent implements AutoCloseable {
 
         private AgentChannel.Inbound next(String command)
                 throws AgentException, InterruptedException {
-            AgentChannel.Inbound in = channel.poll(deadline - System.nanoTime());
+            AgentChannel.Inbound in = channel.next(command, deadline);
             if (in == null) {
                 throw new AgentException(
                         Kind.TIMEOUT,
@@ -404,21 +487,6 @@ public final class GuestAgent implements AutoCloseable {
                                 + limit.toMillis()
                                 + " ms (no agent running in the guest?)",
                         null);
-            }
-            if (in instanceof AgentChannel.Closed c) {
-                String why =
-                        c.cause() == null || c.cause().getMessage() == null
-                                ? String.valueOf(c.cause())
-                                : c.cause().getMessage();
-                throw new AgentException(
-                        Kind.DISCONNECTED,
-                        "Failed to run guest agent command "
-                                + command
-                                + ": connection to "
-                                + channel.socket()
-                                + " lost: "
-                                + why,
-                        c.cause());
             }
             return in;
         }

@@ -100,7 +100,8 @@ final class HttpStarter implements Consumer<Status>, AutoCloseable {
             QmpStats.Command c = e.getValue();
             qmp.put(e.getKey(), new Metrics.Command(c.count(), c.seconds(), c.errors()));
         }
-        return new Metrics.Counters(qmp, supervisor.reconciliations());
+        return new Metrics.Counters(
+                qmp, supervisor.reconciliations(), supervisor.qmpStats().mergedEvents());
     }
 
     @Override

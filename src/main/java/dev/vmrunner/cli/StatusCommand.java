@@ -179,6 +179,10 @@ final class StatusCommand {
                                     + str(g, "hostName")
                                     + "; "
                                     + String.join(", ", strings(g.getAsJsonArray("addresses")))));
+            JsonElement misbehaving = g.get("agentMisbehaving");
+            if (misbehaving != null && !misbehaving.isJsonNull()) {
+                rows.add(row("Guest agent", "misbehaving: " + misbehaving.getAsString()));
+            }
         }
         if (s.has("display")) {
             JsonObject d = s.getAsJsonObject("display");

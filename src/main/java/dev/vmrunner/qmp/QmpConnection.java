@@ -218,7 +218,9 @@ public final class QmpConnection implements AutoCloseable {
                 buffer.clear();
             }
             cause = new EOFException("QEMU closed the QMP socket");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // An Error too (an OutOfMemoryError): the connection ends as if lost, and the
+            // supervisor connects again while QEMU lives, rather than a reader that died unheard
             cause = e;
         }
         if (closedByUs) {

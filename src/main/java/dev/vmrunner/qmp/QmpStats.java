@@ -24,6 +24,22 @@ public final class QmpStats {
     }
 
     private final Map<String, Counters> byCommand = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> merged = new ConcurrentHashMap<>();
+
+    /**
+     * An event of this name was merged into a later one (a storm from the guest). Names are QEMU's
+     * event names, a small set.
+     */
+    public void eventMerged(String event) {
+        merged.computeIfAbsent(event, name -> new LongAdder()).increment();
+    }
+
+    /** Events merged so far, by event name (sorted). */
+    public Map<String, Long> mergedEvents() {
+        Map<String, Long> out = new TreeMap<>();
+        merged.forEach((name, n) -> out.put(name, n.sum()));
+        return out;
+    }
 
     /** Counts {@code command}, timed from now, once {@code result} completes. */
     void recordOnCompletion(String command, CompletableFuture<?> result) {

@@ -31,10 +31,18 @@ public final class Metrics {
      * @param qmp by QMP command name
      * @param reconciliations live changes by outcome
      */
-    public record Counters(Map<String, Command> qmp, Map<String, Long> reconciliations) {
+    public record Counters(
+            Map<String, Command> qmp,
+            Map<String, Long> reconciliations,
+            Map<String, Long> eventsMerged) {
         public Counters {
             qmp = Map.copyOf(qmp);
             reconciliations = Map.copyOf(reconciliations);
+            eventsMerged = Map.copyOf(eventsMerged);
+        }
+
+        public Counters(Map<String, Command> qmp, Map<String, Long> reconciliations) {
+            this(qmp, reconciliations, Map.of());
         }
     }
 
@@ -48,7 +56,16 @@ public final class Metrics {
         m.vm(s, now);
         m.resources(s);
         m.qmp(counters.qmp());
-        m.reconciliations(counters.reconciliations());
+        m.counter(
+                "vmrunner_reconciliations_total",
+                "Live configuration changes by outcome.",
+                "outcome",
+                counters.reconciliations());
+        m.counter(
+                "vmrunner_qmp_events_merged_total",
+                "Guest-driven QMP events merged into a later one (a storm).",
+                "event",
+                counters.eventsMerged());
         m.guest(s.guest());
         m.rejectedEdit(s.rejectedEdit());
         return m.out.toString();
@@ -121,12 +138,12 @@ public final class Metrics {
                                         (double) e.getValue().errors()));
     }
 
-    private void reconciliations(Map<String, Long> byOutcome) {
-        String name = "vmrunner_reconciliations_total";
-        family(name, "counter", "Live configuration changes by outcome.");
-        byOutcome.entrySet().stream()
+    /** A counter with one series per value of {@code label}. */
+    private void counter(String name, String help, String label, Map<String, Long> byValue) {
+        family(name, "counter", help);
+        byValue.entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
-                .forEach(e -> sample(name, labels("outcome", e.getKey()), e.getValue()));
+                .forEach(e -> sample(name, labels(label, e.getKey()), e.getValue()));
     }
 
     private void guest(Status.Guest guest) {
@@ -135,6 +152,22 @@ public final class Metrics {
                 "gauge",
                 "1 once the guest agent reports that the guest has booted.");
         sample("vmrunner_guest_booted", "", guest != null && guest.booted() ? 1 : 0);
+        family(
+                "vmrunner_guest_agent_misbehaving",
+                "gauge",
+                "1 while the guest agent is disconnected for breaking a bound of its channel.");
+        sample(
+                "vmrunner_guest_agent_misbehaving",
+                "",
+                guest != null && guest.agentMisbehaving() != null ? 1 : 0);
+        family(
+                "vmrunner_guest_agent_disconnects_total",
+                "counter",
+                "Times the guest agent was disconnected for breaking a bound of its channel.");
+        sample(
+                "vmrunner_guest_agent_disconnects_total",
+                "",
+                guest == null ? 0 : guest.agentDisconnects());
         if (guest != null) {
             family("vmrunner_guest_info", "gauge", "What the guest agent says, in the labels.");
             sample(

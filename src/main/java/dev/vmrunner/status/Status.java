@@ -134,16 +134,35 @@ public record Status(
             boolean locked,
             String pending) {}
 
-    /** Facts from the guest agent. */
+    /**
+     * Facts from the guest agent.
+     *
+     * @param agentMisbehaving why the agent is disconnected for breaking a bound of its channel (a
+     *     flood, an endless line, bytes that are not UTF-8, wrong ids), null while it behaves
+     * @param agentDisconnects how often it was disconnected for that
+     */
     public record Guest(
             boolean booted,
             Instant bootedAt,
             String os,
             String hostName,
             String timeZone,
-            List<String> addresses) {
+            List<String> addresses,
+            String agentMisbehaving,
+            long agentDisconnects) {
         public Guest {
             addresses = addresses == null ? List.of() : List.copyOf(addresses);
+        }
+
+        /** Facts from an agent that behaves. */
+        public Guest(
+                boolean booted,
+                Instant bootedAt,
+                String os,
+                String hostName,
+                String timeZone,
+                List<String> addresses) {
+            this(booted, bootedAt, os, hostName, timeZone, addresses, null, 0);
         }
     }
 

@@ -67,6 +67,8 @@ public final class StatusJson {
             guest.addProperty("hostName", s.guest().hostName());
             guest.addProperty("timeZone", s.guest().timeZone());
             guest.add("addresses", strings(s.guest().addresses()));
+            guest.addProperty("agentMisbehaving", s.guest().agentMisbehaving());
+            guest.addProperty("agentDisconnects", s.guest().agentDisconnects());
             o.add("guest", guest);
         }
         if (s.display() != null) {

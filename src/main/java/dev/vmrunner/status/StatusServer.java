@@ -86,6 +86,11 @@ public final class StatusServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (RuntimeException | Error e) {
+                // No thread for this client (an OutOfMemoryError): it goes unanswered, the next
+                // one is served
+                clients.release();
+                LOG.log(Level.WARNING, "Failed to answer a status client: " + e);
             }
         }
     }

@@ -102,13 +102,24 @@ final class ConsoleTail implements AutoCloseable {
                 if (key != null) {
                     key.pollEvents();
                     key.reset();
-                    readNew();
+                    survive(this::readNew);
                 }
             }
         } catch (ClosedWatchServiceException | InterruptedException e) {
             // closed
         } catch (RuntimeException | Error e) {
             LOG.log(Level.WARNING, "Stopped copying the guest's console to the log: " + e, e);
+        }
+    }
+
+    /** One read; an Error (an OutOfMemoryError) is logged and the next change read again. */
+    @SuppressWarnings("CatchingUnchecked") // the copy goes on after anything
+    private static void survive(Runnable read) throws InterruptedException {
+        try {
+            read.run();
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "Failed to copy the guest's console to the log: " + e);
+            Thread.sleep(1000); // no busy loop on a lasting fault
         }
     }
 

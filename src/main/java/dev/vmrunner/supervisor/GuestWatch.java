@@ -104,19 +104,25 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
         agent.close();
     }
 
-    /** What the agent said, for the status; null while it has not answered. */
+    /**
+     * What the agent said, for the status; null while it has not answered and has not misbehaved.
+     */
     Status.Guest status() {
         GuestInfo info = watcher.info().orElse(null);
-        if (info == null) {
+        String misbehaving = agent.misbehaving();
+        long disconnects = agent.misbehaviours();
+        if (info == null && misbehaving == null && disconnects == 0) {
             return null;
         }
         return new Status.Guest(
                 watcher.booted(),
                 watcher.bootedAt().orElse(null),
-                info.os() == null ? null : info.os().describe(),
-                info.hostName(),
-                info.timeZone() == null ? null : info.timeZone().zone(),
-                info.addresses());
+                info == null || info.os() == null ? null : info.os().describe(),
+                info == null ? null : info.hostName(),
+                info == null || info.timeZone() == null ? null : info.timeZone().zone(),
+                info == null ? null : info.addresses(),
+                misbehaving,
+                disconnects);
     }
 
     @Override

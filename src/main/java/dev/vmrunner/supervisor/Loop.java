@@ -31,6 +31,18 @@ final class Loop {
                                     : Long.compare(a.order, b.order));
     private long sequence;
     private Runnable afterEach = () -> {};
+    private Runnable onHeapExhausted = () -> {};
+
+    /**
+     * Heap kept in reserve for the loop: freed at the first OutOfMemoryError, so that the loop can
+     * log, publish and stop the VM gracefully; taken again a minute later if the heap has room.
+     */
+    private static final int RESERVE_BYTES = 512 * 1024;
+
+    private static final Duration REARM_AFTER = Duration.ofMinutes(1);
+
+    private byte[] reserve = new byte[RESERVE_BYTES];
+    private boolean exhausted;
 
     /** A scheduled action; cancel it to keep it from running. */
     static final class Timer {
@@ -61,6 +73,14 @@ final class Loop {
     /** Runs after every event and timer (the supervisor publishes its status there). */
     void afterEach(Runnable action) {
         afterEach = action;
+    }
+
+    /**
+     * Runs once on the loop thread when the heap is exhausted for good: an OutOfMemoryError in the
+     * loop while its reserve is spent (the supervisor then stops the VM gracefully).
+     */
+    void onHeapExhausted(Runnable action) {
+        onHeapExhausted = action;
     }
 
     /** Posts an event; callable from any thread. */
@@ -128,11 +148,40 @@ final class Loop {
      * state intact, and the guest is better served by a runner that goes on than by one that ends.
      */
     @SuppressWarnings("CatchingUnchecked") // see above: nothing may end the loop
-    private static void guarded(Runnable action, Object what) {
+    private void guarded(Runnable action, Object what) {
         try {
             action.run();
+        } catch (OutOfMemoryError e) {
+            outOfMemory(e, what);
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "Internal error while handling " + what + ": " + e, e);
         }
+    }
+
+    /**
+     * The first OutOfMemoryError frees the reserve and the loop goes on; a second one before the
+     * reserve could be taken again means the heap is exhausted for good.
+     */
+    @SuppressWarnings("CatchingUnchecked") // even the way out must not end the loop
+    private void outOfMemory(OutOfMemoryError e, Object what) {
+        boolean hadReserve = reserve != null;
+        reserve = null; // first, so that logging has room
+        try {
+            LOG.severe("Out of heap while handling " + what + ": " + e);
+            if (hadReserve) {
+                schedule(REARM_AFTER, this::rearm);
+            } else if (!exhausted) {
+                exhausted = true;
+                LOG.severe("The runner's heap is exhausted; stopping the VM gracefully");
+                onHeapExhausted.run();
+            }
+        } catch (RuntimeException | Error again) {
+            // nothing left to say it with; the next event tries again
+        }
+    }
+
+    private void rearm() {
+        reserve = new byte[RESERVE_BYTES]; // an OutOfMemoryError here counts as the second
+        LOG.info("The runner's heap has room again");
     }
 }

@@ -23,6 +23,7 @@ final class MonitorLink {
     private final Path socket;
     private final Timeouts timeouts;
     private final QmpStats stats;
+    private final EventGate events;
     private QmpConnection connection;
     private Qmp qmp;
     private boolean connecting;
@@ -33,6 +34,7 @@ final class MonitorLink {
         this.loop = loop;
         this.socket = socket;
         this.timeouts = timeouts;
+        this.events = new EventGate(loop, stats);
     }
 
     /** Connects in the background; {@link Event.QmpReady} or a failure follows on the loop. */
@@ -58,7 +60,7 @@ final class MonitorLink {
                             new QmpConnection.Listener() {
                                 @Override
                                 public void onEvent(QmpEvent event) {
-                                    loop.post(new Event.QmpEventArrived(VmEvent.of(event)));
+                                    events.offer(VmEvent.of(event));
                                 }
 
                                 @Override

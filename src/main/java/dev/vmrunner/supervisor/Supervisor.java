@@ -76,6 +76,7 @@ public final class Supervisor {
     private PowerdownLadder ladder;
     private Ending ending = Ending.NOTHING;
     private boolean shutdownSeen;
+    private boolean heapExhausted;
     private Loop.Timer qmpCloseWait;
     private boolean qemuExitHandled;
     private final Instant runnerStarted = Instant.now();
@@ -156,6 +157,11 @@ public final class Supervisor {
         this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts, qmpStats);
         this.display = new DisplayAccess(loop, config);
         loop.afterEach(this::publish);
+        loop.onHeapExhausted(
+                () -> {
+                    heapExhausted = true;
+                    onSignal("TERM");
+                });
         this.live =
                 new LiveConfig(
                         loop,
@@ -232,7 +238,9 @@ public final class Supervisor {
                 claim.release();
             }
         }
-        ExitCode code = state == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
+        ExitCode ended = state == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
+        // Out of heap for good: the guest was powered down as on SIGTERM, but that is no success
+        ExitCode code = heapExhausted && ended == ExitCode.CLEAN ? ExitCode.INTERNAL : ended;
         LOG.info(() -> "Runner stopped (" + code + ", exit code " + code.code() + ")");
         return code;
     }

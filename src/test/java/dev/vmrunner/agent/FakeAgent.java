@@ -50,6 +50,10 @@ final class FakeAgent implements AutoCloseable {
         thread.start();
     }
 
+    Path socket() {
+        return socket;
+    }
+
     FakeAgent on(String command, Handler handler) {
         handlers.put(command, handler);
         return this;
