@@ -167,7 +167,7 @@ public final class Metrics {
         sample(
                 "vmrunner_guest_agent_disconnects_total",
                 "",
-                guest == null ? 0 : guest.agentDisconnects());
+                guest == null ? 0 : (double) guest.agentDisconnects());
         if (guest != null) {
             family("vmrunner_guest_info", "gauge", "What the guest agent says, in the labels.");
             sample(
