@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Sizes;
+import dev.vmrunner.status.ExitCode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.UnixDomainSocketAddress;
@@ -22,12 +23,6 @@ import java.util.List;
  * prints a short table or the JSON (docs/status.md).
  */
 final class StatusCommand {
-
-    /** No runner answers for this VM. */
-    static final int NOT_RUNNING = 7;
-
-    /** {@code --ready}: a runner answers, but the VM is not running (starting or stopping). */
-    static final int NOT_READY = 8;
 
     private static final int MAX_ANSWER = 1 << 20;
 
@@ -51,7 +46,7 @@ final class StatusCommand {
                             + ": "
                             + e.getMessage()
                             + ")");
-            return NOT_RUNNING;
+            return ExitCode.NOT_RUNNING.code();
         }
         JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
         if ("json".equals(output)) {
@@ -60,7 +55,9 @@ final class StatusCommand {
             text(status, out);
         }
         out.flush();
-        return ready && !"running".equals(status.get("state").getAsString()) ? NOT_READY : 0;
+        return ready && !"running".equals(status.get("state").getAsString())
+                ? ExitCode.NOT_READY.code()
+                : 0;
     }
 
     /** One request, one answer line, over a fresh connection. */

@@ -1,5 +1,6 @@
 package dev.vmrunner.supervisor;
 
+import dev.vmrunner.status.ExitCode;
 import java.util.OptionalInt;
 
 /**

@@ -2,6 +2,7 @@ package dev.vmrunner.supervisor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.vmrunner.status.ExitCode;
 import org.junit.jupiter.api.Test;
 
 /** The one exit decision, case by case. */

@@ -12,6 +12,7 @@ import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.qmp.FakeQmpServer;
+import dev.vmrunner.status.ExitCode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

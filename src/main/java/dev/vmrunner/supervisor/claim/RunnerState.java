@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.claim;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -28,7 +28,7 @@ import java.util.logging.Logger;
  * @param appliedConfig the content last applied live (equal to the above until a change)
  * @param emptiedSlots vCPU slots (their properties as JSON) emptied by an unplug
  */
-record RunnerState(String startedConfig, String appliedConfig, Set<String> emptiedSlots) {
+public record RunnerState(String startedConfig, String appliedConfig, Set<String> emptiedSlots) {
 
     static final String FILE = RuntimeFiles.STATE;
     private static final Logger LOG = Logger.getLogger("vmrunner");
@@ -36,19 +36,19 @@ record RunnerState(String startedConfig, String appliedConfig, Set<String> empti
     /** Two configurations of at most 1 MiB each, and the slots, with room to spare. */
     private static final long MAX_BYTES = 4L << 20;
 
-    RunnerState {
+    public RunnerState {
         emptiedSlots = Set.copyOf(emptiedSlots);
     }
 
-    RunnerState withApplied(String config) {
+    public RunnerState withApplied(String config) {
         return new RunnerState(startedConfig, config, emptiedSlots);
     }
 
-    RunnerState withEmptied(Set<String> slots) {
+    public RunnerState withEmptied(Set<String> slots) {
         return new RunnerState(startedConfig, appliedConfig, slots);
     }
 
-    void write(Path runtimeDir) {
+    public void write(Path runtimeDir) {
         JsonObject o = new JsonObject();
         o.addProperty("startedConfig", startedConfig);
         o.addProperty("appliedConfig", appliedConfig);
