@@ -99,7 +99,7 @@ public final class Main {
         Signals.Relay signals = early.signals();
         HttpAddress http;
         try {
-            http = HttpStarter.address(httpOption, config);
+            http = httpOption != null ? HttpAddress.parse(httpOption) : config.http();
         } catch (IllegalArgumentException e) {
             Log.LOG.severe("Invalid --http: " + e.getMessage());
             return ExitCode.CONFIG.code();
@@ -162,13 +162,10 @@ public final class Main {
         // watches, so a change made in between still reaches the VM.
         CompletableFuture<ConfigWatcher> watcher =
                 watchBeside(options.config(), content, supervisor);
-        HttpStarter endpoints = HttpStarter.watch(supervisor, http);
+        supervisor.serveHttp(http);
         try {
             return supervisor.run().code();
         } finally {
-            if (endpoints != null) {
-                endpoints.close();
-            }
             ConfigWatcher watching = watcher.join();
             if (watching != null) {
                 watching.close();

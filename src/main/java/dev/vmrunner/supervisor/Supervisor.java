@@ -2,9 +2,9 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
+import dev.vmrunner.config.HttpAddress;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
-import dev.vmrunner.config.Sizes;
 import dev.vmrunner.console.ConsoleTail;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
@@ -15,7 +15,6 @@ import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.status.State;
 import dev.vmrunner.status.Status;
-import dev.vmrunner.status.StatusServer;
 import dev.vmrunner.supervisor.Event.ChildExited;
 import dev.vmrunner.supervisor.Event.Continuation;
 import dev.vmrunner.supervisor.Event.QmpClosed;
@@ -33,12 +32,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -69,33 +64,24 @@ public final class Supervisor {
     private final Children children;
     private final MonitorLink monitor;
     private final LiveConfig live;
-    private final long startNanos;
     private final Adoption adoption;
     private final String content;
     private byte[] adoptedContent;
-    private Instant adoptedAt;
     private RunnerState runnerState;
 
-    private State state = State.STARTING;
-    private ChildProcess qemu;
-    private PowerdownLadder ladder;
-    private Ending ending = Ending.NOTHING;
+    private final Lifecycle life = new Lifecycle();
+    private final Ending ending = life.ending;
     private boolean shutdownSeen;
     private Loop.Timer qmpCloseWait;
     private boolean qemuExitHandled;
-    private final Instant runnerStarted = Instant.now();
-    private Instant since = runnerStarted;
-    private String lastError;
-    private volatile Status published;
-    private StatusServer statusServer;
     private final DisplayAccess display;
-    private GuestWatch guest;
+    private final StatusPublisher publisher;
+    private final StatusServers servers;
     private ConsoleTail console;
 
     /** The console log QEMU is to write: followed from its start once QEMU runs. */
     private Path consoleLogToFollow;
 
-    private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
     private final QmpStats qmpStats = new QmpStats();
 
     /**
@@ -155,11 +141,9 @@ public final class Supervisor {
         this.timeouts = timeouts;
         this.claim = claim;
         this.loop = new Loop(clock);
-        this.startNanos = clock.nanoTime();
         this.children = new Children(loop, starter, timeouts.killGrace());
         this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts, qmpStats);
         this.display = new DisplayAccess(loop, config);
-        loop.afterEach(this::publish);
         this.live =
                 new LiveConfig(
                         loop,
@@ -167,10 +151,19 @@ public final class Supervisor {
                         config,
                         System.getenv(),
                         timeout -> {
-                            if (ladder != null) {
-                                ladder.setTimeout(timeout);
+                            if (life.ladder != null) {
+                                life.ladder.setTimeout(timeout);
                             }
                         });
+        this.publisher = new StatusPublisher(config, loop, life, children, monitor, display, live);
+        this.servers =
+                new StatusServers(
+                        publisher::status,
+                        publisher::loopAnswers,
+                        qmpStats,
+                        live.counted::snapshot);
+        publisher.watch(servers::published);
+        loop.afterEach(publisher::publish);
     }
 
     /** The configuration file has new content. Callable from any thread. */
@@ -185,7 +178,12 @@ public final class Supervisor {
 
     /** The latest status; any thread. */
     public Status status() {
-        return published;
+        return publisher.status();
+    }
+
+    /** Serves the HTTP endpoints at {@code address} once QEMU runs; null for none. Before run. */
+    public void serveHttp(HttpAddress address) {
+        servers.http(address);
     }
 
     /**
@@ -194,13 +192,13 @@ public final class Supervisor {
      * logged and survived.
      */
     public void watchStatus(Consumer<Status> watcher) {
-        statusWatchers.add(watcher);
+        publisher.watch(watcher);
     }
 
     /** Runs the VM until it has stopped. Cleans up whatever happens. */
     public ExitCode run() {
-        publish();
-        serveStatus();
+        publisher.publish();
+        servers.serveSocket(config.runtimeDir());
         try {
             if (adoption != null) {
                 adopt();
@@ -216,13 +214,11 @@ public final class Supervisor {
             if (console != null) {
                 console.close();
             }
-            if (guest != null) {
-                guest.close();
+            if (life.guest != null) {
+                life.guest.close();
             }
             monitor.close();
-            if (statusServer != null) {
-                statusServer.close();
-            }
+            servers.close();
             endLeftovers();
             if (adoption == null) {
                 TpmSetup.discardStaging(config);
@@ -231,7 +227,7 @@ public final class Supervisor {
                 claim.release();
             }
         }
-        ExitCode code = state == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
+        ExitCode code = life.state() == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
         LOG.info(() -> "Runner stopped (" + code + ", exit code " + code.code() + ")");
         return code;
     }
@@ -259,7 +255,7 @@ public final class Supervisor {
                         new StartSequence.Host() {
                             @Override
                             public boolean starting() {
-                                return state == State.STARTING;
+                                return life.state() == State.STARTING;
                             }
 
                             @Override
@@ -277,23 +273,23 @@ public final class Supervisor {
 
     /** Takes on the QEMU (and swtpm) an earlier runner left running. */
     private void adopt() {
-        qemu = AdoptedProcess.of("qemu", adoption.qemu().pid());
-        adoptedAt = Instant.now();
-        if (qemu == null) {
-            error("QEMU (pid " + adoption.qemu().pid() + ") ended before it could be adopted");
-            moveTo(State.TERMINATING);
-            state = state.moveTo(State.STOPPED);
+        life.qemu = AdoptedProcess.of("qemu", adoption.qemu().pid());
+        life.adoptedAt = Instant.now();
+        if (life.qemu == null) {
+            life.error("QEMU (pid " + adoption.qemu().pid() + ") ended before it could be adopted");
+            life.moveTo(State.TERMINATING);
+            life.moveTo(State.STOPPED);
             return;
         }
         LOG.info(
                 () ->
                         "Adopting QEMU (pid "
-                                + qemu.pid()
+                                + life.qemu.pid()
                                 + ") of VM "
                                 + config.vm().name()
                                 + ", left running by an earlier runner; QEMU is "
                                 + adoption.runState());
-        children.adopt(qemu);
+        children.adopt(life.qemu);
         Path consoleLog = config.dataDir().resolve("console.log");
         if (Files.exists(consoleLog)) {
             console = ConsoleTail.follow(consoleLog, false);
@@ -304,7 +300,7 @@ public final class Supervisor {
                 children.adopt(swtpm);
             }
         }
-        ending = ending.withQemuStarted();
+        ending.qemuStarted = true;
         runnerState =
                 new RunnerState(
                         adoption.startedContent(),
@@ -337,9 +333,9 @@ public final class Supervisor {
      */
     @SuppressWarnings("CatchingUnchecked") // see above
     private void runLoop() throws InterruptedException {
-        while (state != State.STOPPED) {
+        while (life.state() != State.STOPPED) {
             try {
-                loop.run(this::handle, () -> state == State.STOPPED);
+                loop.run(this::handle, () -> life.state() == State.STOPPED);
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "Internal error in the supervisor's loop: " + e, e);
             }
@@ -351,11 +347,11 @@ public final class Supervisor {
      * was interrupted) is left running rather than killed without a powerdown.
      */
     private void endLeftovers() {
-        if (qemu != null && qemu.isAlive()) {
+        if (life.qemu != null && life.qemu.isAlive()) {
             LOG.severe(
                     () ->
                             "QEMU (pid "
-                                    + qemu.pid()
+                                    + life.qemu.pid()
                                     + ") is left running: the runner ends without having stopped"
                                     + " it");
             return;
@@ -367,8 +363,8 @@ public final class Supervisor {
 
     /** QEMU runs (paused): connect to its monitor, off the loop. */
     private void qemuStarted(ChildProcess started) {
-        qemu = started;
-        ending = ending.withQemuStarted();
+        life.qemu = started;
+        ending.qemuStarted = true;
         runnerState = new RunnerState(content, content, Set.of());
         keepState(Set.of());
         monitor.connect();
@@ -383,14 +379,14 @@ public final class Supervisor {
             reconnectIfQemuLives("the connection closed at once");
             return;
         }
-        if (state == State.STARTING
+        if (life.state() == State.STARTING
                 && adoption != null
                 && !adoption.runState().equals("prelaunch")) {
-            moveTo(State.BOOTING);
+            life.moveTo(State.BOOTING);
             becameRunning(qmp);
-        } else if (state == State.STARTING) {
+        } else if (life.state() == State.STARTING) {
             configureAndContinue(qmp);
-        } else if (state == State.RUNNING) {
+        } else if (life.state() == State.RUNNING) {
             LOG.info("Connected to QEMU's monitor again");
             live.onReconnected(qmp);
         }
@@ -403,40 +399,41 @@ public final class Supervisor {
 
     /** Lets the vCPUs run: the VM is configured. */
     private void continueVm(Qmp qmp) {
-        if (state != State.STARTING) {
+        if (life.state() != State.STARTING) {
             return;
         }
-        moveTo(State.BOOTING);
+        life.moveTo(State.BOOTING);
         loop.whenDone(
                 qmp.cont(),
                 (ok, error) -> {
-                    if (error != null && state == State.BOOTING) {
+                    if (error != null && life.state() == State.BOOTING) {
                         LOG.severe("Failed to start the vCPUs (QMP cont): " + error.getMessage());
-                        ending = ending.withStartFailed();
+                        ending.startFailed = true;
                         startPowerdown();
-                    } else if (state == State.BOOTING) {
+                    } else if (life.state() == State.BOOTING) {
                         becameRunning(qmp);
                     }
                 });
     }
 
     private void becameRunning(Qmp qmp) {
-        moveTo(State.RUNNING);
+        life.moveTo(State.RUNNING);
         live.onRunning(qmp);
         display.watch(monitor::qmp);
-        guest = GuestWatch.ifChannel(loop, config.runtimeDir().resolve(RuntimeFiles.GUEST_AGENT));
-        if (guest != null) {
-            guest.start();
+        life.guest =
+                GuestWatch.ifChannel(loop, config.runtimeDir().resolve(RuntimeFiles.GUEST_AGENT));
+        if (life.guest != null) {
+            life.guest.start();
         }
         LOG.info(
                 () ->
                         "VM "
                                 + config.vm().name()
                                 + " is running (QEMU pid "
-                                + qemu.pid()
+                                + life.qemu.pid()
                                 + (adoption != null ? ", adopted" : "")
                                 + ", "
-                                + elapsed().toMillis()
+                                + publisher.elapsed().toMillis()
                                 + " ms after start)");
         if (adoptedContent != null) {
             // What the file says now, against what the earlier runner applied and QEMU reports.
@@ -458,7 +455,7 @@ public final class Supervisor {
             onQmpReady(r);
         } else if (event instanceof QmpConnectFailed f) {
             monitor.connectFailed();
-            if (state == State.STARTING) {
+            if (life.state() == State.STARTING) {
                 failStart("Failed to connect to QEMU's monitor: " + f.cause().getMessage());
             } else {
                 reconnectIfQemuLives(f.cause().getMessage());
@@ -468,7 +465,9 @@ public final class Supervisor {
         } else if (event instanceof QmpClosed c) {
             onQmpClosed(c);
         } else if (event instanceof Event.ConfigFileChanged f) {
-            live.onFileChanged(f.content(), state == State.TERMINATING || state == State.STOPPED);
+            live.onFileChanged(
+                    f.content(),
+                    life.state() == State.TERMINATING || life.state() == State.STOPPED);
         } else if (event instanceof Continuation c) {
             c.action().run();
         }
@@ -478,23 +477,23 @@ public final class Supervisor {
         switch (SignalMeaning.of(name)) {
             case STOP -> onStopSignal(name);
             case RELOAD -> reload(name);
-            case REPORT -> LOG.info(() -> "SIG" + name + ": " + statusLine());
+            case REPORT -> LOG.info(() -> "SIG" + name + ": " + publisher.statusLine());
             case IGNORE -> LOG.info(() -> "SIG" + name + " received and ignored");
         }
     }
 
     private void onStopSignal(String name) {
         LOG.info(() -> "Received SIG" + name);
-        switch (state) {
+        switch (life.state()) {
             case STARTING -> {
                 LOG.info("Stopping before the guest ran");
-                ending = ending.withStoppedBeforeRun();
+                ending.stoppedBeforeRun = true;
                 terminateAll();
             }
             case BOOTING, RUNNING -> startPowerdown();
             case TERMINATING -> {
-                if (ladder != null) {
-                    ladder.again();
+                if (life.ladder != null) {
+                    life.ladder.again();
                 } else {
                     LOG.info("Already stopping");
                 }
@@ -523,36 +522,6 @@ public final class Supervisor {
         reader.start();
     }
 
-    /** One line on what the VM is doing, for SIGUSR1/SIGUSR2. */
-    private String statusLine() {
-        StringBuilder line =
-                new StringBuilder("VM ")
-                        .append(config.vm().name())
-                        .append(' ')
-                        .append(state.label())
-                        .append(", runner up ")
-                        .append(elapsed().toSeconds())
-                        .append(" s");
-        if (qemu != null) {
-            line.append(", QEMU pid ").append(qemu.pid());
-        }
-        RunnerConfig current = live.current();
-        line.append(", RAM ")
-                .append(Sizes.format(current.vm().currentRam()))
-                .append(" of ")
-                .append(Sizes.format(current.vm().maximumRam()))
-                .append(", ")
-                .append(current.vm().currentCpus())
-                .append(" of ")
-                .append(current.vm().maximumCpus())
-                .append(" vCPUs, monitor ")
-                .append(monitor.isOpen() ? "connected" : "not connected");
-        if (ladder != null) {
-            line.append(", powering down");
-        }
-        return line.toString();
-    }
-
     private void onQmpEvent(VmEvent event) {
         live.onQmpEvent(event);
         if (event instanceof VmEvent.Shutdown s) {
@@ -563,17 +532,17 @@ public final class Supervisor {
                                     + (s.guest() ? ", by the guest" : "")
                                     + ")");
             shutdownSeen = true;
-            ending = ending.withGuestPoweredOff(s.guestPoweredOff());
+            ending.guestPoweredOff = s.guestPoweredOff();
         } else if (event instanceof VmEvent.Powerdown) {
             LOG.fine("Power button pressed");
         } else if (event instanceof VmEvent.Reset r) {
             LOG.info(() -> "The VM was reset" + (r.guest() ? " by the guest" : ""));
-            if (guest != null && state == State.RUNNING) {
-                guest.reset();
+            if (life.guest != null && life.state() == State.RUNNING) {
+                life.guest.reset();
             }
         } else if (event instanceof VmEvent.SerialPortChanged port) {
-            if (port.open() && guest != null) {
-                guest.portOpened();
+            if (port.open() && life.guest != null) {
+                life.guest.portOpened();
             }
         } else if (event instanceof VmEvent.SpiceClient && monitor.qmp() != null) {
             display.clientsChanged(monitor.qmp());
@@ -584,13 +553,13 @@ public final class Supervisor {
 
     private void onQmpClosed(QmpClosed closed) {
         boolean unexpected = monitor.closed(closed.connection(), closed.cause());
-        if (qemu instanceof AdoptedProcess adopted && !children.hasExited(qemu)) {
+        if (life.qemu instanceof AdoptedProcess adopted && !children.hasExited(life.qemu)) {
             // Not the runner's child: its end is noticed, not waited for. Look now, and again
             // shortly, as it closes its socket just before it exits.
             watchAdoptedExit(adopted, 100);
             return;
         }
-        if (qemu != null && children.hasExited(qemu)) {
+        if (life.qemu != null && children.hasExited(life.qemu)) {
             onQemuExited();
         } else if (unexpected) {
             String cause = String.valueOf(closed.cause().getMessage());
@@ -606,7 +575,7 @@ public final class Supervisor {
         adopted.checkGone();
         if (adopted.isAlive() && looksLeft > 0) {
             loop.schedule(Duration.ofMillis(50), () -> watchAdoptedExit(adopted, looksLeft - 1));
-        } else if (adopted.isAlive() && !children.hasExited(qemu)) {
+        } else if (adopted.isAlive() && !children.hasExited(life.qemu)) {
             LOG.warning("Lost the connection to the adopted QEMU's monitor; QEMU still runs");
             reconnectIfQemuLives("the monitor closed");
         }
@@ -617,9 +586,11 @@ public final class Supervisor {
      * During a start a lost monitor is a failed start instead.
      */
     private void reconnectIfQemuLives(String why) {
-        if (state == State.STARTING) {
+        if (life.state() == State.STARTING) {
             failStart("Failed to talk to QEMU's monitor during start: " + why);
-        } else if (qemu != null && !children.hasExited(qemu) && state != State.STOPPED) {
+        } else if (life.qemu != null
+                && !children.hasExited(life.qemu)
+                && life.state() != State.STOPPED) {
             LOG.info("Connecting to QEMU's monitor again");
             monitor.reconnectLater();
         }
@@ -629,9 +600,9 @@ public final class Supervisor {
         children.exited(child);
         int code = child.exitCode();
         Children.OneShot step = children.oneShot(child);
-        if (child == qemu) {
+        if (child == life.qemu) {
             if (child.exitStatusKnown()) {
-                ending = ending.withQemuExit(code);
+                ending.qemuExit = OptionalInt.of(code);
             }
             // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be in
             // flight; they are all in once the connection has closed.
@@ -641,7 +612,7 @@ public final class Supervisor {
                 onQemuExited();
             }
             return;
-        } else if (state == State.STARTING && step != null) {
+        } else if (life.state() == State.STARTING && step != null) {
             if (code == 0) {
                 step.then().run();
             } else {
@@ -657,12 +628,12 @@ public final class Supervisor {
             }
         } else if (step != null && code == 0) {
             LOG.fine(() -> child.name() + " finished");
-        } else if (state == State.STARTING) {
+        } else if (life.state() == State.STARTING) {
             failStart(
                     Children.describeExit(child, code)
                             + " during start"
                             + Children.lastWords(child));
-        } else if (state == State.BOOTING || state == State.RUNNING) {
+        } else if (life.state() == State.BOOTING || life.state() == State.RUNNING) {
             // swtpm ends by itself when QEMU goes; its exit may be seen just before QEMU's.
             loop.schedule(HELPER_EXIT_GRACE, () -> helperEnded(child, code));
         }
@@ -672,18 +643,18 @@ public final class Supervisor {
     /** A helper (swtpm) ended while QEMU still runs: the guest has lost a device it relies on. */
     private void helperEnded(ChildProcess child, int code) {
         if (shutdownSeen
-                || qemu == null
-                || children.hasExited(qemu)
-                || state == State.TERMINATING
-                || state == State.STOPPED) {
+                || life.qemu == null
+                || children.hasExited(life.qemu)
+                || life.state() == State.TERMINATING
+                || life.state() == State.STOPPED) {
             return;
         }
-        error(
+        life.error(
                 Children.describeExit(child, code)
                         + " while the VM runs; the guest has lost its TPM, so the VM is"
                         + " powered down"
                         + Children.lastWords(child));
-        ending = ending.withHelperFailed();
+        ending.helperFailed = true;
         startPowerdown();
     }
 
@@ -692,22 +663,27 @@ public final class Supervisor {
             return;
         }
         qemuExitHandled = true;
-        int code = qemu.exitCode();
-        if (ladder != null) {
-            ladder.finish();
+        int code = life.qemu.exitCode();
+        if (life.ladder != null) {
+            life.ladder.finish();
         }
-        if (state == State.STARTING) {
+        if (life.state() == State.STARTING) {
             failStart(
-                    Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
-        } else if (ending.escalated() || ending.stoppedBeforeRun() || ending.startFailed()) {
-            LOG.fine(() -> Children.describeExit(qemu, code));
-        } else if (ending.guestPoweredOff() && (code == 0 || !qemu.exitStatusKnown())) {
-            LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
+                    Children.describeExit(life.qemu, code)
+                            + " during start"
+                            + Children.lastWords(life.qemu));
+        } else if (ending.escalated || ending.stoppedBeforeRun || ending.startFailed) {
+            LOG.fine(() -> Children.describeExit(life.qemu, code));
+        } else if (ending.guestPoweredOff && (code == 0 || !life.qemu.exitStatusKnown())) {
+            LOG.info(() -> "The guest powered off" + (life.ladder != null ? " as asked" : ""));
         } else {
-            error(Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));
+            life.error(
+                    Children.describeExit(life.qemu, code)
+                            + " unexpectedly"
+                            + Children.lastWords(life.qemu));
         }
-        if (state != State.TERMINATING) {
-            moveTo(State.TERMINATING);
+        if (life.state() != State.TERMINATING) {
+            life.moveTo(State.TERMINATING);
         }
         stopHelpers();
     }
@@ -716,41 +692,41 @@ public final class Supervisor {
 
     /** The graceful stop of a VM whose vCPUs may run: the power button, then the ladder. */
     private void startPowerdown() {
-        if (ladder != null) {
+        if (life.ladder != null) {
             return;
         }
-        if (state != State.TERMINATING) {
-            moveTo(State.TERMINATING);
+        if (life.state() != State.TERMINATING) {
+            life.moveTo(State.TERMINATING);
         }
         live.onTerminating();
-        if (guest != null) {
-            guest.askPowerOff();
+        if (life.guest != null) {
+            life.guest.askPowerOff();
         }
-        ladder =
+        life.ladder =
                 new PowerdownLadder(
                         loop,
                         new QemuRungs(),
                         Duration.ofSeconds(live.current().vm().powerdownTimeout()),
                         timeouts.powerdownRepress(),
                         timeouts.killGrace());
-        ladder.start();
+        life.ladder.start();
     }
 
     private void failStart(String message) {
-        error(message);
+        life.error(message);
         if (adoption != null) {
             // Not this runner's QEMU to stop: leave it as it was found.
-            error("QEMU (pid " + qemu.pid() + ") was not adopted and is left running");
-            ending = ending.withRefused();
+            life.error("QEMU (pid " + life.qemu.pid() + ") was not adopted and is left running");
+            ending.refused = true;
             children.forgetAll();
-            if (state != State.TERMINATING) {
-                moveTo(State.TERMINATING);
+            if (life.state() != State.TERMINATING) {
+                life.moveTo(State.TERMINATING);
             }
             qemuExitHandled = true;
             maybeStopped();
             return;
         }
-        ending = ending.withStartFailed();
+        ending.startFailed = true;
         terminateAll();
     }
 
@@ -759,8 +735,8 @@ public final class Supervisor {
      * while the guest has not run (a start that failed or was stopped): no guest data at stake.
      */
     private void terminateAll() {
-        if (state != State.TERMINATING) {
-            moveTo(State.TERMINATING);
+        if (life.state() != State.TERMINATING) {
+            life.moveTo(State.TERMINATING);
         }
         children.terminateAll();
         maybeStopped();
@@ -777,9 +753,9 @@ public final class Supervisor {
      * flight after its exit, so the connection gets a moment to close first.
      */
     private void maybeStopped() {
-        if (state != State.TERMINATING
+        if (life.state() != State.TERMINATING
                 || !children.allExited()
-                || qemu != null && !qemuExitHandled) {
+                || life.qemu != null && !qemuExitHandled) {
             return;
         }
         if (monitor.hasConnection() && qmpCloseWait == null) {
@@ -798,124 +774,7 @@ public final class Supervisor {
         if (qmpCloseWait != null) {
             qmpCloseWait.cancel();
         }
-        state = state.moveTo(State.STOPPED);
-        since = Instant.now();
-    }
-
-    /** Logs an error and keeps it for the status. */
-    private void error(String message) {
-        LOG.severe(message);
-        lastError = message;
-    }
-
-    // ---- status ------------------------------------------------------------------------
-
-    private void serveStatus() {
-        Thread starter =
-                new Thread(
-                        () -> {
-                            try {
-                                StatusServer server =
-                                        StatusServer.start(
-                                                config.runtimeDir().resolve(RuntimeFiles.STATUS),
-                                                this::status,
-                                                this::loopAnswers);
-                                loop.post(new Continuation(() -> statusServer = server));
-                            } catch (IOException e) {
-                                LOG.warning(
-                                        () ->
-                                                "Failed to open the status socket: "
-                                                        + e.getMessage()
-                                                        + "; 'vmrunner status' cannot ask this"
-                                                        + " runner");
-                            }
-                        },
-                        "status-start");
-        starter.setDaemon(true);
-        starter.start();
-    }
-
-    /** The runner's QMP commands so far (for metrics); any thread. */
-    public QmpStats qmpStats() {
-        return qmpStats;
-    }
-
-    /** How many live changes ended in each outcome (applied, pending, ...); any thread. */
-    public Map<String, Long> reconciliations() {
-        return live.counted.snapshot();
-    }
-
-    /** For liveness: the loop takes an event within a second. Not on the loop thread. */
-    public boolean loopAnswers() {
-        CountDownLatch answered = new CountDownLatch(1);
-        loop.post(new Continuation(answered::countDown));
-        try {
-            return answered.await(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private void publish() {
-        LiveConfig.View view = live == null ? null : live.view();
-        var vm = (live == null ? config : live.current()).vm();
-        ChildProcess swtpm = children.named("swtpm");
-        published =
-                new Status(
-                        vm.name(),
-                        switch (state) {
-                            case STARTING, BOOTING -> "starting";
-                            case RUNNING -> "running";
-                            case TERMINATING -> "stopping";
-                            case STOPPED -> "stopped";
-                        },
-                        since,
-                        runnerStarted,
-                        adoptedAt,
-                        qemu == null ? null : qemu.pid(),
-                        swtpm == null || !swtpm.isAlive() ? null : swtpm.pid(),
-                        new Status.Ram(
-                                vm.maximumRam(),
-                                vm.currentRam(),
-                                view == null ? null : view.ramActual()),
-                        new Status.Cpus(
-                                vm.maximumCpus(),
-                                vm.currentCpus(),
-                                view == null ? null : view.cpusPresent()),
-                        view == null ? List.of() : view.drives(),
-                        view == null ? List.of() : view.pending(),
-                        view == null ? List.of() : view.needsRestart(),
-                        view == null ? Map.of() : view.lastChanges(),
-                        ladder == null || ladder.escalated()
-                                ? null
-                                : Instant.now().plus(ladder.remaining()),
-                        lastError,
-                        guest == null ? null : guest.status(),
-                        display.status());
-        for (Consumer<Status> watcher : statusWatchers) {
-            try {
-                watcher.accept(published);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Status watcher failed: " + e, e);
-            }
-        }
-    }
-
-    private Duration elapsed() {
-        return Duration.ofNanos(loop.clock().nanoTime() - startNanos);
-    }
-
-    private void moveTo(State next) {
-        if (state == State.STOPPED) {
-            // A late event (a reply or timer after everything ended) changes nothing any more.
-            LOG.fine(() -> "Ignoring a move to " + next.label() + " after the VM stopped");
-            return;
-        }
-        State previous = state;
-        state = state.moveTo(next);
-        since = Instant.now();
-        LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
+        life.moveTo(State.STOPPED);
     }
 
     /** The ladder's rungs, applied to this VM's QEMU. */
@@ -941,16 +800,16 @@ public final class Supervisor {
 
         @Override
         public void terminateQemu() {
-            ending = ending.withEscalated();
-            if (qemu.isAlive()) {
-                qemu.terminate();
+            ending.escalated = true;
+            if (life.qemu.isAlive()) {
+                life.qemu.terminate();
             }
         }
 
         @Override
         public void killQemu() {
-            if (qemu.isAlive()) {
-                qemu.kill();
+            if (life.qemu.isAlive()) {
+                life.qemu.kill();
             }
         }
     }
