@@ -90,7 +90,6 @@ final class FakeVm implements AutoCloseable {
                         this::startChild,
                         Timeouts.DEFAULT,
                         null,
-                        null,
                         clock);
         thread = new Thread(() -> result = supervisor.run(), "supervisor-under-test");
         thread.setDaemon(true);
