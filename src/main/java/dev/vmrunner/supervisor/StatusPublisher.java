@@ -35,21 +35,14 @@ final class StatusPublisher {
     private final List<Consumer<Status>> watchers = new CopyOnWriteArrayList<>();
     private volatile Status published;
 
-    StatusPublisher(
-            RunnerConfig config,
-            Loop loop,
-            Lifecycle life,
-            Children children,
-            MonitorLink monitor,
-            DisplayAccess display,
-            LiveConfig live) {
+    StatusPublisher(RunnerConfig config, Supervisor.Parts parts) {
         this.config = config;
-        this.loop = loop;
-        this.life = life;
-        this.children = children;
-        this.monitor = monitor;
-        this.display = display;
-        this.live = live;
+        this.loop = parts.loop();
+        this.life = parts.life();
+        this.children = parts.children();
+        this.monitor = parts.monitor();
+        this.display = parts.display();
+        this.live = parts.live();
         this.startNanos = loop.clock().nanoTime();
     }
 

@@ -22,7 +22,6 @@ import dev.vmrunner.supervisor.Event.SignalReceived;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -37,9 +36,6 @@ import java.util.logging.Logger;
 public final class Supervisor {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
-
-    /** When after the VM runs the handling of a config change is rehearsed (off its start). */
-    private static final Duration REHEARSAL_DELAY = Duration.ofSeconds(1);
 
     private final RunnerConfig config;
     private final String content;
@@ -170,20 +166,16 @@ public final class Supervisor {
                         monitor,
                         new DisplayAccess(loop, config),
                         live);
-        this.publisher =
-                new StatusPublisher(
-                        config, loop, life, parts.children(), monitor, parts.display(), live);
+        this.publisher = new StatusPublisher(config, parts);
         this.servers =
                 new StatusServers(
                         publisher::status,
                         publisher::loopAnswers,
                         qmpStats,
-                        parts.live().counted::snapshot);
+                        live.counted::snapshot);
         publisher.watch(servers::published);
-        parts.loop().afterEach(publisher::publish);
-        this.teardown =
-                new Teardown(
-                        loop, life, parts.children(), monitor, live, timeouts, this::failStart);
+        loop.afterEach(publisher::publish);
+        this.teardown = new Teardown(parts, timeouts, this::failStart);
         this.boot =
                 new Boot(
                         config,

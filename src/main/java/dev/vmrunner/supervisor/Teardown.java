@@ -57,19 +57,12 @@ final class Teardown {
     private final Consumer<String> failStart;
     private boolean shutdownSeen;
 
-    Teardown(
-            Loop loop,
-            Lifecycle life,
-            Children children,
-            MonitorLink monitor,
-            LiveConfig live,
-            Timeouts timeouts,
-            Consumer<String> failStart) {
-        this.loop = loop;
-        this.life = life;
-        this.children = children;
-        this.monitor = monitor;
-        this.live = live;
+    Teardown(Supervisor.Parts parts, Timeouts timeouts, Consumer<String> failStart) {
+        this.loop = parts.loop();
+        this.life = parts.life();
+        this.children = parts.children();
+        this.monitor = parts.monitor();
+        this.live = parts.live();
         this.timeouts = timeouts;
         this.failStart = failStart;
         this.qemuEnd = new QemuEnd(loop, monitor);
