@@ -227,6 +227,9 @@ public final class Supervisor {
         servers.serveSocket(config.runtimeDir());
         try {
             opening.begin();
+            // What the opening started (QEMU's pid: the HTTP endpoints follow it) is seen now,
+            // not only after the next event, which may be seconds away.
+            publisher.publish();
             runLoop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
