@@ -2,6 +2,7 @@ package dev.vmrunner.cli;
 
 import dev.vmrunner.config.RunnerLocation;
 import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.status.ExitCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -24,9 +25,6 @@ import java.util.concurrent.TimeUnit;
  * second attach is refused (the attached one holds {@code console.lock}).
  */
 final class ConsoleCommand {
-
-    /** Another {@code vmrunner console} is attached. */
-    static final int BUSY = 9;
 
     /** Ctrl-]: detaches, as in telnet and virsh. */
     static final int ESCAPE = 0x1d;
@@ -55,7 +53,7 @@ final class ConsoleCommand {
                             + socket
                             + " (no runner runs it, or its template gives the serial console no"
                             + " socket there)");
-            return StatusCommand.NOT_RUNNING;
+            return ExitCode.NOT_RUNNING.code();
         }
         Path lockFile = config.runtimeDir().resolve(RuntimeFiles.CONSOLE_LOCK);
         try (FileChannel lock =
@@ -72,14 +70,14 @@ final class ConsoleCommand {
                                 + " is in use by another 'vmrunner console'"
                                 + holder(lockFile)
                                 + "; QEMU serves one at a time");
-                return BUSY;
+                return ExitCode.CONSOLE_BUSY.code();
             }
             lock.truncate(0);
             lock.write(StandardCharsets.US_ASCII.encode(ProcessHandle.current().pid() + "\n"), 0);
             return attach(config, socket);
         } catch (IOException e) {
             err.println("vmrunner: failed to attach to " + socket + ": " + e.getMessage());
-            return StatusCommand.NOT_RUNNING;
+            return ExitCode.NOT_RUNNING.code();
         }
     }
 

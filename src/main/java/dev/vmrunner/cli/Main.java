@@ -10,11 +10,11 @@ import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
 import dev.vmrunner.launch.Renderer;
-import dev.vmrunner.supervisor.Adoption;
-import dev.vmrunner.supervisor.ExitCode;
+import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
-import dev.vmrunner.supervisor.VmClaim;
+import dev.vmrunner.supervisor.claim.Adoption;
+import dev.vmrunner.supervisor.claim.VmClaim;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +102,7 @@ public final class Main {
         Signals.Relay signals = early.signals();
         HttpAddress http;
         try {
-            http = HttpStarter.address(httpOption, config);
+            http = httpOption != null ? HttpAddress.parse(httpOption) : config.http();
         } catch (IllegalArgumentException e) {
             Log.LOG.severe("Invalid --http: " + e.getMessage());
             return ExitCode.CONFIG.code();
@@ -173,13 +173,10 @@ public final class Main {
         // watches, so a change made in between still reaches the VM.
         CompletableFuture<ConfigWatcher> watcher =
                 watchBeside(options.config(), content, supervisor);
-        HttpStarter endpoints = HttpStarter.watch(supervisor, http);
+        supervisor.serveHttp(http);
         try {
             return supervisor.run().code();
         } finally {
-            if (endpoints != null) {
-                endpoints.close();
-            }
             ConfigWatcher watching = watcher.join();
             if (watching != null) {
                 watching.close();

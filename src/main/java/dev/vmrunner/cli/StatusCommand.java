@@ -8,6 +8,7 @@ import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.RunnerLocation;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Sizes;
+import dev.vmrunner.status.ExitCode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -24,12 +25,6 @@ import java.util.List;
  * prints a short table or the JSON (docs/status.md).
  */
 final class StatusCommand {
-
-    /** No runner answers for this VM. */
-    static final int NOT_RUNNING = 7;
-
-    /** {@code --ready}: a runner answers, but the VM is not running (starting or stopping). */
-    static final int NOT_READY = 8;
 
     private static final int MAX_ANSWER = 1 << 20;
 
@@ -57,7 +52,7 @@ final class StatusCommand {
                             + ": "
                             + e.getMessage()
                             + ")");
-            return NOT_RUNNING;
+            return ExitCode.NOT_RUNNING.code();
         }
         JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
         if ("json".equals(output)) {
@@ -73,7 +68,9 @@ final class StatusCommand {
             }
         }
         out.flush();
-        return ready && !"running".equals(status.get("state").getAsString()) ? NOT_READY : 0;
+        return ready && !"running".equals(status.get("state").getAsString())
+                ? ExitCode.NOT_READY.code()
+                : 0;
     }
 
     /** The file on disk, which the runner would refuse: it runs on with its last good one. */

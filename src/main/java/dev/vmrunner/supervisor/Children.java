@@ -29,6 +29,7 @@ final class Children {
     private final List<ChildProcess> all = new ArrayList<>();
     private final Set<ChildProcess> exited = new HashSet<>();
     private final Map<ChildProcess, OneShot> oneShots = new HashMap<>();
+    private Runnable whenAllExited;
 
     Children(Loop loop, ChildProcess.Starter starter, Duration killGrace) {
         this.loop = loop;
@@ -77,6 +78,20 @@ final class Children {
 
     void exited(ChildProcess child) {
         exited.add(child);
+        if (whenAllExited != null && allExited()) {
+            Runnable then = whenAllExited;
+            whenAllExited = null;
+            then.run();
+        }
+    }
+
+    /** Runs {@code then} once every child has exited: now, or after the last exit. */
+    void whenAllExited(Runnable then) {
+        if (allExited()) {
+            then.run();
+        } else {
+            whenAllExited = then;
+        }
     }
 
     boolean hasExited(ChildProcess child) {

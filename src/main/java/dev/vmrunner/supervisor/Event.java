@@ -25,6 +25,9 @@ sealed interface Event {
     @SuppressWarnings("ArrayRecordComponent") // handed over once, never compared or kept
     record ConfigFileChanged(byte[] content) implements Event {}
 
+    /** QEMU's part of the run is over: the one way to the end starts ({@link QemuEnd}). */
+    record QemuEnded() implements Event {}
+
     /** The continuation of an asynchronous call, to be run on the loop thread. */
     record Continuation(Runnable action) implements Event {}
 }

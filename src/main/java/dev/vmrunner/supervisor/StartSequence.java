@@ -2,31 +2,31 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.console.ConsoleTail;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.launch.TpmSetup;
+import dev.vmrunner.status.State;
+import dev.vmrunner.supervisor.claim.RunnerState;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Logger;
 
 /**
  * The start, one step after the other on the loop: TPM state (first start only), swtpm and its
  * socket, the cloud-init seed image, then QEMU (paused). A step that fails, and any step after a
- * stop was asked for, ends the sequence.
+ * stop was asked for, ends the sequence. A failed start ends every child ({@link
+ * Teardown#terminateAll}): no guest data is at stake yet.
  */
-final class StartSequence {
+final class StartSequence implements Opening {
 
-    /** What the sequence needs from the supervisor. */
-    interface Host {
-        boolean starting();
-
-        void failStart(String message);
-
-        void qemuStarted(ChildProcess qemu);
-    }
+    private static final Logger LOG = Logger.getLogger("vmrunner");
 
     private static final Duration POLL = Duration.ofMillis(5);
 
@@ -35,24 +35,81 @@ final class StartSequence {
     private final Duration helperStart;
     private final Loop loop;
     private final Children children;
+    private final Lifecycle life;
+    private final Teardown teardown;
     private final Host host;
+    private final String content;
+
+    /** The console log QEMU is to write: followed from its start once QEMU runs. */
+    private Path consoleLog;
 
     StartSequence(
             RunnerConfig config,
+            String content,
             Commands commands,
             Duration helperStart,
-            Loop loop,
-            Children children,
+            Supervisor.Parts parts,
+            Teardown teardown,
             Host host) {
         this.config = config;
+        this.content = content;
         this.commands = commands;
         this.helperStart = helperStart;
-        this.loop = loop;
-        this.children = children;
+        this.loop = parts.loop();
+        this.children = parts.children();
+        this.life = parts.life();
+        this.teardown = teardown;
         this.host = host;
     }
 
-    void begin() {
+    @Override
+    public void begin() {
+        consoleLog = ConsoleTail.logFile(commands.qemu().arguments(), config.runtimeDir());
+        if (consoleLog != null) {
+            // QEMU appends (logappend=on, so that the file can be truncated once read): what it
+            // holds is this run's console only, as with a console file QEMU truncates itself.
+            try {
+                Files.deleteIfExists(consoleLog);
+            } catch (IOException e) {
+                LOG.fine(() -> "Failed to remove " + consoleLog + ": " + e.getMessage());
+            }
+        } else {
+            LOG.fine("The template gives the serial console no log file: not copied to the log");
+        }
+        startTpm();
+    }
+
+    @Override
+    public boolean vcpusRun() {
+        return false;
+    }
+
+    @Override
+    public void failed() {
+        life.ending.startFailed = true;
+        teardown.terminateAll();
+    }
+
+    @Override
+    public boolean monitorClosed() {
+        return false;
+    }
+
+    @Override
+    public byte[] toApply() {
+        return null;
+    }
+
+    @Override
+    public void close() {
+        TpmSetup.discardStaging(config);
+    }
+
+    private boolean starting() {
+        return life.state() == State.STARTING;
+    }
+
+    private void startTpm() {
         if (commands.swtpm().isEmpty()) {
             startSeedImage();
             return;
@@ -95,7 +152,7 @@ final class StartSequence {
 
     /** Polls for swtpm's socket; swtpm's exit ends the wait too (as a failed start). */
     private void awaitSocket(Path socket, long deadlineNanos) {
-        if (!host.starting()) {
+        if (!starting()) {
             return;
         }
         if (Files.exists(socket)) {
@@ -127,7 +184,7 @@ final class StartSequence {
 
     /** Starts a helper that must finish with exit code 0 before the start goes on. */
     private void runOneShot(ProcessSpec spec, String purpose, Runnable then) {
-        if (!host.starting()) {
+        if (!starting()) {
             return;
         }
         try {
@@ -138,12 +195,16 @@ final class StartSequence {
     }
 
     private void startQemu() {
-        if (!host.starting()) {
+        if (!starting()) {
             return;
         }
         ChildProcess qemu = start(commands.qemu());
         if (qemu != null) {
-            host.qemuStarted(qemu);
+            host.qemuStarted(
+                    qemu,
+                    new RunnerState(content, content, Set.of()),
+                    Set.of(),
+                    () -> consoleLog == null ? null : ConsoleTail.follow(consoleLog, true));
         }
     }
 

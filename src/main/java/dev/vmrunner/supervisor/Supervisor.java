@@ -2,19 +2,16 @@ package dev.vmrunner.supervisor;
 
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
+import dev.vmrunner.config.HttpAddress;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
-import dev.vmrunner.config.Sizes;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
-import dev.vmrunner.launch.TpmSetup;
-import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpStats;
-import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
+import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.status.State;
 import dev.vmrunner.status.Status;
-import dev.vmrunner.status.StatusServer;
 import dev.vmrunner.supervisor.Event.ChildExited;
 import dev.vmrunner.supervisor.Event.Continuation;
 import dev.vmrunner.supervisor.Event.QmpClosed;
@@ -22,84 +19,44 @@ import dev.vmrunner.supervisor.Event.QmpConnectFailed;
 import dev.vmrunner.supervisor.Event.QmpEventArrived;
 import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
-import java.io.IOException;
+import dev.vmrunner.supervisor.claim.Adoption;
+import dev.vmrunner.supervisor.claim.VmClaim;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Starts and supervises the processes of one VM. All state lives on one loop thread; signals,
- * process exits and QMP traffic arrive as {@link Event}s. {@link #run} returns how it ended,
- * decided once from the {@link Ending}.
+ * process exits and QMP traffic arrive as {@link Event}s. The run begins with an {@link Opening} (a
+ * start or an adoption), ends by the one route of {@link Teardown}, and {@link #run} returns how it
+ * ended, decided once from the {@link Ending}.
  */
 public final class Supervisor {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
-    /** QEMU's last QMP events (SHUTDOWN) may still be in flight when its exit is seen. */
-    private static final Duration LAST_EVENTS = Duration.ofMillis(500);
-
-    /** swtpm ends with QEMU; an exit seen just before QEMU's is not a failure. */
-    private static final Duration HELPER_EXIT_GRACE = Duration.ofSeconds(1);
-
-    /** When after the VM runs the handling of a config change is rehearsed (off its start). */
-    private static final Duration REHEARSAL_DELAY = Duration.ofSeconds(1);
-
     private final RunnerConfig config;
-    private final Commands commands;
-    private final Timeouts timeouts;
-    private final Loop loop;
-    private final VmClaim claim;
-    private final Children children;
-    private final MonitorLink monitor;
-    private final LiveConfig live;
-    private final long startNanos;
-    private final Adoption adoption;
     private final String content;
-    private byte[] adoptedContent;
-    private Instant adoptedAt;
-    private RunnerState runnerState;
-
-    private State state = State.STARTING;
-    private ChildProcess qemu;
-    private PowerdownLadder ladder;
-    private Ending ending = Ending.NOTHING;
-    private boolean shutdownSeen;
-    private boolean heapExhausted;
-    private Loop.Timer qmpCloseWait;
-    private boolean qemuExitHandled;
-    private final Instant runnerStarted = Instant.now();
-    private Instant since = runnerStarted;
-    private String lastError;
-    private volatile Status published;
-    private StatusServer statusServer;
-    private final DisplayAccess display;
-    private GuestWatch guest;
-    private ConsoleTail console;
-
-    /** The console log QEMU is to write: followed from its start once QEMU runs. */
-    private Path consoleLogToFollow;
-
-    private final List<Consumer<Status>> statusWatchers = new CopyOnWriteArrayList<>();
-    private volatile Runnable warmUpOnceRunning = () -> {};
+    private final VmClaim claim;
+    private final Lifecycle life = new Lifecycle();
     private final QmpStats qmpStats = new QmpStats();
+    private final Parts parts;
+    private final StatusPublisher publisher;
+    private final StatusServers servers;
+    private final Teardown teardown;
+    private final Boot boot;
+    private final Opening opening;
+
+    /** The heap ran out for good: the VM is stopped as on SIGTERM, and that is no success. */
+    private boolean heapExhausted;
 
     /**
-     * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
-     */
-    /**
+     * A supervisor that starts the VM.
+     *
      * @param content the configuration file's content that {@code config} came from
+     * @param claim this runner's claim on the VM ({@link VmClaim#acquire}); released at the end
      */
     public Supervisor(
             RunnerConfig config,
@@ -108,34 +65,10 @@ public final class Supervisor {
             ChildProcess.Starter starter,
             Timeouts timeouts,
             VmClaim claim) {
-        this(config, content, commands, starter, timeouts, claim, null, Clock.SYSTEM);
+        this(config, content, commands, starter, timeouts, claim, Clock.SYSTEM);
     }
 
-    /**
-     * A supervisor that adopts the QEMU an earlier runner left running instead of starting one.
-     *
-     * @param content the configuration file's content now; applied once QEMU is adopted
-     */
-    public static Supervisor adopting(
-            RunnerConfig config,
-            byte[] content,
-            Adoption adoption,
-            Timeouts timeouts,
-            VmClaim claim) {
-        Supervisor s =
-                new Supervisor(
-                        adoption.applied(),
-                        content,
-                        null,
-                        spec -> null,
-                        timeouts,
-                        claim,
-                        adoption,
-                        Clock.SYSTEM);
-        s.adoptedContent = content;
-        return s;
-    }
-
+    /** A supervisor that starts the VM, on {@code clock}. */
     Supervisor(
             RunnerConfig config,
             byte[] content,
@@ -143,51 +76,135 @@ public final class Supervisor {
             ChildProcess.Starter starter,
             Timeouts timeouts,
             VmClaim claim,
-            Adoption adoption,
             Clock clock) {
+        this(
+                config,
+                config,
+                content,
+                starter,
+                timeouts,
+                claim,
+                clock,
+                s ->
+                        new StartSequence(
+                                config,
+                                s.content,
+                                commands,
+                                timeouts.helperStart(),
+                                s.parts,
+                                s.teardown,
+                                s.boot));
+    }
+
+    /**
+     * A supervisor that adopts the QEMU an earlier runner left running instead of starting one.
+     *
+     * @param content the configuration file's content now; applied once QEMU is adopted
+     * @param claim this runner's claim on the VM; released at the end
+     */
+    public static Supervisor adopting(
+            RunnerConfig config,
+            byte[] content,
+            Adoption adoption,
+            Timeouts timeouts,
+            VmClaim claim) {
+        return new Supervisor(
+                adoption.applied(),
+                adoption.started(),
+                content,
+                AdoptionSequence.STARTS_NOTHING,
+                timeouts,
+                claim,
+                Clock.SYSTEM,
+                s ->
+                        new AdoptionSequence(
+                                s.config, adoption, content, s.parts, s.teardown, s.boot));
+    }
+
+    /** The parts of a supervisor its rooms share; all of them loop-thread only. */
+    record Parts(
+            Loop loop,
+            Lifecycle life,
+            Children children,
+            MonitorLink monitor,
+            DisplayAccess display,
+            LiveConfig live) {}
+
+    /**
+     * @param config the configuration applied to QEMU
+     * @param started the configuration QEMU was started with
+     * @param opening how the run begins, made once the supervisor's parts exist
+     */
+    private Supervisor(
+            RunnerConfig config,
+            RunnerConfig started,
+            byte[] content,
+            ChildProcess.Starter starter,
+            Timeouts timeouts,
+            VmClaim claim,
+            Clock clock,
+            Function<Supervisor, Opening> opening) {
         this.config = config;
         this.content = new String(content, StandardCharsets.UTF_8);
-        this.adoption = adoption;
-        this.commands = commands;
-        this.timeouts = timeouts;
         this.claim = claim;
-        this.loop = new Loop(clock);
-        this.startNanos = clock.nanoTime();
-        this.children = new Children(loop, starter, timeouts.killGrace());
-        this.monitor = new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts, qmpStats);
-        this.display = new DisplayAccess(loop, config);
-        loop.afterEach(this::publish);
+        Loop loop = new Loop(clock);
+        MonitorLink monitor =
+                new MonitorLink(loop, RuntimeFiles.monitor(config), timeouts, qmpStats);
+        LiveConfig live =
+                new LiveConfig(
+                        loop,
+                        started,
+                        config,
+                        ConfigLoader.hostEnvironment(),
+                        timeout -> {
+                            if (life.ladder != null) {
+                                life.ladder.setTimeout(timeout);
+                            }
+                        });
+        this.parts =
+                new Parts(
+                        loop,
+                        life,
+                        new Children(loop, starter, timeouts.killGrace()),
+                        monitor,
+                        new DisplayAccess(loop, config),
+                        live);
+        this.publisher = new StatusPublisher(config, parts);
+        this.servers =
+                new StatusServers(
+                        publisher::status,
+                        publisher::loopAnswers,
+                        qmpStats,
+                        live.counted::snapshot);
+        publisher.watch(servers::published);
+        loop.afterEach(publisher::publish);
         loop.onHeapExhausted(
                 () -> {
                     heapExhausted = true;
                     onSignal("TERM");
                 });
-        this.live =
-                new LiveConfig(
-                        loop,
-                        adoption == null ? config : adoption.started(),
-                        config,
-                        ConfigLoader.hostEnvironment(),
-                        timeout -> {
-                            if (ladder != null) {
-                                ladder.setTimeout(timeout);
-                            }
-                        });
+        this.teardown = new Teardown(parts, timeouts, this::failStart);
+        this.boot = new Boot(config, parts, teardown, publisher, this::failStart, this::opening);
+        this.opening = opening.apply(this);
+    }
+
+    private Opening opening() {
+        return opening;
     }
 
     /** The configuration file has new content. Callable from any thread. */
     public void configFileChanged(byte[] content) {
-        loop.post(new Event.ConfigFileChanged(content));
+        parts.loop().post(new Event.ConfigFileChanged(content));
     }
 
     /** A signal arrived (TERM, INT, HUP, USR1, ...; see {@link SignalMeaning}). Any thread. */
     public void signal(String name) {
-        loop.post(new SignalReceived(name));
+        parts.loop().post(new SignalReceived(name));
     }
 
     /** The latest status; any thread. */
     public Status status() {
-        return published;
+        return publisher.status();
     }
 
     /**
@@ -195,148 +212,51 @@ public final class Supervisor {
      * event), from the first on. It must return quickly and must not block; what it throws is
      * logged and survived.
      */
-    /** The start code's warm-up of a config edit, run on the loop a second after the VM runs. */
-    public void warmUpOnceRunning(Runnable warmUp) {
-        warmUpOnceRunning = warmUp;
+    public void watchStatus(Consumer<Status> watcher) {
+        publisher.watch(watcher);
     }
 
-    public void watchStatus(Consumer<Status> watcher) {
-        statusWatchers.add(watcher);
+    /** The start code's warm-up of a config edit, run on the loop a second after the VM runs. */
+    public void warmUpOnceRunning(Runnable warmUp) {
+        boot.warmUpOnceRunning(warmUp);
+    }
+
+    /** Serves the HTTP endpoints at {@code address} once QEMU runs; null for none. Before run. */
+    public void serveHttp(HttpAddress address) {
+        servers.http(address);
     }
 
     /** Runs the VM until it has stopped. Cleans up whatever happens. */
     public ExitCode run() {
-        publish();
-        serveStatus();
+        publisher.publish();
+        servers.serveSocket(config.runtimeDir());
         try {
-            if (adoption != null) {
-                adopt();
-            } else {
-                start();
-            }
+            opening.begin();
+            // What the opening started (QEMU's pid: the HTTP endpoints follow it) is seen now,
+            // not only after the next event, which may be seconds away.
+            publisher.publish();
             runLoop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.severe("Interrupted while supervising the VM");
         } finally {
-            display.close();
-            if (console != null) {
-                console.close();
+            parts.display().close();
+            boot.close();
+            if (life.guest != null) {
+                life.guest.close();
             }
-            if (guest != null) {
-                guest.close();
-            }
-            monitor.close();
-            if (statusServer != null) {
-                statusServer.close();
-            }
-            endLeftovers();
-            if (adoption == null) {
-                TpmSetup.discardStaging(config);
-            }
+            parts.monitor().close();
+            servers.close();
+            teardown.endLeftovers();
+            opening.close();
             if (claim != null) {
                 claim.release();
             }
         }
-        ExitCode ended = state == State.STOPPED ? ending.exitCode() : ExitCode.INTERNAL;
-        // Out of heap for good: the guest was powered down as on SIGTERM, but that is no success
+        ExitCode ended = life.state() == State.STOPPED ? life.ending.exitCode() : ExitCode.INTERNAL;
         ExitCode code = heapExhausted && ended == ExitCode.CLEAN ? ExitCode.INTERNAL : ended;
         LOG.info(() -> "Runner stopped (" + code + ", exit code " + code.code() + ")");
         return code;
-    }
-
-    private void start() {
-        Path consoleLog = ConsoleTail.logFile(commands.qemu().arguments(), config.runtimeDir());
-        if (consoleLog != null) {
-            // QEMU appends (logappend=on, so that the file can be truncated once read): what it
-            // holds is this run's console only, as with a console file QEMU truncates itself.
-            try {
-                Files.deleteIfExists(consoleLog);
-            } catch (IOException e) {
-                LOG.fine(() -> "Failed to remove " + consoleLog + ": " + e.getMessage());
-            }
-            consoleLogToFollow = consoleLog; // once QEMU runs: off the way to its start
-        } else {
-            LOG.fine("The template gives the serial console no log file: not copied to the log");
-        }
-        new StartSequence(
-                        config,
-                        commands,
-                        timeouts.helperStart(),
-                        loop,
-                        children,
-                        new StartSequence.Host() {
-                            @Override
-                            public boolean starting() {
-                                return state == State.STARTING;
-                            }
-
-                            @Override
-                            public void failStart(String message) {
-                                Supervisor.this.failStart(message);
-                            }
-
-                            @Override
-                            public void qemuStarted(ChildProcess qemu) {
-                                Supervisor.this.qemuStarted(qemu);
-                            }
-                        })
-                .begin();
-    }
-
-    /** Takes on the QEMU (and swtpm) an earlier runner left running. */
-    private void adopt() {
-        qemu = AdoptedProcess.of("qemu", adoption.qemu().pid());
-        adoptedAt = Instant.now();
-        if (qemu == null) {
-            error("QEMU (pid " + adoption.qemu().pid() + ") ended before it could be adopted");
-            moveTo(State.TERMINATING);
-            state = state.moveTo(State.STOPPED);
-            return;
-        }
-        LOG.info(
-                () ->
-                        "Adopting QEMU (pid "
-                                + qemu.pid()
-                                + ") of VM "
-                                + config.vm().name()
-                                + ", left running by an earlier runner; QEMU is "
-                                + adoption.runState());
-        children.adopt(qemu);
-        Path consoleLog = config.dataDir().resolve("console.log");
-        if (Files.exists(consoleLog)) {
-            console = ConsoleTail.follow(consoleLog, false);
-        }
-        if (adoption.swtpmPid() != null) {
-            ChildProcess swtpm = AdoptedProcess.of("swtpm", adoption.swtpmPid());
-            if (swtpm != null) {
-                children.adopt(swtpm);
-            }
-        }
-        ending = ending.withQemuStarted();
-        runnerState =
-                new RunnerState(
-                        adoption.startedContent(),
-                        adoption.appliedContent(),
-                        adoption.emptiedSlots() == null ? Set.of() : adoption.emptiedSlots());
-        keepState(adoption.emptiedSlots());
-        monitor.connect();
-    }
-
-    /** The state a runner adopting this QEMU would need, kept from now on. */
-    private void keepState(Set<VcpuSlot> emptied) {
-        runnerState.write(config.runtimeDir());
-        live.keepState(
-                content -> {
-                    runnerState =
-                            runnerState.withApplied(new String(content, StandardCharsets.UTF_8));
-                    runnerState.write(config.runtimeDir());
-                },
-                emptied,
-                slots -> {
-                    runnerState = runnerState.withEmptied(slots);
-                    runnerState.write(config.runtimeDir());
-                });
     }
 
     /**
@@ -346,113 +266,18 @@ public final class Supervisor {
      */
     @SuppressWarnings("CatchingUnchecked") // see above
     private void runLoop() throws InterruptedException {
-        while (state != State.STOPPED) {
+        while (life.state() != State.STOPPED) {
             try {
-                loop.run(this::handle, () -> state == State.STOPPED);
+                parts.loop().run(this::handle, () -> life.state() == State.STOPPED);
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "Internal error in the supervisor's loop: " + e, e);
             }
         }
     }
 
-    /**
-     * Only a QEMU that is gone lets the runner end its helpers: a QEMU still alive here (the loop
-     * was interrupted) is left running rather than killed without a powerdown.
-     */
-    private void endLeftovers() {
-        if (qemu != null && qemu.isAlive()) {
-            LOG.severe(
-                    () ->
-                            "QEMU (pid "
-                                    + qemu.pid()
-                                    + ") is left running: the runner ends without having stopped"
-                                    + " it");
-            return;
-        }
-        children.killLeftovers();
-    }
-
-    // ---- start sequence ----------------------------------------------------------------
-
-    /** QEMU runs (paused): connect to its monitor, off the loop. */
-    private void qemuStarted(ChildProcess started) {
-        qemu = started;
-        ending = ending.withQemuStarted();
-        runnerState = new RunnerState(content, content, Set.of());
-        keepState(Set.of());
-        monitor.connect();
-        if (consoleLogToFollow != null && console == null) {
-            console = ConsoleTail.follow(consoleLogToFollow, true);
-        }
-    }
-
-    private void onQmpReady(Event.QmpReady ready) {
-        Qmp qmp = monitor.ready(ready.connection());
-        if (qmp == null) {
-            reconnectIfQemuLives("the connection closed at once");
-            return;
-        }
-        if (state == State.STARTING
-                && adoption != null
-                && !adoption.runState().equals("prelaunch")) {
-            moveTo(State.BOOTING);
-            becameRunning(qmp);
-        } else if (state == State.STARTING) {
-            configureAndContinue(qmp);
-        } else if (state == State.RUNNING) {
-            LOG.info("Connected to QEMU's monitor again");
-            live.onReconnected(qmp);
-        }
-    }
-
-    /** What must hold before the guest runs (the display password), then the vCPUs run. */
-    private void configureAndContinue(Qmp qmp) {
-        loop.whenDone(display.configure(qmp), (ok, error) -> continueVm(qmp));
-    }
-
-    /** Lets the vCPUs run: the VM is configured. */
-    private void continueVm(Qmp qmp) {
-        if (state != State.STARTING) {
-            return;
-        }
-        moveTo(State.BOOTING);
-        loop.whenDone(
-                qmp.cont(),
-                (ok, error) -> {
-                    if (error != null && state == State.BOOTING) {
-                        LOG.severe("Failed to start the vCPUs (QMP cont): " + error.getMessage());
-                        ending = ending.withStartFailed();
-                        startPowerdown();
-                    } else if (state == State.BOOTING) {
-                        becameRunning(qmp);
-                    }
-                });
-    }
-
-    private void becameRunning(Qmp qmp) {
-        moveTo(State.RUNNING);
-        live.onRunning(qmp);
-        display.watch(monitor::qmp);
-        guest = GuestWatch.ifChannel(loop, config.runtimeDir().resolve(RuntimeFiles.GUEST_AGENT));
-        if (guest != null) {
-            guest.start();
-        }
-        LOG.info(
-                () ->
-                        "VM "
-                                + config.vm().name()
-                                + " is running (QEMU pid "
-                                + qemu.pid()
-                                + (adoption != null ? ", adopted" : "")
-                                + ", "
-                                + elapsed().toMillis()
-                                + " ms after start)");
-        if (adoptedContent != null) {
-            // What the file says now, against what the earlier runner applied and QEMU reports.
-            live.onFileChanged(adoptedContent, false);
-            adoptedContent = null;
-        }
-        var unused = loop.schedule(REHEARSAL_DELAY, warmUpOnceRunning);
+    private void failStart(String message) {
+        life.error(message);
+        opening.failed();
     }
 
     // ---- events ------------------------------------------------------------------------
@@ -463,20 +288,20 @@ public final class Supervisor {
         } else if (event instanceof ChildExited e) {
             onChildExited(e.child());
         } else if (event instanceof QmpReady r) {
-            onQmpReady(r);
+            boot.onQmpReady(r);
         } else if (event instanceof QmpConnectFailed f) {
-            monitor.connectFailed();
-            if (state == State.STARTING) {
-                failStart("Failed to connect to QEMU's monitor: " + f.cause().getMessage());
-            } else {
-                reconnectIfQemuLives(f.cause().getMessage());
-            }
+            boot.onQmpConnectFailed(f.cause());
         } else if (event instanceof QmpEventArrived a) {
             onQmpEvent(a.event());
         } else if (event instanceof QmpClosed c) {
-            onQmpClosed(c);
+            boot.onQmpClosed(c);
+        } else if (event instanceof Event.QemuEnded) {
+            teardown.onQemuEnded();
         } else if (event instanceof Event.ConfigFileChanged f) {
-            live.onFileChanged(f.content(), state == State.TERMINATING || state == State.STOPPED);
+            parts.live()
+                    .onFileChanged(
+                            f.content(),
+                            life.state() == State.TERMINATING || life.state() == State.STOPPED);
         } else if (event instanceof Continuation c) {
             c.action().run();
         }
@@ -484,30 +309,13 @@ public final class Supervisor {
 
     private void onSignal(String name) {
         switch (SignalMeaning.of(name)) {
-            case STOP -> onStopSignal(name);
+            case STOP -> {
+                LOG.info(() -> "Received SIG" + name);
+                teardown.stopAsked();
+            }
             case RELOAD -> reload(name);
-            case REPORT -> LOG.info(() -> "SIG" + name + ": " + statusLine());
+            case REPORT -> LOG.info(() -> "SIG" + name + ": " + publisher.statusLine());
             case IGNORE -> LOG.info(() -> "SIG" + name + " received and ignored");
-        }
-    }
-
-    private void onStopSignal(String name) {
-        LOG.info(() -> "Received SIG" + name);
-        switch (state) {
-            case STARTING -> {
-                LOG.info("Stopping before the guest ran");
-                ending = ending.withStoppedBeforeRun();
-                terminateAll();
-            }
-            case BOOTING, RUNNING -> startPowerdown();
-            case TERMINATING -> {
-                if (ladder != null) {
-                    ladder.again();
-                } else {
-                    LOG.info("Already stopping");
-                }
-            }
-            case STOPPED -> {}
         }
     }
 
@@ -531,38 +339,8 @@ public final class Supervisor {
         reader.start();
     }
 
-    /** One line on what the VM is doing, for SIGUSR1/SIGUSR2. */
-    private String statusLine() {
-        StringBuilder line =
-                new StringBuilder("VM ")
-                        .append(config.vm().name())
-                        .append(' ')
-                        .append(state.label())
-                        .append(", runner up ")
-                        .append(elapsed().toSeconds())
-                        .append(" s");
-        if (qemu != null) {
-            line.append(", QEMU pid ").append(qemu.pid());
-        }
-        RunnerConfig current = live.current();
-        line.append(", RAM ")
-                .append(Sizes.format(current.vm().currentRam()))
-                .append(" of ")
-                .append(Sizes.format(current.vm().maximumRam()))
-                .append(", ")
-                .append(current.vm().currentCpus())
-                .append(" of ")
-                .append(current.vm().maximumCpus())
-                .append(" vCPUs, monitor ")
-                .append(monitor.isOpen() ? "connected" : "not connected");
-        if (ladder != null) {
-            line.append(", powering down");
-        }
-        return line.toString();
-    }
-
     private void onQmpEvent(VmEvent event) {
-        live.onQmpEvent(event);
+        parts.live().onQmpEvent(event);
         if (event instanceof VmEvent.Shutdown s) {
             LOG.info(
                     () ->
@@ -570,86 +348,32 @@ public final class Supervisor {
                                     + s.reason()
                                     + (s.guest() ? ", by the guest" : "")
                                     + ")");
-            shutdownSeen = true;
-            ending = ending.withGuestPoweredOff(s.guestPoweredOff());
+            teardown.shutdownReported(s);
         } else if (event instanceof VmEvent.Powerdown) {
             LOG.fine("Power button pressed");
         } else if (event instanceof VmEvent.Reset r) {
             LOG.info(() -> "The VM was reset" + (r.guest() ? " by the guest" : ""));
-            if (guest != null && state == State.RUNNING) {
-                guest.reset();
+            if (life.guest != null && life.state() == State.RUNNING) {
+                life.guest.reset();
             }
         } else if (event instanceof VmEvent.SerialPortChanged port) {
-            if (port.open() && guest != null) {
-                guest.portOpened();
+            if (port.open() && life.guest != null) {
+                life.guest.portOpened();
             }
-        } else if (event instanceof VmEvent.SpiceClient && monitor.qmp() != null) {
-            display.clientsChanged(monitor.qmp());
+        } else if (event instanceof VmEvent.SpiceClient && parts.monitor().qmp() != null) {
+            parts.display().clientsChanged(parts.monitor().qmp());
         } else {
             LOG.fine(() -> "QMP event " + event);
         }
     }
 
-    private void onQmpClosed(QmpClosed closed) {
-        boolean unexpected = monitor.closed(closed.connection(), closed.cause());
-        if (qemu instanceof AdoptedProcess adopted && !children.hasExited(qemu)) {
-            // Not the runner's child: its end is noticed, not waited for. Look now, and again
-            // shortly, as it closes its socket just before it exits.
-            watchAdoptedExit(adopted, 100);
-            return;
-        }
-        if (qemu != null && children.hasExited(qemu)) {
-            onQemuExited();
-        } else if (unexpected) {
-            String cause = String.valueOf(closed.cause().getMessage());
-            LOG.warning(() -> "Lost the connection to QEMU's monitor (" + cause + ")");
-            reconnectIfQemuLives(cause);
-        } else {
-            LOG.fine("QMP connection closed");
-        }
-        maybeStopped();
-    }
-
-    private void watchAdoptedExit(AdoptedProcess adopted, int looksLeft) {
-        adopted.checkGone();
-        if (adopted.isAlive() && looksLeft > 0) {
-            loop.schedule(Duration.ofMillis(50), () -> watchAdoptedExit(adopted, looksLeft - 1));
-        } else if (adopted.isAlive() && !children.hasExited(qemu)) {
-            LOG.warning("Lost the connection to the adopted QEMU's monitor; QEMU still runs");
-            reconnectIfQemuLives("the monitor closed");
-        }
-    }
-
-    /**
-     * Without its monitor the runner cannot power the guest down: connect again while QEMU lives.
-     * During a start a lost monitor is a failed start instead.
-     */
-    private void reconnectIfQemuLives(String why) {
-        if (state == State.STARTING) {
-            failStart("Failed to talk to QEMU's monitor during start: " + why);
-        } else if (qemu != null && !children.hasExited(qemu) && state != State.STOPPED) {
-            LOG.info("Connecting to QEMU's monitor again");
-            monitor.reconnectLater();
-        }
-    }
-
     private void onChildExited(ChildProcess child) {
-        children.exited(child);
+        parts.children().exited(child);
         int code = child.exitCode();
-        Children.OneShot step = children.oneShot(child);
-        if (child == qemu) {
-            if (child.exitStatusKnown()) {
-                ending = ending.withQemuExit(code);
-            }
-            // QEMU's last events (SHUTDOWN says whether the guest powered off) may still be in
-            // flight; they are all in once the connection has closed.
-            if (monitor.hasConnection()) {
-                loop.schedule(LAST_EVENTS, this::onQemuExited);
-            } else {
-                onQemuExited();
-            }
-            return;
-        } else if (state == State.STARTING && step != null) {
+        Children.OneShot step = parts.children().oneShot(child);
+        if (child == life.qemu) {
+            teardown.qemuExited(child);
+        } else if (life.state() == State.STARTING && step != null) {
             if (code == 0) {
                 step.then().run();
             } else {
@@ -665,302 +389,13 @@ public final class Supervisor {
             }
         } else if (step != null && code == 0) {
             LOG.fine(() -> child.name() + " finished");
-        } else if (state == State.STARTING) {
+        } else if (life.state() == State.STARTING) {
             failStart(
                     Children.describeExit(child, code)
                             + " during start"
                             + Children.lastWords(child));
-        } else if (state == State.BOOTING || state == State.RUNNING) {
-            // swtpm ends by itself when QEMU goes; its exit may be seen just before QEMU's.
-            loop.schedule(HELPER_EXIT_GRACE, () -> helperEnded(child, code));
-        }
-        maybeStopped();
-    }
-
-    /** A helper (swtpm) ended while QEMU still runs: the guest has lost a device it relies on. */
-    private void helperEnded(ChildProcess child, int code) {
-        if (shutdownSeen
-                || qemu == null
-                || children.hasExited(qemu)
-                || state == State.TERMINATING
-                || state == State.STOPPED) {
-            return;
-        }
-        error(
-                Children.describeExit(child, code)
-                        + " while the VM runs; the guest has lost its TPM, so the VM is"
-                        + " powered down"
-                        + Children.lastWords(child));
-        ending = ending.withHelperFailed();
-        startPowerdown();
-    }
-
-    private void onQemuExited() {
-        if (qemuExitHandled) {
-            return;
-        }
-        qemuExitHandled = true;
-        int code = qemu.exitCode();
-        if (ladder != null) {
-            ladder.finish();
-        }
-        if (state == State.STARTING) {
-            failStart(
-                    Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
-        } else if (ending.escalated() || ending.stoppedBeforeRun() || ending.startFailed()) {
-            LOG.fine(() -> Children.describeExit(qemu, code));
-        } else if (ending.guestPoweredOff() && (code == 0 || !qemu.exitStatusKnown())) {
-            LOG.info(() -> "The guest powered off" + (ladder != null ? " as asked" : ""));
-        } else {
-            error(Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));
-        }
-        if (state != State.TERMINATING) {
-            moveTo(State.TERMINATING);
-        }
-        stopHelpers();
-    }
-
-    // ---- stopping ----------------------------------------------------------------------
-
-    /** The graceful stop of a VM whose vCPUs may run: the power button, then the ladder. */
-    private void startPowerdown() {
-        if (ladder != null) {
-            return;
-        }
-        if (state != State.TERMINATING) {
-            moveTo(State.TERMINATING);
-        }
-        live.onTerminating();
-        if (guest != null) {
-            guest.askPowerOff();
-        }
-        ladder =
-                new PowerdownLadder(
-                        loop,
-                        new QemuRungs(),
-                        Duration.ofSeconds(live.current().vm().powerdownTimeout()),
-                        timeouts.powerdownRepress(),
-                        timeouts.killGrace());
-        ladder.start();
-    }
-
-    private void failStart(String message) {
-        error(message);
-        if (adoption != null) {
-            // Not this runner's QEMU to stop: leave it as it was found.
-            error("QEMU (pid " + qemu.pid() + ") was not adopted and is left running");
-            ending = ending.withRefused();
-            children.forgetAll();
-            if (state != State.TERMINATING) {
-                moveTo(State.TERMINATING);
-            }
-            qemuExitHandled = true;
-            maybeStopped();
-            return;
-        }
-        ending = ending.withStartFailed();
-        terminateAll();
-    }
-
-    /**
-     * Ends every child and its own children: SIGTERM now, SIGKILL after the grace period. Only
-     * while the guest has not run (a start that failed or was stopped): no guest data at stake.
-     */
-    private void terminateAll() {
-        if (state != State.TERMINATING) {
-            moveTo(State.TERMINATING);
-        }
-        children.terminateAll();
-        maybeStopped();
-    }
-
-    /** swtpm ends by itself when QEMU is gone (--terminate); else it is asked to. */
-    private void stopHelpers() {
-        children.terminateAllAfter(timeouts.helperStop());
-        maybeStopped();
-    }
-
-    /**
-     * The VM has stopped once no child is left. QEMU's last QMP events (SHUTDOWN) may still be in
-     * flight after its exit, so the connection gets a moment to close first.
-     */
-    private void maybeStopped() {
-        if (state != State.TERMINATING
-                || !children.allExited()
-                || qemu != null && !qemuExitHandled) {
-            return;
-        }
-        if (monitor.hasConnection() && qmpCloseWait == null) {
-            qmpCloseWait =
-                    loop.schedule(
-                            LAST_EVENTS,
-                            () -> {
-                                monitor.close();
-                                maybeStopped();
-                            });
-            return;
-        }
-        if (monitor.hasConnection()) {
-            return;
-        }
-        if (qmpCloseWait != null) {
-            qmpCloseWait.cancel();
-        }
-        state = state.moveTo(State.STOPPED);
-        since = Instant.now();
-    }
-
-    /** Logs an error and keeps it for the status. */
-    private void error(String message) {
-        LOG.severe(message);
-        lastError = message;
-    }
-
-    // ---- status ------------------------------------------------------------------------
-
-    private void serveStatus() {
-        Thread starter =
-                new Thread(
-                        () -> {
-                            try {
-                                StatusServer server =
-                                        StatusServer.start(
-                                                config.runtimeDir().resolve(RuntimeFiles.STATUS),
-                                                this::status,
-                                                this::loopAnswers);
-                                loop.post(new Continuation(() -> statusServer = server));
-                            } catch (IOException e) {
-                                LOG.warning(
-                                        () ->
-                                                "Failed to open the status socket: "
-                                                        + e.getMessage()
-                                                        + "; 'vmrunner status' cannot ask this"
-                                                        + " runner");
-                            }
-                        },
-                        "status-start");
-        starter.setDaemon(true);
-        starter.start();
-    }
-
-    /** The runner's QMP commands so far (for metrics); any thread. */
-    public QmpStats qmpStats() {
-        return qmpStats;
-    }
-
-    /** How many live changes ended in each outcome (applied, pending, ...); any thread. */
-    public Map<String, Long> reconciliations() {
-        return live.counted.snapshot();
-    }
-
-    /** For liveness: the loop takes an event within a second. Not on the loop thread. */
-    public boolean loopAnswers() {
-        CountDownLatch answered = new CountDownLatch(1);
-        loop.post(new Continuation(answered::countDown));
-        try {
-            return answered.await(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private void publish() {
-        LiveConfig.View view = live == null ? null : live.view();
-        var vm = (live == null ? config : live.current()).vm();
-        ChildProcess swtpm = children.named("swtpm");
-        published =
-                new Status(
-                        vm.name(),
-                        switch (state) {
-                            case STARTING, BOOTING -> "starting";
-                            case RUNNING -> "running";
-                            case TERMINATING -> "stopping";
-                            case STOPPED -> "stopped";
-                        },
-                        since,
-                        runnerStarted,
-                        adoptedAt,
-                        qemu == null ? null : qemu.pid(),
-                        swtpm == null || !swtpm.isAlive() ? null : swtpm.pid(),
-                        new Status.Ram(
-                                vm.maximumRam(),
-                                vm.currentRam(),
-                                view == null ? null : view.ramActual()),
-                        new Status.Cpus(
-                                vm.maximumCpus(),
-                                vm.currentCpus(),
-                                view == null ? null : view.cpusPresent()),
-                        view == null ? List.of() : view.drives(),
-                        view == null ? List.of() : view.pending(),
-                        view == null ? List.of() : view.needsRestart(),
-                        view == null ? Map.of() : view.lastChanges(),
-                        ladder == null || ladder.escalated()
-                                ? null
-                                : Instant.now().plus(ladder.remaining()),
-                        lastError,
-                        guest == null ? null : guest.status(),
-                        display.status(),
-                        view == null ? null : view.rejectedEdit());
-        for (Consumer<Status> watcher : statusWatchers) {
-            try {
-                watcher.accept(published);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Status watcher failed: " + e, e);
-            }
-        }
-    }
-
-    private Duration elapsed() {
-        return Duration.ofNanos(loop.clock().nanoTime() - startNanos);
-    }
-
-    private void moveTo(State next) {
-        if (state == State.STOPPED) {
-            // A late event (a reply or timer after everything ended) changes nothing any more.
-            LOG.fine(() -> "Ignoring a move to " + next.label() + " after the VM stopped");
-            return;
-        }
-        State previous = state;
-        state = state.moveTo(next);
-        since = Instant.now();
-        LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
-    }
-
-    /** The ladder's rungs, applied to this VM's QEMU. */
-    private final class QemuRungs implements PowerdownLadder.Rungs {
-        @Override
-        public void pressPowerButton() {
-            Qmp qmp = monitor.qmp();
-            if (qmp == null || !monitor.isOpen()) {
-                LOG.warning("Cannot press the power button: not connected to QEMU's monitor");
-                return;
-            }
-            loop.whenDone(
-                    qmp.systemPowerdown(),
-                    (ok, error) -> {
-                        if (error != null) {
-                            LOG.warning(
-                                    () ->
-                                            "Failed to press the power button: "
-                                                    + error.getMessage());
-                        }
-                    });
-        }
-
-        @Override
-        public void terminateQemu() {
-            ending = ending.withEscalated();
-            if (qemu.isAlive()) {
-                qemu.terminate();
-            }
-        }
-
-        @Override
-        public void killQemu() {
-            if (qemu.isAlive()) {
-                qemu.kill();
-            }
+        } else if (life.state() == State.BOOTING || life.state() == State.RUNNING) {
+            teardown.helperExited(child, code);
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.qmp.FakeQmpServer;
+import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.status.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -105,7 +106,6 @@ final class FakeVm implements AutoCloseable {
                         commands,
                         this::startChild,
                         Timeouts.DEFAULT,
-                        null,
                         null,
                         clock);
         supervisor.watchStatus(

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.claim;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

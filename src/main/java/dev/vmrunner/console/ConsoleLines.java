@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.console;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

@@ -1,8 +1,10 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.status;
 
 /**
- * How the runner ended. A service manager must see a graceful stop as success, so every clean guest
- * power-off is 0, whether the guest chose it or the runner asked for it.
+ * Every exit code of vmrunner, in one place. 0 to 6 say how a runner ended (decided once, from what
+ * happened to the run); 7 to 9 are the answers of the client commands ({@code status}, {@code
+ * console}) about a runner. A service manager must see a graceful stop as success, so every clean
+ * guest power-off is 0, whether the guest chose it or the runner asked for it.
  */
 public enum ExitCode {
     /** The guest powered off cleanly (by itself or on SIGTERM), or was stopped before it ran. */
@@ -24,7 +26,13 @@ public enum ExitCode {
      * The VM runs already: another runner has it, or a QEMU of it is left running without one.
      * Nothing was started, stopped or removed.
      */
-    ALREADY_RUNNING(6);
+    ALREADY_RUNNING(6),
+    /** {@code status}, {@code console}: no runner runs this VM (or, console: it has no console). */
+    NOT_RUNNING(7),
+    /** {@code status --ready}: a runner answers, but the VM is not running (starting, stopping). */
+    NOT_READY(8),
+    /** {@code console}: another {@code vmrunner console} is attached. */
+    CONSOLE_BUSY(9);
 
     private final int code;
 

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.claim;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -36,7 +36,7 @@ import java.util.logging.Logger;
  * @param appliedConfig the content last applied live (equal to the above until a change)
  * @param emptiedSlots vCPU slots emptied by an unplug
  */
-record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSlot> emptiedSlots) {
+public record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSlot> emptiedSlots) {
 
     static final String FILE = RuntimeFiles.STATE;
     private static final Logger LOG = Logger.getLogger("vmrunner");
@@ -44,19 +44,19 @@ record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSlot> emp
     /** Two configurations of at most 1 MiB each, and the slots, with room to spare. */
     private static final long MAX_BYTES = 4L << 20;
 
-    RunnerState {
+    public RunnerState {
         emptiedSlots = Set.copyOf(emptiedSlots);
     }
 
-    RunnerState withApplied(String config) {
+    public RunnerState withApplied(String config) {
         return new RunnerState(startedConfig, config, emptiedSlots);
     }
 
-    RunnerState withEmptied(Set<VcpuSlot> slots) {
+    public RunnerState withEmptied(Set<VcpuSlot> slots) {
         return new RunnerState(startedConfig, appliedConfig, slots);
     }
 
-    void write(Path runtimeDir) {
+    public void write(Path runtimeDir) {
         JsonObject o = new JsonObject();
         o.addProperty("startedConfig", startedConfig);
         o.addProperty("appliedConfig", appliedConfig);

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.claim;
 
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.claim;
 
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.console;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.claim;
 
 import dev.vmrunner.launch.ChildProcess;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
  * most every 5 s; the supervisor looks sooner when QEMU's monitor closes), and its exit status is
  * unknown. Its output went to the earlier runner and is lost.
  */
-final class AdoptedProcess implements ChildProcess {
+public final class AdoptedProcess implements ChildProcess {
 
     private final String name;
     private final ProcessHandle handle;
@@ -23,7 +23,7 @@ final class AdoptedProcess implements ChildProcess {
     }
 
     /** The process with this pid, or null if it is gone already. */
-    static AdoptedProcess of(String name, long pid) {
+    public static AdoptedProcess of(String name, long pid) {
         return ProcessHandle.of(pid)
                 .filter(ProcessHandle::isAlive)
                 .map(h -> new AdoptedProcess(name, h))
@@ -31,7 +31,7 @@ final class AdoptedProcess implements ChildProcess {
     }
 
     /** Completes the exit at once when the process is gone (it may have ended just now). */
-    void checkGone() {
+    public void checkGone() {
         if (!Processes.PROC.alive(handle.pid())) {
             exited.complete(this);
         }

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.console;
 
 import dev.vmrunner.config.RuntimeFiles;
 import java.io.IOException;
@@ -26,7 +26,7 @@ import java.util.logging.Logger;
  * ({@link ConsoleLines}) and rate-limited, and the file is kept small: QEMU opens it with {@code
  * O_APPEND} ({@code logappend=on}), so once read it can be truncated under QEMU's feet.
  */
-final class ConsoleTail implements AutoCloseable {
+public final class ConsoleTail implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("vmrunner.console");
 
     /** Truncate the file once this much has been read. */
@@ -57,7 +57,7 @@ final class ConsoleTail implements AutoCloseable {
      * The console log file of a QEMU command line: the {@code logfile=} of the chardev whose socket
      * is {@code ${runtimeDir}/console.sock}; null when the template has none.
      */
-    static Path logFile(List<String> qemuArgv, Path runtimeDir) {
+    public static Path logFile(List<String> qemuArgv, Path runtimeDir) {
         String socket = "path=" + runtimeDir.resolve(RuntimeFiles.CONSOLE);
         for (String arg : qemuArgv) {
             List<String> options = options(arg);
@@ -76,7 +76,7 @@ final class ConsoleTail implements AutoCloseable {
      * Follows {@code file} from its end ({@code fromStart} false: an adopted QEMU, whose earlier
      * output an earlier runner logged) or its start; null (logged) when it cannot be watched.
      */
-    static ConsoleTail follow(Path file, boolean fromStart) {
+    public static ConsoleTail follow(Path file, boolean fromStart) {
         try {
             long from = fromStart || !Files.exists(file) ? 0 : Files.size(file);
             ConsoleTail tail = new ConsoleTail(file, LOG::info, from);

@@ -1,0 +1,63 @@
+package dev.vmrunner.supervisor;
+
+import dev.vmrunner.launch.ChildProcess;
+import dev.vmrunner.status.State;
+import java.time.Instant;
+import java.util.logging.Logger;
+
+/**
+ * What the loop knows of this run: its state (every move logged), its QEMU, the powerdown ladder,
+ * the guest agent's watch, the last error, and the facts its exit code is decided from. Owned by
+ * the loop thread; the status is published from it there.
+ */
+final class Lifecycle {
+
+    private static final Logger LOG = Logger.getLogger("vmrunner");
+
+    final Instant runnerStarted = Instant.now();
+    final Ending ending = new Ending();
+    private State state = State.STARTING;
+    private Instant since = runnerStarted;
+
+    /** When an earlier runner's QEMU was taken on; null for a QEMU this runner started. */
+    Instant adoptedAt;
+
+    ChildProcess qemu;
+    PowerdownLadder ladder;
+    GuestWatch guest;
+    String lastError;
+
+    State state() {
+        return state;
+    }
+
+    Instant since() {
+        return since;
+    }
+
+    /** Moves along the lifecycle ({@link State}), logging the move. */
+    void moveTo(State next) {
+        if (state == State.STOPPED) {
+            // A late event (a reply or timer after everything ended) changes nothing any more.
+            LOG.fine(() -> "Ignoring a move to " + next.label() + " after the VM stopped");
+            return;
+        }
+        State previous = state;
+        state = state.moveTo(next);
+        since = Instant.now();
+        LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
+    }
+
+    /** The VM is being stopped, by whatever route: TERMINATING, unless it is already. */
+    void terminating() {
+        if (state != State.TERMINATING) {
+            moveTo(State.TERMINATING);
+        }
+    }
+
+    /** Logs an error and keeps it for the status. */
+    void error(String message) {
+        LOG.severe(message);
+        lastError = message;
+    }
+}
