@@ -61,14 +61,7 @@ final class AgentChannel implements AutoCloseable {
 
     static final byte DELIMITER = (byte) 0xFF;
 
-    /** What arrived. */
-    sealed interface Inbound permits Line, Delimiter {}
-
-    record Line(String text) implements Inbound {}
-
-    record Delimiter() implements Inbound {}
-
-    private static final Delimiter THE_DELIMITER = new Delimiter();
+    private static final Inbound.Delimiter THE_DELIMITER = new Inbound.Delimiter();
 
     private final Path socket;
     private final SocketChannel channel;
@@ -232,7 +225,7 @@ final class AgentChannel implements AutoCloseable {
                 length = 0;
                 if (!text.isBlank()) {
                     LOG.fine(() -> "agent " + socket.getFileName() + " <- " + text);
-                    return new Line(text);
+                    return new Inbound.Line(text);
                 }
             } else {
                 append(b);

@@ -44,10 +44,10 @@ final class AgentExchange {
         write("guest-sync-delimited", bytes, "(0xFF) " + request);
         boolean delimited = false;
         while (true) {
-            AgentChannel.Inbound in = next("guest-sync-delimited");
-            if (in instanceof AgentChannel.Delimiter) {
+            Inbound in = next("guest-sync-delimited");
+            if (in instanceof Inbound.Delimiter) {
                 delimited = true;
-            } else if (in instanceof AgentChannel.Line l) {
+            } else if (in instanceof Inbound.Line l) {
                 JsonObject m = parse(l.text());
                 JsonElement r = m == null ? null : m.get("return");
                 if (delimited && r != null && r.isJsonPrimitive() && isId(r, id)) {
@@ -103,8 +103,8 @@ final class AgentExchange {
     /** The reply to our request, or null for something to skip. */
     private JsonObject nextReply(String command, long id)
             throws AgentException, InterruptedException {
-        AgentChannel.Inbound in = next(command);
-        if (!(in instanceof AgentChannel.Line l)) {
+        Inbound in = next(command);
+        if (!(in instanceof Inbound.Line l)) {
             return null;
         }
         JsonObject m = parse(l.text());
@@ -162,8 +162,8 @@ final class AgentExchange {
         }
     }
 
-    private AgentChannel.Inbound next(String command) throws AgentException, InterruptedException {
-        AgentChannel.Inbound in = channel.next(command, deadline);
+    private Inbound next(String command) throws AgentException, InterruptedException {
+        Inbound in = channel.next(command, deadline);
         if (in == null) {
             throw new AgentException(
                     Kind.TIMEOUT,
