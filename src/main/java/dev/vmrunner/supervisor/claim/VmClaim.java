@@ -5,17 +5,13 @@ import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.files.IoFailure;
 import dev.vmrunner.files.Trees;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.logging.Logger;
@@ -99,7 +95,7 @@ public final class VmClaim {
         boolean freshDataDir = !Files.isDirectory(config.dataDir());
         FileChannel lock;
         try {
-            lock = lock(config);
+            lock = RunnerLock.lock(config);
         } catch (ClaimException e) {
             if (freshDataDir && !e.alreadyRunning()) {
                 forgetDataDir(config);
@@ -142,62 +138,6 @@ public final class VmClaim {
             Files.deleteIfExists(config.dataDir());
         } catch (IOException e) {
             LOG.fine(() -> "Failed to remove " + config.dataDir() + ": " + e);
-        }
-    }
-
-    private static FileChannel lock(RunnerConfig config) throws ClaimException {
-        Path dataDir = config.dataDir();
-        Path file = dataDir.resolve(LOCK_FILE);
-        FileChannel channel;
-        try {
-            if (!Files.isDirectory(dataDir)) {
-                Files.createDirectories(dataDir.toAbsolutePath().getParent());
-                try {
-                    Files.createDirectory(
-                            dataDir,
-                            PosixFilePermissions.asFileAttribute(
-                                    PosixFilePermissions.fromString("rwx------")));
-                } catch (FileAlreadyExistsException e) {
-                    // a runner started at the same moment made it: the lock decides
-                }
-            }
-            channel =
-                    FileChannel.open(
-                            file,
-                            StandardOpenOption.CREATE,
-                            StandardOpenOption.READ,
-                            StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            throw new ClaimException(IoFailure.message("open the lock file", file, e), false, e);
-        }
-        try {
-            FileLock held;
-            try {
-                held = channel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                held = null; // this JVM holds it already
-            }
-            if (held == null) {
-                String pid = holderPid(channel);
-                closeQuietly(channel);
-                throw new ClaimException(
-                        "VM "
-                                + config.vm().name()
-                                + " is already run by another vmrunner"
-                                + (pid.isEmpty() ? "" : " (pid " + pid + ")")
-                                + " (lock "
-                                + file
-                                + "); stop that runner first (SIGTERM powers the guest down)",
-                        true,
-                        null);
-            }
-            byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
-            channel.truncate(0);
-            channel.write(ByteBuffer.wrap(pid), 0);
-            return channel;
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw new ClaimException(IoFailure.message("lock", file, e), false, e);
         }
     }
 
@@ -314,36 +254,7 @@ public final class VmClaim {
         }
     }
 
-    /**
-     * The lock holder's pid. A runner started at the same moment may hold the lock but not yet have
-     * written its pid (it truncates, then writes): read again for a moment.
-     */
-    private static String holderPid(FileChannel channel) {
-        String pid = readPid(channel);
-        for (int i = 0; i < 20 && pid.isEmpty(); i++) {
-            try {
-                Thread.sleep(25);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            pid = readPid(channel);
-        }
-        return pid;
-    }
-
-    private static String readPid(FileChannel channel) {
-        try {
-            ByteBuffer buffer = ByteBuffer.allocate(32);
-            channel.read(buffer, 0);
-            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII)
-                    .strip();
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static void closeQuietly(FileChannel channel) {
+    static void closeQuietly(FileChannel channel) {
         if (channel != null) {
             try {
                 channel.close();

@@ -1,6 +1,7 @@
 /**
  * The runner's claim on its VM and what it needs to take over a QEMU an earlier runner left: the
- * lock file ({@link dev.vmrunner.supervisor.claim.VmClaim}), {@code /proc} checks ({@link
+ * lock file ({@link dev.vmrunner.supervisor.claim.VmClaim}, {@link
+ * dev.vmrunner.supervisor.claim.RunnerLock}), {@code /proc} checks ({@link
  * dev.vmrunner.supervisor.claim.Processes}, {@link dev.vmrunner.supervisor.claim.LiveQemu}), the
  * state kept for a later runner ({@link dev.vmrunner.supervisor.claim.RunnerState}) and the
  * adoption's facts ({@link dev.vmrunner.supervisor.claim.Adoption}).
