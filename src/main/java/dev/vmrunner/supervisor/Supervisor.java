@@ -108,6 +108,12 @@ public final class Supervisor {
             Adoption adoption,
             Timeouts timeouts,
             VmClaim claim) {
+        return adopting(content, adoption, timeouts, claim, Clock.SYSTEM);
+    }
+
+    /** A supervisor that adopts the QEMU an earlier runner left running, on {@code clock}. */
+    static Supervisor adopting(
+            byte[] content, Adoption adoption, Timeouts timeouts, VmClaim claim, Clock clock) {
         return new Supervisor(
                 adoption.applied(),
                 adoption.started(),
@@ -115,7 +121,7 @@ public final class Supervisor {
                 AdoptionSequence.STARTS_NOTHING,
                 timeouts,
                 claim,
-                Clock.SYSTEM,
+                clock,
                 s ->
                         new AdoptionSequence(
                                 s.config, adoption, content, s.parts, s.teardown, s.boot));

@@ -14,6 +14,8 @@ import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.qmp.FakeQmpServer;
 import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.status.Status;
+import dev.vmrunner.supervisor.claim.Adoption;
+import dev.vmrunner.supervisor.claim.LiveQemu;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -64,6 +67,7 @@ final class FakeVm implements AutoCloseable {
     private final Handler logHandler = new LogHandler();
     private volatile Status status;
     private volatile FakeQmpServer qmp; // set on the loop thread
+    private volatile QemuEnds qemuEnds;
     private Supervisor supervisor;
     private Thread thread;
 
@@ -71,6 +75,15 @@ final class FakeVm implements AutoCloseable {
         this.dir = dir;
         this.tpm = tpm;
         this.seed = seed;
+        this.yaml = yaml(vmExtra);
+        Path file = dir.resolve("config.yaml");
+        Files.writeString(file, yaml);
+        config = ConfigLoader.parse(yaml, file, Map.of());
+        Files.createDirectories(config.runtimeDir());
+    }
+
+    /** This VM's configuration file with these lines under {@code vm}. */
+    String yaml(String... vmExtra) {
         StringBuilder yaml =
                 new StringBuilder("\"/Runner\":\n")
                         .append("  dataDir: ")
@@ -81,11 +94,7 @@ final class FakeVm implements AutoCloseable {
         for (String line : vmExtra) {
             yaml.append("    ").append(line).append('\n');
         }
-        Path file = dir.resolve("config.yaml");
-        Files.writeString(file, yaml);
-        this.yaml = yaml.toString();
-        config = ConfigLoader.parse(yaml.toString(), file, Map.of());
-        Files.createDirectories(config.runtimeDir());
+        return yaml.toString();
     }
 
     FakeVm(Path dir) throws Exception {
@@ -108,6 +117,50 @@ final class FakeVm implements AutoCloseable {
                         Timeouts.DEFAULT,
                         null,
                         clock);
+        return launch();
+    }
+
+    /**
+     * Adopts {@code qemu}, a live process of the test's, as the QEMU an earlier runner left in
+     * {@code runState}, started and last configured with {@code earlier} (YAML); the file now says
+     * what this VM was made with. QEMU's peer is its monitor; when the guest powers off, the
+     * process is killed and reaped before the monitor closes. The test ends it after the run.
+     */
+    FakeVm adopt(Process qemu, String runState, String earlier) throws Exception {
+        qmp = qemuPeer(qemu.onExit(), peer -> endAdopted(qemu, peer));
+        Adoption adoption =
+                new Adoption(
+                        new LiveQemu(qemu.pid(), RuntimeFiles.monitor(config)),
+                        null,
+                        ConfigLoader.parse(earlier, config.configFile(), Map.of()),
+                        ConfigLoader.parse(earlier, config.configFile(), Map.of()),
+                        Set.of(),
+                        runState,
+                        earlier,
+                        earlier);
+        supervisor =
+                Supervisor.adopting(
+                        yaml.getBytes(StandardCharsets.UTF_8),
+                        adoption,
+                        Timeouts.DEFAULT,
+                        null,
+                        clock);
+        return launch();
+    }
+
+    /** The adopted QEMU ends (its exit status goes to its parent, the test), then its socket. */
+    private static void endAdopted(Process qemu, FakeQmpServer.Peer peer) throws IOException {
+        qemu.destroy();
+        try {
+            qemu.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for the adopted QEMU to end", e);
+        }
+        peer.disconnect();
+    }
+
+    private FakeVm launch() {
         supervisor.watchStatus(
                 published -> {
                     status = published;
@@ -149,7 +202,14 @@ final class FakeVm implements AutoCloseable {
         changed();
         try {
             switch (spec.name()) {
-                case "qemu" -> qmp = qemuPeer(child);
+                case "qemu" ->
+                        qmp =
+                                qemuPeer(
+                                        child.onExit(),
+                                        peer -> {
+                                            peer.disconnect();
+                                            child.exit(0);
+                                        });
                 case "swtpm" -> Files.createFile(config.runtimeDir().resolve(RuntimeFiles.SWTPM));
                 case "cloudInitImg" -> {
                     if (!seedHangs) {
@@ -164,7 +224,13 @@ final class FakeVm implements AutoCloseable {
         return child;
     }
 
-    private FakeQmpServer qemuPeer(FakeChild qemu) throws IOException {
+    /** How QEMU ends when its guest powers off: the process ends and its monitor closes. */
+    private interface QemuEnds {
+        void end(FakeQmpServer.Peer peer) throws IOException;
+    }
+
+    /** QEMU's monitor; {@code exited} completes when its process ended, {@code ends} ends it. */
+    private FakeQmpServer qemuPeer(CompletableFuture<?> exited, QemuEnds ends) throws IOException {
         FakeQmpServer server =
                 FakeQmpServer.start(config.runtimeDir().resolve(RuntimeFiles.MONITOR));
         server.on(
@@ -180,7 +246,7 @@ final class FakeVm implements AutoCloseable {
                     peer.reply(request, new JsonObject());
                     peer.event("POWERDOWN", null);
                     if (!guestIgnoresButton) {
-                        powerOff(qemu, peer);
+                        powerOff(ends, peer);
                     }
                 });
         server.on(
@@ -203,18 +269,18 @@ final class FakeVm implements AutoCloseable {
                     peer.reply(request, new JsonObject());
                 });
         // QEMU's socket closes when it ends, however it ends.
-        var unused = qemu.onExit().thenRun(() -> disconnectQuietly(server));
+        qemuEnds = ends;
+        var unused = exited.thenRun(() -> disconnectQuietly(server));
         return server;
     }
 
     /** The guest powers off: SHUTDOWN, QEMU exits 0, its socket closes. */
-    private static void powerOff(FakeChild qemu, FakeQmpServer.Peer peer) throws IOException {
+    private static void powerOff(QemuEnds ends, FakeQmpServer.Peer peer) throws IOException {
         JsonObject data = new JsonObject();
         data.addProperty("guest", true);
         data.addProperty("reason", "guest-shutdown");
         peer.event("SHUTDOWN", data);
-        peer.disconnect();
-        qemu.exit(0);
+        ends.end(peer);
     }
 
     private void command(String name) {
@@ -224,7 +290,7 @@ final class FakeVm implements AutoCloseable {
 
     /** The guest powers off by itself. */
     void guestPowersOff() throws IOException {
-        powerOff(children.get("qemu"), qmp.peer());
+        powerOff(qemuEnds, qmp.peer());
     }
 
     /** QEMU's peer drops the connection (QEMU itself lives on); returns once the runner saw it. */
@@ -331,6 +397,11 @@ final class FakeVm implements AutoCloseable {
 
     private synchronized void changed() {
         notifyAll();
+    }
+
+    /** The last status the runner published. */
+    Status status() {
+        return status;
     }
 
     /** Whether the run has ended; after {@link #idle}, certain either way. */
