@@ -56,9 +56,11 @@ class PowerdownLadderTest {
                                 new PowerdownLadder(
                                                 loop,
                                                 rungs,
-                                                Duration.ofSeconds(20),
+                                                PowerdownLadder.askedNow(
+                                                        loop, Duration.ofSeconds(20)),
                                                 Duration.ofSeconds(5),
-                                                Duration.ofSeconds(5))
+                                                Duration.ofSeconds(5),
+                                                stop -> {})
                                         .start()));
         CompletableFuture<Void> never = new CompletableFuture<>();
         clock.idle(never);
