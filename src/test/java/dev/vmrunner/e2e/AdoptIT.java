@@ -169,7 +169,7 @@ class AdoptIT {
             long asked = System.nanoTime();
             vm.sigterm();
             vm.awaitSerial("VMRUNNER-GUEST: power button ignored", WAIT);
-            long pause = Duration.ofSeconds(15).toNanos() - (System.nanoTime() - asked);
+            long pause = Duration.ofSeconds(18).toNanos() - (System.nanoTime() - asked);
             Thread.sleep(Math.max(0, pause / 1_000_000));
             String before = killRunner(vm, qemu);
             assertTrue(before.contains("Powering the guest down (waiting up to 40 s)"), before);
