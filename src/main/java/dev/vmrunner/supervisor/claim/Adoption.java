@@ -53,28 +53,6 @@ public record Adoption(
         emptiedSlots = emptiedSlots == null ? null : Set.copyOf(emptiedSlots);
     }
 
-    /** The adoption of a QEMU no stop was asked of. */
-    public Adoption(
-            LiveQemu qemu,
-            Long swtpmPid,
-            RunnerConfig started,
-            RunnerConfig applied,
-            Set<VcpuSlot> emptiedSlots,
-            String runState,
-            String startedContent,
-            String appliedContent) {
-        this(
-                qemu,
-                swtpmPid,
-                started,
-                applied,
-                emptiedSlots,
-                runState,
-                startedContent,
-                appliedContent,
-                null);
-    }
-
     /**
      * Prepares the adoption of the claim's QEMU, or refuses it: a QEMU that does not answer on its
      * monitor within {@link #ANSWER_WITHIN} is left untouched.
