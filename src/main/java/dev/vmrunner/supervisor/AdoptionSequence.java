@@ -99,9 +99,28 @@ final class AdoptionSequence implements Opening {
                 new RunnerState(
                         adoption.startedContent(),
                         adoption.appliedContent(),
-                        emptied == null ? Set.of() : emptied),
+                        emptied == null ? Set.of() : emptied,
+                        adoption.stopping()),
                 emptied,
                 () -> Files.exists(consoleLog) ? ConsoleTail.follow(consoleLog, false) : null);
+        if (adoption.stopping() != null) {
+            goOnStopping(adoption.stopping());
+        }
+    }
+
+    /** The earlier runner was powering the guest down: its ladder goes on, to its deadline. */
+    private void goOnStopping(RunnerState.Stopping stop) {
+        LOG.info(
+                () ->
+                        "VM "
+                                + config.vm().name()
+                                + " was being stopped by the earlier runner; going on with the"
+                                + " powerdown, deadline "
+                                + Instant.ofEpochMilli(stop.deadline())
+                                + " ("
+                                + Math.max(0, stop.deadline() - loop.clock().wallMillis()) / 1000
+                                + " s left)");
+        teardown.resumePowerdown(stop);
     }
 
     @Override

@@ -97,6 +97,11 @@ final class Boot implements Opening.Host {
                     runnerState = runnerState.withEmptied(slots);
                     runnerState.write(config.runtimeDir());
                 });
+        teardown.keepStopping(
+                stop -> {
+                    runnerState = runnerState.withStopping(stop);
+                    runnerState.write(config.runtimeDir());
+                });
     }
 
     void onQmpReady(Event.QmpReady ready) {

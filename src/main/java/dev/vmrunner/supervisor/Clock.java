@@ -17,6 +17,14 @@ public interface Clock {
     long nanoTime();
 
     /**
+     * Wall-clock time, epoch milliseconds: only for what outlives this process (the deadline of a
+     * stop a later runner goes on with).
+     */
+    default long wallMillis() {
+        return System.currentTimeMillis();
+    }
+
+    /**
      * The loop's wait: takes the next event from {@code events}, waiting at most until this clock
      * reads {@code due} (without a bound when there is none); null when that time came first. This
      * clock's time passes by itself, so it waits in real time.

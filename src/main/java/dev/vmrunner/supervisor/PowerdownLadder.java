@@ -1,6 +1,8 @@
 package dev.vmrunner.supervisor;
 
+import dev.vmrunner.supervisor.claim.RunnerState.Stopping;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -8,6 +10,10 @@ import java.util.logging.Logger;
  * booting, or Windows, ignores the first press), wait until QEMU exits but at most {@code
  * powerdownTimeout} from the first signal, then terminate QEMU (SIGTERM), then kill it (SIGKILL)
  * after a grace period. Runs on the supervisor's loop; QEMU's exit ends it.
+ *
+ * <p>The request and its deadline ({@link Stopping}, wall-clock) are handed to {@code keep} when
+ * the ladder begins and whenever the deadline moves, so that a runner started after this one died
+ * {@link #resume resumes} the ladder with the same deadline.
  */
 final class PowerdownLadder {
 
@@ -27,30 +33,61 @@ final class PowerdownLadder {
     private final Duration repressInterval;
     private final Duration killGrace;
     private final long startedNanos;
+    private final Consumer<Stopping> keep;
+    private Stopping stop;
     private Duration timeout;
     private Loop.Timer deadline;
     private Loop.Timer repress;
     private boolean escalated;
 
+    /**
+     * @param stop when the stop was asked and its deadline: now, or by an earlier runner
+     * @param keep is handed the stop at the start and whenever its deadline moves
+     */
     PowerdownLadder(
             Loop loop,
             Rungs rungs,
-            Duration timeout,
+            Stopping stop,
             Duration repressInterval,
-            Duration killGrace) {
+            Duration killGrace,
+            Consumer<Stopping> keep) {
         this.loop = loop;
         this.rungs = rungs;
-        this.timeout = timeout;
+        this.stop = stop;
+        this.timeout = stop.timeout();
         this.repressInterval = repressInterval;
         this.killGrace = killGrace;
-        this.startedNanos = loop.clock().nanoTime();
+        this.keep = keep;
+        // Measured on the monotonic clock from here on; the wall clock only says how far it was.
+        this.startedNanos =
+                loop.clock().nanoTime() - stop.elapsed(loop.clock().wallMillis()).toNanos();
+    }
+
+    /** A stop asked now, with {@code timeout} to wait. */
+    static Stopping askedNow(Loop loop, Duration timeout) {
+        return Stopping.asked(loop.clock().wallMillis(), timeout);
     }
 
     void start() {
+        keep.accept(stop);
         LOG.info(() -> "Powering the guest down (waiting up to " + timeout.toSeconds() + " s)");
         // Timers first: a press that fails must lose neither the deadline nor the next press.
         armDeadline();
         press();
+    }
+
+    /**
+     * Goes on with a ladder an earlier runner began: the same deadline, the button pressed again at
+     * the usual interval; a deadline already past terminates QEMU at once.
+     */
+    void resume() {
+        keep.accept(stop);
+        if (remaining().isZero()) {
+            escalate();
+            return;
+        }
+        armDeadline();
+        repress = loop.schedule(repressInterval, this::press);
     }
 
     /**
@@ -75,6 +112,8 @@ final class PowerdownLadder {
     void setTimeout(Duration newTimeout) {
         timeout = newTimeout;
         if (!escalated) {
+            stop = stop.withTimeout(newTimeout);
+            keep.accept(stop);
             LOG.info(
                     () ->
                             "powerdownTimeout is now "

@@ -4,6 +4,7 @@ import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
+import dev.vmrunner.supervisor.claim.RunnerState.Stopping;
 import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
@@ -56,6 +57,7 @@ final class Teardown {
     private final QemuEnd qemuEnd;
     private final Consumer<String> failStart;
     private boolean shutdownSeen;
+    private Consumer<Stopping> keepStopping = stop -> {};
 
     Teardown(Supervisor.Parts parts, Timeouts timeouts, Consumer<String> failStart) {
         this.loop = parts.loop();
@@ -90,8 +92,22 @@ final class Teardown {
         }
     }
 
+    /** Where a powerdown's request and deadline are kept for a later runner, from now on. */
+    void keepStopping(Consumer<Stopping> keep) {
+        keepStopping = keep;
+    }
+
     /** The graceful stop of a VM whose vCPUs may run: the power button, then the ladder. */
     void startPowerdown() {
+        powerdown(null);
+    }
+
+    /** Goes on with the powerdown an earlier runner began, to its deadline. */
+    void resumePowerdown(Stopping earlier) {
+        powerdown(earlier);
+    }
+
+    private void powerdown(Stopping earlier) {
         if (life.ladder != null) {
             return;
         }
@@ -104,10 +120,19 @@ final class Teardown {
                 new PowerdownLadder(
                         loop,
                         new QemuRungs(),
-                        Duration.ofSeconds(live.current().vm().powerdownTimeout()),
+                        earlier != null
+                                ? earlier
+                                : PowerdownLadder.askedNow(
+                                        loop,
+                                        Duration.ofSeconds(live.current().vm().powerdownTimeout())),
                         timeouts.powerdownRepress(),
-                        timeouts.killGrace());
-        life.ladder.start();
+                        timeouts.killGrace(),
+                        stop -> keepStopping.accept(stop));
+        if (earlier != null) {
+            life.ladder.resume();
+        } else {
+            life.ladder.start();
+        }
     }
 
     /**

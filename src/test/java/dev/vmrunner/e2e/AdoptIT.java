@@ -152,4 +152,45 @@ class AdoptIT {
             assertTrue(TestVm.gone(qemu, Duration.ofSeconds(10)));
         }
     }
+
+    /**
+     * kill -9 of the runner while it powers down a guest that ignores the button: the new runner
+     * goes on with the stop to the first runner's deadline (exit 4), not to a fresh one.
+     */
+    @Test
+    void aStopInFlightGoesOnToTheOriginalDeadline() throws Exception {
+        try (TestVm vm =
+                new TestVm(dir)
+                        .template("vmrunner.powerbutton=ignore vmrunner.agent=off")
+                        .config("powerdownTimeout: 40", "useTpm: true")) {
+            vm.boot();
+            long qemu = vm.childPid("qemu");
+            long swtpm = vm.childPid("swtpm");
+            long asked = System.nanoTime();
+            vm.sigterm();
+            vm.awaitSerial("VMRUNNER-GUEST: power button ignored", WAIT);
+            long pause = Duration.ofSeconds(18).toNanos() - (System.nanoTime() - asked);
+            Thread.sleep(Math.max(0, pause / 1_000_000));
+            String before = killRunner(vm, qemu);
+            assertTrue(before.contains("Powering the guest down (waiting up to 40 s)"), before);
+            double restarted = (System.nanoTime() - asked) / 1e9;
+            vm.start();
+            vm.awaitLog(
+                    "was being stopped by the earlier runner; going on with the powerdown", WAIT);
+            int code = vm.awaitExit(Duration.ofSeconds(90));
+            double ended = (System.nanoTime() - asked) / 1e9;
+            System.out.printf(
+                    "stop in flight: SIGTERM at 0 s, runner killed and restarted at %.1f s,"
+                            + " new runner exited %d at %.1f s (deadline 40 s)%n",
+                    restarted, code, ended);
+            assertEquals(4, code, vm.log());
+            assertTrue(ended > 38, "ended before the deadline, at " + ended + " s");
+            // A fresh timeout would end at restarted + 40 s at the earliest.
+            assertTrue(ended < restarted + 30, "not the original deadline: " + ended + " s");
+            assertTrue(TestVm.gone(qemu, Duration.ofSeconds(10)));
+            assertTrue(TestVm.gone(swtpm, Duration.ofSeconds(10)), "swtpm ends with QEMU");
+            assertEquals("none", FaultIT.leftovers(vm));
+            assertFalse(Files.exists(vm.runtimeDir), "runtime directory removed");
+        }
+    }
 }

@@ -36,6 +36,12 @@ final class FakeClock implements Clock {
         return now.get();
     }
 
+    /** The wall clock moves with the monotonic one, from a fixed epoch time. */
+    @Override
+    public long wallMillis() {
+        return 1_700_000_000_000L + now.get() / 1_000_000;
+    }
+
     /** Time moves only when the test moves it: wait for the next event, however long. */
     @Override
     public Event next(BlockingQueue<Event> queue, OptionalLong due) throws InterruptedException {

@@ -29,6 +29,8 @@ import java.util.logging.Logger;
  * @param runState QEMU's run state when it was probed ({@code running}, {@code prelaunch}, ...)
  * @param startedContent the configuration file's content that {@code started} came from
  * @param appliedContent the same for {@code applied}
+ * @param stopping the powerdown the earlier runner had begun, null when none: the new runner goes
+ *     on with it to the same deadline
  */
 public record Adoption(
         LiveQemu qemu,
@@ -38,7 +40,8 @@ public record Adoption(
         Set<VcpuSlot> emptiedSlots,
         String runState,
         String startedContent,
-        String appliedContent) {
+        String appliedContent,
+        RunnerState.Stopping stopping) {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
@@ -81,7 +84,8 @@ public record Adoption(
                 state.map(RunnerState::emptiedSlots).orElse(null),
                 runState,
                 state.map(RunnerState::startedConfig).orElse(currentContent),
-                state.map(RunnerState::appliedConfig).orElse(currentContent));
+                state.map(RunnerState::appliedConfig).orElse(currentContent),
+                state.map(RunnerState::stopping).orElse(null));
     }
 
     private static String probe(LiveQemu qemu) throws VmClaim.ClaimException {

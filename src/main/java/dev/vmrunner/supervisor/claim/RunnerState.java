@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -34,9 +35,15 @@ import java.util.logging.Logger;
  *
  * @param startedConfig the configuration file's content at QEMU's start
  * @param appliedConfig the content last applied live (equal to the above until a change)
+ *     <p>A stop in flight is kept too ({@code stopAskedAt}, {@code stopDeadline}, wall-clock epoch
+ *     milliseconds, since the runner that goes on with it is another process): a runner that adopts
+ *     a VM being stopped keeps the original deadline. A file without them (a runner up to 0.1.0, or
+ *     no stop asked) means no stop in flight.
  * @param emptiedSlots vCPU slots emptied by an unplug
+ * @param stopping the powerdown in flight, null when no stop was asked
  */
-public record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSlot> emptiedSlots) {
+public record RunnerState(
+        String startedConfig, String appliedConfig, Set<VcpuSlot> emptiedSlots, Stopping stopping) {
 
     static final String FILE = RuntimeFiles.STATE;
     private static final Logger LOG = Logger.getLogger("vmrunner");
@@ -44,16 +51,54 @@ public record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSl
     /** Two configurations of at most 1 MiB each, and the slots, with room to spare. */
     private static final long MAX_BYTES = 4L << 20;
 
+    /**
+     * A powerdown in flight, in wall-clock epoch milliseconds.
+     *
+     * @param askedAt when the stop was asked
+     * @param deadline when QEMU is terminated if the guest has not powered off
+     */
+    public record Stopping(long askedAt, long deadline) {
+
+        /** A stop asked at {@code now} with {@code timeout} to wait. */
+        public static Stopping asked(long now, Duration timeout) {
+            return new Stopping(now, now + timeout.toMillis());
+        }
+
+        /** The same stop with another wait, still measured from when it was asked. */
+        public Stopping withTimeout(Duration timeout) {
+            return asked(askedAt, timeout);
+        }
+
+        /** The whole wait, from the request to the deadline. */
+        public Duration timeout() {
+            return Duration.ofMillis(Math.max(0, deadline - askedAt));
+        }
+
+        /** How long ago at {@code now} the stop was asked; zero for a clock set back since. */
+        public Duration elapsed(long now) {
+            return Duration.ofMillis(Math.max(0, now - askedAt));
+        }
+    }
+
     public RunnerState {
         emptiedSlots = Set.copyOf(emptiedSlots);
     }
 
+    /** The state of a VM that no stop was asked of. */
+    public RunnerState(String startedConfig, String appliedConfig, Set<VcpuSlot> emptiedSlots) {
+        this(startedConfig, appliedConfig, emptiedSlots, null);
+    }
+
     public RunnerState withApplied(String config) {
-        return new RunnerState(startedConfig, config, emptiedSlots);
+        return new RunnerState(startedConfig, config, emptiedSlots, stopping);
     }
 
     public RunnerState withEmptied(Set<VcpuSlot> slots) {
-        return new RunnerState(startedConfig, appliedConfig, slots);
+        return new RunnerState(startedConfig, appliedConfig, slots, stopping);
+    }
+
+    public RunnerState withStopping(Stopping stop) {
+        return new RunnerState(startedConfig, appliedConfig, emptiedSlots, stop);
     }
 
     public void write(Path runtimeDir) {
@@ -63,6 +108,10 @@ public record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSl
         JsonArray slots = new JsonArray();
         emptiedSlots.forEach(slot -> slots.add(slot.toJson()));
         o.add("emptiedSlots", slots);
+        if (stopping != null) {
+            o.addProperty("stopAskedAt", stopping.askedAt());
+            o.addProperty("stopDeadline", stopping.deadline());
+        }
         try {
             AtomicFiles.replaceQuickly(
                     runtimeDir.resolve(FILE), o.toString().getBytes(StandardCharsets.UTF_8));
@@ -89,7 +138,12 @@ public record RunnerState(String startedConfig, String appliedConfig, Set<VcpuSl
                     new RunnerState(
                             o.get("startedConfig").getAsString(),
                             o.get("appliedConfig").getAsString(),
-                            slots));
+                            slots,
+                            o.has("stopDeadline")
+                                    ? new Stopping(
+                                            o.get("stopAskedAt").getAsLong(),
+                                            o.get("stopDeadline").getAsLong())
+                                    : null));
         } catch (IOException | RuntimeException e) {
             LOG.warning(() -> "Ignoring " + file + ", it cannot be read: " + e);
             return Optional.empty();
