@@ -137,7 +137,8 @@ final class FakeVm implements AutoCloseable {
                         Set.of(),
                         runState,
                         earlier,
-                        earlier);
+                        earlier,
+                        null); // no stop in flight
         supervisor =
                 Supervisor.adopting(
                         yaml.getBytes(StandardCharsets.UTF_8),
