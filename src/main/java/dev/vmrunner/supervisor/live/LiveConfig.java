@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
@@ -15,10 +15,10 @@ import dev.vmrunner.reconcile.LiveKey;
 import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
 import dev.vmrunner.status.Status;
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Ignored;
-import dev.vmrunner.supervisor.Outcome.Pending;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Ignored;
+import dev.vmrunner.supervisor.live.Outcome.Pending;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,11 +40,11 @@ import java.util.logging.Logger;
  * rejected. Every {@link Outcome} of a change sent on to QEMU or the guest comes back to {@link
  * #report}, the one place that logs, keeps and counts it.
  */
-final class LiveConfig {
+public final class LiveConfig {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
-    private final Loop loop;
+    private final LiveLoop loop;
     private final Map<String, String> env;
     private final Consumer<Duration> powerdownTimeoutChanged;
     private final Balloon balloon;
@@ -78,7 +78,7 @@ final class LiveConfig {
     private boolean again;
     private boolean acting;
     private final Set<String> outstanding = new LinkedHashSet<>();
-    private Loop.Timer roundLimit;
+    private LiveLoop.Timer roundLimit;
 
     /** What QEMU last reported (null before the first look), for the status. */
     private Observed lastObserved;
@@ -87,7 +87,7 @@ final class LiveConfig {
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
 
     /** How many changes ended how, for metrics. */
-    final Outcomes counted = new Outcomes();
+    private final Outcomes counted = new Outcomes();
 
     /** Live changes whose outcome is not logged yet, by key. */
     private final Map<String, Change> unreported = new LinkedHashMap<>();
@@ -98,8 +98,8 @@ final class LiveConfig {
      * @param applied the configuration QEMU runs with now: the same, unless an earlier runner of an
      *     adopted QEMU applied changes
      */
-    LiveConfig(
-            Loop loop,
+    public LiveConfig(
+            LiveLoop loop,
             RunnerConfig started,
             RunnerConfig applied,
             Map<String, String> env,
@@ -115,7 +115,12 @@ final class LiveConfig {
         this.cds = new CdMedia(loop);
     }
 
-    RunnerConfig current() {
+    /** How many changes ended how, for metrics. */
+    public Outcomes counted() {
+        return counted;
+    }
+
+    public RunnerConfig current() {
         return current;
     }
 
@@ -124,13 +129,14 @@ final class LiveConfig {
      * file content that became current, {@code emptied} the vCPU slots whenever an unplug empties
      * one; {@code known} are those an earlier runner emptied (null: unknown).
      */
-    void keepState(Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
+    public void keepState(
+            Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
         this.appliedContent = applied;
         cpus.restore(known, () -> emptied.accept(cpus.emptiedSlots()));
     }
 
     /** What the status shows of live changes and of QEMU's state. */
-    record View(
+    public record View(
             Long ramActual,
             Integer cpusPresent,
             List<Status.Drive> drives,
@@ -149,7 +155,7 @@ final class LiveConfig {
         return List.copyOf(keys);
     }
 
-    View view() {
+    public View view() {
         Desired desired = Desired.of(current);
         Map<String, String> waiting = cds.waiting();
         List<Status.Drive> drives = new ArrayList<>();
@@ -185,7 +191,7 @@ final class LiveConfig {
     }
 
     /** The VM runs: apply what the configuration asks beyond the command line (the balloon). */
-    void onRunning(Qmp qmp) {
+    public void onRunning(Qmp qmp) {
         this.qmp = qmp;
         this.running = true;
         cpus.connected(qmp);
@@ -193,7 +199,7 @@ final class LiveConfig {
     }
 
     /** The monitor was lost and is back: catch up with what changed meanwhile. */
-    void onReconnected(Qmp qmp) {
+    public void onReconnected(Qmp qmp) {
         this.qmp = qmp;
         cpus.connected(qmp);
         if (running) {
@@ -202,11 +208,11 @@ final class LiveConfig {
     }
 
     /** The VM is being stopped: only the powerdown timeout still matters. */
-    void onTerminating() {
+    public void onTerminating() {
         running = false;
     }
 
-    void onQmpEvent(VmEvent event) {
+    public void onQmpEvent(VmEvent event) {
         if (running && cds.opensWaitingTray(event)) {
             reconcile(); // the guest ejected: a waiting CD change can complete
         } else if (event instanceof VmEvent.TrayMoved) {
@@ -223,7 +229,7 @@ final class LiveConfig {
     }
 
     /** A new content of the configuration file. */
-    void onFileChanged(byte[] content, boolean terminating) {
+    public void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;
         try {
             ConfigLoader.Loaded loaded =
