@@ -9,6 +9,7 @@ import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.status.State;
 import dev.vmrunner.supervisor.Event.QmpClosed;
 import dev.vmrunner.supervisor.claim.RunnerState;
+import dev.vmrunner.supervisor.live.LiveConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;

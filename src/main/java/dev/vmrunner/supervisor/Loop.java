@@ -1,5 +1,6 @@
 package dev.vmrunner.supervisor;
 
+import dev.vmrunner.supervisor.live.LiveLoop;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.PriorityQueue;
@@ -17,7 +18,7 @@ import java.util.logging.Logger;
  * handlers run on the loop's thread only, so the state needs no locks. When nothing is due the
  * thread blocks in its {@link Clock#next clock's wait}: no CPU is used while idle.
  */
-final class Loop {
+final class Loop implements LiveLoop {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
@@ -45,7 +46,7 @@ final class Loop {
     private boolean exhausted;
 
     /** A scheduled action; cancel it to keep it from running. */
-    static final class Timer {
+    static final class Timer implements LiveLoop.Timer {
         private final long due;
         private final long order;
         private final Runnable action;
@@ -57,7 +58,8 @@ final class Loop {
             this.action = action;
         }
 
-        void cancel() {
+        @Override
+        public void cancel() {
             cancelled = true;
         }
     }
@@ -68,6 +70,11 @@ final class Loop {
 
     Clock clock() {
         return clock;
+    }
+
+    @Override
+    public long nanoTime() {
+        return clock.nanoTime();
     }
 
     /** Runs after every event and timer (the supervisor publishes its status there). */
@@ -89,7 +96,8 @@ final class Loop {
     }
 
     /** Runs the completion of an asynchronous call on the loop thread. */
-    <T> void whenDone(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+    @Override
+    public <T> void whenDone(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
         var unused =
                 future.whenComplete(
                         (result, error) ->
@@ -105,7 +113,8 @@ final class Loop {
     }
 
     /** Runs the action on the loop thread after the delay. Call from the loop thread only. */
-    Timer schedule(Duration delay, Runnable action) {
+    @Override
+    public Timer schedule(Duration delay, Runnable action) {
         Timer timer = new Timer(clock.nanoTime() + delay.toNanos(), sequence++, action);
         timers.add(timer);
         return timer;

@@ -5,6 +5,7 @@ import dev.vmrunner.config.Sizes;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.status.Status;
 import dev.vmrunner.supervisor.Event.Continuation;
+import dev.vmrunner.supervisor.live.LiveConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

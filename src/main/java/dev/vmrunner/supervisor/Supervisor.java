@@ -21,6 +21,7 @@ import dev.vmrunner.supervisor.Event.QmpReady;
 import dev.vmrunner.supervisor.Event.SignalReceived;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
+import dev.vmrunner.supervisor.live.LiveConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -181,7 +182,7 @@ public final class Supervisor {
                         publisher::status,
                         publisher::loopAnswers,
                         qmpStats,
-                        live.counted::snapshot);
+                        live.counted()::snapshot);
         publisher.watch(servers::published);
         loop.afterEach(publisher::publish);
         loop.onHeapExhausted(

@@ -5,6 +5,7 @@ import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
 import dev.vmrunner.supervisor.claim.RunnerState.Stopping;
+import dev.vmrunner.supervisor.live.LiveConfig;
 import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.function.Consumer;

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
  * any. The label is the outcome's {@link Outcome#kind()}, one of a fixed few, so a message's text
  * never becomes a label.
  */
-final class Outcomes {
+public final class Outcomes {
 
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 
@@ -19,7 +19,7 @@ final class Outcomes {
     }
 
     /** The counts so far, by outcome. */
-    Map<String, Long> snapshot() {
+    public Map<String, Long> snapshot() {
         Map<String, Long> out = new TreeMap<>();
         counts.forEach((kind, n) -> out.put(kind, n.sum()));
         return out;

@@ -1,11 +1,11 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Ignored;
-import dev.vmrunner.supervisor.Outcome.Pending;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Ignored;
+import dev.vmrunner.supervisor.live.Outcome.Pending;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.vmrunner.qmp.VmEvent;
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Pending;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Pending;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 /**
  * What a live change did. The type is the category (counted for metrics, kept for the status); the

@@ -1,9 +1,9 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import dev.vmrunner.config.Sizes;
 import dev.vmrunner.qmp.Qmp;
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -24,15 +24,15 @@ final class Balloon {
      */
     private static final Duration SETTLE = Duration.ofMillis(2500);
 
-    private final Loop loop;
+    private final LiveLoop loop;
     private final LongSupplier wanted;
-    private Loop.Timer settle;
+    private LiveLoop.Timer settle;
     private Qmp qmp;
 
     /**
      * @param wanted the target the configuration asks for now
      */
-    Balloon(Loop loop, LongSupplier wanted) {
+    Balloon(LiveLoop loop, LongSupplier wanted) {
         this.loop = loop;
         this.wanted = wanted;
     }

@@ -1,12 +1,12 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import dev.vmrunner.qmp.CpuReplugPolicy;
 import dev.vmrunner.qmp.HotpluggableCpu;
 import dev.vmrunner.qmp.QemuVersion;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VcpuSlot;
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,7 +35,7 @@ final class CpuPlugging {
     private static final Comparator<HotpluggableCpu> BY_TOPOLOGY =
             Comparator.comparing(HotpluggableCpu::slot);
 
-    private final Loop loop;
+    private final LiveLoop loop;
 
     /**
      * Slots emptied by an unplug in this QEMU run. QEMU 7.2 corrupts its heap and aborts when a
@@ -56,7 +56,7 @@ final class CpuPlugging {
 
     private CompletableFuture<QemuVersion> version;
 
-    CpuPlugging(Loop loop) {
+    CpuPlugging(LiveLoop loop) {
         this.loop = loop;
     }
 
@@ -267,7 +267,7 @@ final class CpuPlugging {
                     awaitCount(
                             qmp,
                             expected,
-                            loop.clock().nanoTime() + UNPLUG_WAIT.toNanos(),
+                            loop.nanoTime() + UNPLUG_WAIT.toNanos(),
                             count < present - target
                                     ? new Rejected(
                                             "only hot-plugged vCPUs can be removed, "
@@ -289,7 +289,7 @@ final class CpuPlugging {
                     } else if (cpus.size() <= expected) {
                         done.accept(
                                 shortfall != null ? shortfall : new Applied(vcpus(cpus.size())));
-                    } else if (loop.clock().nanoTime() - deadline > 0) {
+                    } else if (loop.nanoTime() - deadline > 0) {
                         done.accept(
                                 new Rejected(
                                         "the guest did not release the vCPU within "

@@ -1,4 +1,4 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -11,6 +11,7 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.qmp.FakeQmpServer;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
+import dev.vmrunner.supervisor.LoopThread;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,11 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -70,8 +68,8 @@ final class LiveRig implements AutoCloseable {
         }
     }
 
-    final FakeClock clock = new FakeClock();
-    final Loop loop = new Loop(clock);
+    final LoopThread loopThread = new LoopThread("live-loop", WAIT);
+    final LiveLoop loop = loopThread.loop();
     final Qemu qemu = new Qemu();
     final Path dir;
     final LiveConfig live;
@@ -82,9 +80,7 @@ final class LiveRig implements AutoCloseable {
     private final List<String> lines = new ArrayList<>();
     private final Logger logger = Logger.getLogger("vmrunner");
     private final Handler handler;
-    private final Thread thread;
     private final RunnerConfig config;
-    private volatile boolean closed;
     private QmpConnection connection;
     private Qmp qmp;
 
@@ -115,20 +111,6 @@ final class LiveRig implements AutoCloseable {
         handler.setLevel(Level.INFO);
         logger.addHandler(handler);
         this.live = new LiveConfig(loop, config, config, Map.of(), timeouts::add);
-        this.thread =
-                new Thread(
-                        () -> {
-                            try {
-                                loop.run(
-                                        event -> ((Event.Continuation) event).action().run(),
-                                        () -> closed);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        },
-                        "live-loop");
-        thread.setDaemon(true);
-        thread.start();
     }
 
     /**
@@ -219,29 +201,12 @@ final class LiveRig implements AutoCloseable {
 
     /** Runs {@code action} on the loop and returns its result, once everything before it ran. */
     <T> T onLoop(Supplier<T> action) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.post(
-                new Event.Continuation(
-                        () -> {
-                            try {
-                                result.complete(action.get());
-                            } catch (RuntimeException | Error e) {
-                                result.completeExceptionally(e);
-                                throw e;
-                            }
-                        }));
-        try {
-            return result.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException | InterruptedException e) {
-            throw new AssertionError("the loop did not run the action: " + e, e);
-        }
+        return loopThread.onLoop(action);
     }
 
     /** Moves the fake clock on, then waits until the loop has run what became due. */
     void advance(Duration by) {
-        clock.advance(by);
-        onLoop(() -> {}); // the loop may have taken this event before it looked at the clock,
-        onLoop(() -> {}); // but it runs due timers before it takes the next one
+        loopThread.advance(by);
     }
 
     /** Waits for the first log line of the vmrunner logger that contains {@code text}. */
@@ -326,7 +291,7 @@ final class LiveRig implements AutoCloseable {
 
     /** The metrics' counts, once the loop has done what is queued. */
     Map<String, Long> counted() {
-        return onLoop(live.counted::snapshot);
+        return onLoop(live.counted()::snapshot);
     }
 
     private void script() {
@@ -474,13 +439,7 @@ final class LiveRig implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        closed = true;
-        loop.post(new Event.Continuation(() -> {}));
-        try {
-            thread.join(WAIT.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loopThread.close();
         logger.removeHandler(handler);
         if (connection != null) {
             connection.close();

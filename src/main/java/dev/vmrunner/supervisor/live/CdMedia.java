@@ -1,10 +1,10 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VmEvent;
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Pending;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Pending;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -21,12 +21,12 @@ import java.util.function.Consumer;
  */
 final class CdMedia {
 
-    private final Loop loop;
+    private final LiveLoop loop;
 
     /** Drives whose change waits for the guest to eject: qdev id → configuration key. */
     private final Map<String, String> waiting = new HashMap<>();
 
-    CdMedia(Loop loop) {
+    CdMedia(LiveLoop loop) {
         this.loop = loop;
     }
 

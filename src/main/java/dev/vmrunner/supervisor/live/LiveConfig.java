@@ -1,9 +1,8 @@
-package dev.vmrunner.supervisor;
+package dev.vmrunner.supervisor.live;
 
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
-import dev.vmrunner.qmp.BlockInfo;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
@@ -15,21 +14,16 @@ import dev.vmrunner.reconcile.LiveKey;
 import dev.vmrunner.reconcile.Observed;
 import dev.vmrunner.reconcile.Reconciler;
 import dev.vmrunner.status.Status;
-import dev.vmrunner.supervisor.Outcome.Applied;
-import dev.vmrunner.supervisor.Outcome.Ignored;
-import dev.vmrunner.supervisor.Outcome.Pending;
-import dev.vmrunner.supervisor.Outcome.Rejected;
+import dev.vmrunner.supervisor.live.Outcome.Applied;
+import dev.vmrunner.supervisor.live.Outcome.Ignored;
+import dev.vmrunner.supervisor.live.Outcome.Pending;
+import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -40,11 +34,11 @@ import java.util.logging.Logger;
  * rejected. Every {@link Outcome} of a change sent on to QEMU or the guest comes back to {@link
  * #report}, the one place that logs, keeps and counts it.
  */
-final class LiveConfig {
+public final class LiveConfig {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
-    private final Loop loop;
+    private final LiveLoop loop;
     private final Map<String, String> env;
     private final Consumer<Duration> powerdownTimeoutChanged;
     private final Balloon balloon;
@@ -56,14 +50,8 @@ final class LiveConfig {
 
     private final RunnerConfig initial;
 
-    /** Keys whose change waits for the next start; computed when the configuration changes. */
-    private List<String> needsRestart = List.of();
-
     private Consumer<byte[]> appliedContent = content -> {};
     private RunnerConfig current;
-
-    /** The file's last content, when it was refused (for the status). */
-    private Status.RejectedEdit rejected;
 
     private Qmp qmp;
     private boolean running;
@@ -78,19 +66,13 @@ final class LiveConfig {
     private boolean again;
     private boolean acting;
     private final Set<String> outstanding = new LinkedHashSet<>();
-    private Loop.Timer roundLimit;
+    private LiveLoop.Timer roundLimit;
 
     /** What QEMU last reported (null before the first look), for the status. */
     private Observed lastObserved;
 
-    /** Per key, the outcome of its last change, for the status. */
-    private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
-
-    /** How many changes ended how, for metrics. */
-    final Outcomes counted = new Outcomes();
-
-    /** Live changes whose outcome is not logged yet, by key. */
-    private final Map<String, Change> unreported = new LinkedHashMap<>();
+    /** The outcomes, the changes that wait for one, and what the status shows of them. */
+    private final ChangeLedger ledger = new ChangeLedger();
 
     /**
      * @param started the configuration QEMU was started with (what needs a restart is measured
@@ -98,8 +80,8 @@ final class LiveConfig {
      * @param applied the configuration QEMU runs with now: the same, unless an earlier runner of an
      *     adopted QEMU applied changes
      */
-    LiveConfig(
-            Loop loop,
+    public LiveConfig(
+            LiveLoop loop,
             RunnerConfig started,
             RunnerConfig applied,
             Map<String, String> env,
@@ -107,7 +89,7 @@ final class LiveConfig {
         this.loop = loop;
         this.current = applied;
         this.initial = started;
-        this.needsRestart = restartKeys();
+        ledger.restartKeys(initial, current);
         this.env = env;
         this.powerdownTimeoutChanged = powerdownTimeoutChanged;
         this.balloon = new Balloon(loop, () -> current.vm().currentRam());
@@ -115,7 +97,12 @@ final class LiveConfig {
         this.cds = new CdMedia(loop);
     }
 
-    RunnerConfig current() {
+    /** How many changes ended how, for metrics. */
+    public Outcomes counted() {
+        return ledger.counted;
+    }
+
+    public RunnerConfig current() {
         return current;
     }
 
@@ -124,13 +111,14 @@ final class LiveConfig {
      * file content that became current, {@code emptied} the vCPU slots whenever an unplug empties
      * one; {@code known} are those an earlier runner emptied (null: unknown).
      */
-    void keepState(Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
+    public void keepState(
+            Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
         this.appliedContent = applied;
         cpus.restore(known, () -> emptied.accept(cpus.emptiedSlots()));
     }
 
     /** What the status shows of live changes and of QEMU's state. */
-    record View(
+    public record View(
             Long ramActual,
             Integer cpusPresent,
             List<Status.Drive> drives,
@@ -139,53 +127,12 @@ final class LiveConfig {
             Map<String, String> lastChanges,
             Status.RejectedEdit rejectedEdit) {}
 
-    private List<String> restartKeys() {
-        List<String> keys = new ArrayList<>();
-        for (Change change : ChangeReport.between(initial, current)) {
-            if (!change.live()) {
-                keys.add(change.key());
-            }
-        }
-        return List.copyOf(keys);
-    }
-
-    View view() {
-        Desired desired = Desired.of(current);
-        Map<String, String> waiting = cds.waiting();
-        List<Status.Drive> drives = new ArrayList<>();
-        for (int i = 0; i < desired.cdMedia().size(); i++) {
-            String id = Desired.cdId(i);
-            Observed.Cd cd = lastObserved == null ? null : lastObserved.cds().get(id);
-            String want = desired.cdMedia().get(i);
-            boolean differs = cd != null && !Objects.equals(want, cd.file());
-            drives.add(
-                    new Status.Drive(
-                            id,
-                            desired.cdKey(i),
-                            cd == null ? want : cd.file(),
-                            cd == null ? null : cd.trayOpen(),
-                            cd != null && cd.locked(),
-                            differs ? (want == null ? "" : want) : null));
-        }
-        List<String> pending = new ArrayList<>();
-        unreported.values().forEach(change -> pending.add(change.toString()));
-        waiting.forEach(
-                (id, key) ->
-                        pending.add(key + ": waits for the guest to eject the medium of " + id));
-        Map<String, String> lastChanges = new LinkedHashMap<>();
-        outcomes.forEach((key, outcome) -> lastChanges.put(key, outcome.text()));
-        return new View(
-                lastObserved == null ? null : lastObserved.balloonActual(),
-                lastObserved == null ? null : lastObserved.presentCpus(),
-                drives,
-                pending,
-                needsRestart,
-                lastChanges,
-                rejected);
+    public View view() {
+        return ledger.view(current, lastObserved, cds.waiting());
     }
 
     /** The VM runs: apply what the configuration asks beyond the command line (the balloon). */
-    void onRunning(Qmp qmp) {
+    public void onRunning(Qmp qmp) {
         this.qmp = qmp;
         this.running = true;
         cpus.connected(qmp);
@@ -193,7 +140,7 @@ final class LiveConfig {
     }
 
     /** The monitor was lost and is back: catch up with what changed meanwhile. */
-    void onReconnected(Qmp qmp) {
+    public void onReconnected(Qmp qmp) {
         this.qmp = qmp;
         cpus.connected(qmp);
         if (running) {
@@ -202,11 +149,11 @@ final class LiveConfig {
     }
 
     /** The VM is being stopped: only the powerdown timeout still matters. */
-    void onTerminating() {
+    public void onTerminating() {
         running = false;
     }
 
-    void onQmpEvent(VmEvent event) {
+    public void onQmpEvent(VmEvent event) {
         if (running && cds.opensWaitingTray(event)) {
             reconcile(); // the guest ejected: a waiting CD change can complete
         } else if (event instanceof VmEvent.TrayMoved) {
@@ -223,16 +170,16 @@ final class LiveConfig {
     }
 
     /** A new content of the configuration file. */
-    void onFileChanged(byte[] content, boolean terminating) {
+    public void onFileChanged(byte[] content, boolean terminating) {
         RunnerConfig next;
         try {
             ConfigLoader.Loaded loaded =
                     ConfigLoader.parseWithWarnings(content, current.configFile(), env);
             loaded.warnings().forEach(LOG::warning);
             next = loaded.config();
-            rejected = null;
+            ledger.rejected = null;
         } catch (ConfigException e) {
-            rejected = new Status.RejectedEdit(Instant.now(), e.problems());
+            ledger.rejected = new Status.RejectedEdit(Instant.now(), e.problems());
             LOG.warning(
                     () ->
                             "Ignoring the changed configuration, it is invalid (the VM keeps the"
@@ -243,7 +190,7 @@ final class LiveConfig {
         List<Change> changes = ChangeReport.between(current, next);
         RunnerConfig previous = current;
         current = next;
-        needsRestart = restartKeys();
+        ledger.restartKeys(initial, current);
         appliedContent.accept(content);
         if (changes.isEmpty()) {
             LOG.fine("Configuration file changed, but nothing that matters");
@@ -257,7 +204,7 @@ final class LiveConfig {
         for (Change change : changes) {
             LiveKey key = change.liveKey();
             if (terminating && key != LiveKey.POWERDOWN_TIMEOUT) {
-                tell(change, new Ignored(Ignored.Why.STOPPING));
+                ChangeLedger.tell(change, new Ignored(Ignored.Why.STOPPING));
             } else if (key == null) {
                 LOG.warning(() -> change + ": needs a restart (takes effect at the next start)");
             } else {
@@ -265,24 +212,26 @@ final class LiveConfig {
                     case POWERDOWN_TIMEOUT -> {
                         powerdownTimeoutChanged.accept(
                                 Duration.ofSeconds(next.vm().powerdownTimeout()));
-                        tell(change, Applied.PLAINLY);
+                        ChangeLedger.tell(change, Applied.PLAINLY);
                     }
                     case RESET_COUNTER -> {
-                        unreported.put(change.key(), change);
+                        ledger.unreported.put(change.key(), change);
                         resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
                     }
                     case GUEST_SHUTDOWN_STOPS ->
-                            tell(change, new Applied("a guest power-off always ends the runner"));
+                            ChangeLedger.tell(
+                                    change,
+                                    new Applied("a guest power-off always ends the runner"));
                     case CURRENT_RAM, CURRENT_CPUS, CD_MEDIUM -> {
-                        unreported.put(change.key(), change);
+                        ledger.unreported.put(change.key(), change);
                         if (!running) {
-                            tell(change, Pending.UNTIL_RUNNING);
+                            ChangeLedger.tell(change, Pending.UNTIL_RUNNING);
                         }
                     }
                 }
             }
         }
-        if (running && !unreported.isEmpty()) {
+        if (running && !ledger.unreported.isEmpty()) {
             reconcile();
         }
     }
@@ -325,7 +274,7 @@ final class LiveConfig {
                                     .filter(this::worthActing)
                                     .toList();
                     actions.forEach(a -> outstanding.add(a.key()));
-                    for (Change change : List.copyOf(unreported.values())) {
+                    for (Change change : List.copyOf(ledger.unreported.values())) {
                         // A reset is under way on its own, not part of the round.
                         if (change.liveKey().reconciled() && !outstanding.contains(change.key())) {
                             report(change.key(), new Applied("QEMU already matches"));
@@ -345,32 +294,14 @@ final class LiveConfig {
      * could not be asked. What it reports is also kept for the status.
      */
     private void observe(Consumer<Observed> then) {
-        CompletableFuture<Long> balloon =
-                qmp.queryBalloon().exceptionally(error -> null); // no balloon device: nothing to do
-        CompletableFuture<Integer> present = qmp.queryCpusFast().thenApply(List::size);
-        CompletableFuture<List<BlockInfo>> blocks = qmp.queryBlock();
-        loop.whenDone(
-                CompletableFuture.allOf(balloon, present, blocks),
-                (ok, error) -> {
-                    if (error != null) {
-                        LOG.warning(
-                                () -> "Failed to query QEMU for its state: " + error.getMessage());
-                        then.accept(null);
-                        return;
+        Observing.ask(
+                loop,
+                qmp,
+                observed -> {
+                    if (observed != null) {
+                        lastObserved = observed;
                     }
-                    Map<String, Observed.Cd> drives = new HashMap<>();
-                    for (BlockInfo b : blocks.join()) {
-                        if (b.qdevId() != null && b.removable()) {
-                            drives.put(
-                                    b.qdevId(),
-                                    new Observed.Cd(
-                                            b.file(),
-                                            Boolean.TRUE.equals(b.trayOpen()),
-                                            b.locked()));
-                        }
-                    }
-                    lastObserved = new Observed(balloon.join(), present.join(), drives);
-                    then.accept(lastObserved);
+                    then.accept(observed);
                 });
     }
 
@@ -389,13 +320,13 @@ final class LiveConfig {
      */
     private boolean worthActing(Action action) {
         String key = action.key();
-        if (unreported.containsKey(key)) {
+        if (ledger.unreported.containsKey(key)) {
             return true;
         }
         if (cds.waiting().containsValue(key)) {
             return !(action instanceof Action.AwaitEject); // still locked: wait on, quietly
         }
-        Outcome last = outcomes.get(key);
+        Outcome last = ledger.outcomes.get(key);
         return last == null || last instanceof Applied;
     }
 
@@ -447,25 +378,11 @@ final class LiveConfig {
         }
     }
 
-    /**
-     * The one sink of outcomes: logs the outcome for a key (one line per change, with its old and
-     * new value), keeps it for the status and counts it for metrics.
-     */
+    /** Hands the outcome to the one sink; the round ends when it was the last one it waited for. */
     private void report(String key, Outcome outcome) {
-        Change change = unreported.remove(key);
-        LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome.text());
-        outcomes.put(key, outcome);
-        counted.count(outcome);
+        ledger.report(key, outcome);
         if (outstanding.remove(key) && reconciling && !acting && outstanding.isEmpty()) {
             endRound();
         }
-    }
-
-    /**
-     * Logs an outcome decided from the file alone, which nothing is sent on for; the status and
-     * metrics have never kept these, and do not.
-     */
-    private static void tell(Change change, Outcome outcome) {
-        LOG.info(() -> change + ": " + outcome.text());
     }
 }
