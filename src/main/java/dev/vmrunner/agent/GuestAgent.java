@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -70,13 +71,16 @@ public final class GuestAgent implements AutoCloseable {
      * @param timeout the time the sync and each command may take
      */
     public GuestAgent(Path socket, Duration timeout) {
-        this(socket, timeout, FIRST_BACKOFF);
+        this(socket, timeout, FIRST_BACKOFF, System::nanoTime);
     }
 
-    GuestAgent(Path socket, Duration timeout, Duration firstBackoff) {
+    /**
+     * @param nanoTime the clock of the backoff after a misbehaviour
+     */
+    GuestAgent(Path socket, Duration timeout, Duration firstBackoff, LongSupplier nanoTime) {
         this.socket = Objects.requireNonNull(socket, "socket");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.misbehaviour = new Misbehaviour(firstBackoff);
+        this.misbehaviour = new Misbehaviour(firstBackoff, nanoTime);
         this.worker =
                 Executors.newSingleThreadExecutor(
                         r -> {

@@ -3,6 +3,7 @@ package dev.vmrunner.agent;
 import dev.vmrunner.agent.AgentException.Kind;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -19,6 +20,7 @@ final class Misbehaviour {
     static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
 
     private final Duration firstBackoff;
+    private final LongSupplier nanoTime;
     private Duration backoff;
     private long retryAt;
     private long lastIncident;
@@ -28,14 +30,18 @@ final class Misbehaviour {
     private volatile String problem;
     private final AtomicLong count = new AtomicLong();
 
-    Misbehaviour(Duration firstBackoff) {
+    /**
+     * @param nanoTime the clock of the backoff ({@code System::nanoTime}; tests pass their own)
+     */
+    Misbehaviour(Duration firstBackoff, LongSupplier nanoTime) {
         this.firstBackoff = firstBackoff;
+        this.nanoTime = nanoTime;
         this.backoff = firstBackoff;
     }
 
     /** The agent broke a bound; the caller has closed the connection. */
     void record(AgentException e) {
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         if (count.get() > 0 && now - lastIncident > 2 * MAX_BACKOFF.toNanos()) {
             backoff = firstBackoff; // it behaved for long: a new incident starts afresh
         }
@@ -69,7 +75,7 @@ final class Misbehaviour {
 
     /** Why {@code command} is not sent now, or null when it may be. */
     AgentException refusal(String command) {
-        long left = retryAt - System.nanoTime();
+        long left = retryAt - nanoTime.getAsLong();
         if (problem == null || left <= 0) {
             return null;
         }

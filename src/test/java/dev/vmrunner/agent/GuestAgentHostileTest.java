@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,9 @@ class GuestAgentHostileTest {
     private static final Duration TIMEOUT = Duration.ofMillis(1500);
     private static final Duration BACKOFF = Duration.ofMillis(1500);
 
+    /** The clock of the client's backoff: moved by the test, never by real time. */
+    private final AtomicLong clock = new AtomicLong();
+
     @TempDir Path dir;
     private FakeAgent fake;
     private GuestAgent agent;
@@ -41,7 +45,7 @@ class GuestAgentHostileTest {
     void start() throws Exception {
         Path socket = dir.resolve("org.qemu.guest_agent.0");
         fake = new FakeAgent(socket);
-        agent = new GuestAgent(socket, TIMEOUT, BACKOFF);
+        agent = new GuestAgent(socket, TIMEOUT, BACKOFF, clock::get);
     }
 
     @AfterEach
@@ -79,7 +83,7 @@ class GuestAgentHostileTest {
         assertEquals(connections, fake.connections.get(), "not asked during the backoff");
 
         hostile.set(false);
-        Thread.sleep(BACKOFF.toMillis() + 50); // the backoff is real time in the client
+        clock.addAndGet(BACKOFF.toNanos()); // the backoff has passed
         agent.ping().get(10, TimeUnit.SECONDS);
         assertNull(agent.misbehaving(), "behaves again");
         assertEquals(1, agent.misbehaviours());
@@ -212,7 +216,8 @@ class GuestAgentHostileTest {
                         held.clear();
                     }
                 });
-        try (GuestAgent quick = new GuestAgent(fake.socket(), Duration.ofMillis(100), BACKOFF)) {
+        try (GuestAgent quick =
+                new GuestAgent(fake.socket(), Duration.ofMillis(100), BACKOFF, clock::get)) {
             for (int i = 0; i < 12; i++) {
                 assertEquals(AgentException.Kind.TIMEOUT, failure(quick.ping()).kind());
             }
