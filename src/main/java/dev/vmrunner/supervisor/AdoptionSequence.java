@@ -55,7 +55,7 @@ final class AdoptionSequence implements Opening {
             RunnerConfig config,
             Adoption adoption,
             byte[] content,
-            Supervisor.Parts parts,
+            Parts parts,
             Teardown teardown,
             Host host) {
         this.config = config;

@@ -46,7 +46,7 @@ final class Boot implements Opening.Host {
 
     Boot(
             RunnerConfig config,
-            Supervisor.Parts parts,
+            Parts parts,
             Teardown teardown,
             StatusPublisher publisher,
             Consumer<String> failStart,

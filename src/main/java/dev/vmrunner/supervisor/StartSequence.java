@@ -48,7 +48,7 @@ final class StartSequence implements Opening {
             String content,
             Commands commands,
             Duration helperStart,
-            Supervisor.Parts parts,
+            Parts parts,
             Teardown teardown,
             Host host) {
         this.config = config;

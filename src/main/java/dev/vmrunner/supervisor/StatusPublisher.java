@@ -36,7 +36,7 @@ final class StatusPublisher {
     private final List<Consumer<Status>> watchers = new CopyOnWriteArrayList<>();
     private volatile Status published;
 
-    StatusPublisher(RunnerConfig config, Supervisor.Parts parts) {
+    StatusPublisher(RunnerConfig config, Parts parts) {
         this.config = config;
         this.loop = parts.loop();
         this.life = parts.life();

@@ -128,15 +128,6 @@ public final class Supervisor {
                                 s.config, adoption, content, s.parts, s.teardown, s.boot));
     }
 
-    /** The parts of a supervisor its rooms share; all of them loop-thread only. */
-    record Parts(
-            Loop loop,
-            Lifecycle life,
-            Children children,
-            MonitorLink monitor,
-            DisplayAccess display,
-            LiveConfig live) {}
-
     /**
      * @param config the configuration applied to QEMU
      * @param started the configuration QEMU was started with

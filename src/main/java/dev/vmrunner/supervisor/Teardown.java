@@ -60,7 +60,7 @@ final class Teardown {
     private boolean shutdownSeen;
     private Consumer<Stopping> keepStopping = stop -> {};
 
-    Teardown(Supervisor.Parts parts, Timeouts timeouts, Consumer<String> failStart) {
+    Teardown(Parts parts, Timeouts timeouts, Consumer<String> failStart) {
         this.loop = parts.loop();
         this.life = parts.life();
         this.children = parts.children();
