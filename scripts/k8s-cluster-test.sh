@@ -157,8 +157,9 @@ say "pod Ready through its probes $((readyat - started)) s after the container s
     "(QoS $(jp '{.status.qosClass}'), memory request $(jp '{.spec.containers[0].resources.requests.memory}')," \
     "limit $(jp '{.spec.containers[0].resources.limits.memory}'))"
 [ "$(jp '{.status.qosClass}')" != BestEffort ] || die "the pod is BestEffort"
-[ "$(kubectl -n $NS get service tg -o jsonpath='{.spec.clusterIP}')" = None ] \
-    || die "no headless Service tg for the StatefulSet's serviceName"
+# The StatefulSet's serviceName, here with a cluster IP (service.headless: false).
+[[ "$(kubectl -n $NS get service tg -o jsonpath='{.spec.clusterIP}')" =~ ^10\.96\. ]] \
+    || die "no Service tg with a cluster IP for the StatefulSet's serviceName"
 uid=$(jp '{.metadata.uid}')
 podlog=/var/log/pods/${NS}_tg-0_$uid/vmrunner/0.log
 await 60 "pod log" test -f "$podlog" || die "no pod log $podlog"
