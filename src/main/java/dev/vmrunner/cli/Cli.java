@@ -28,8 +28,8 @@ final class Cli {
         RENDER(
                 "Prints the commands the VM would be started with; starts nothing",
                 "Prints the commands the VM would be started with, without starting or writing"
-                    + " anything: for each process a line '# <name>' (swtpm, cloudInitImg, qemu),"
-                    + " then its argv, one argument per line."),
+                    + " anything: for each process a line '# <name>' (swtpm, cloudInitImg, passt,"
+                    + " qemu), then its argv, one argument per line."),
         STATUS(
                 "Asks the runner of the VM what the VM is doing",
                 "Asks the runner of the configuration's VM what the VM is doing and prints a"

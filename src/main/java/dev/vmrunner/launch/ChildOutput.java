@@ -29,6 +29,9 @@ public final class ChildOutput {
     /** Bytes in a line of only two-digit hex groups that make it a dump. */
     private static final int HEX_BYTES = 8;
 
+    /** The start of passt's complaint that it has no syslog (see {@link #isSyslogFailure}). */
+    private static final String SYSLOG_FAILURE = "Failed to send ";
+
     private ChildOutput() {}
 
     /** Logs {@code line} of process {@code process} at the level it reads as. */
@@ -62,6 +65,9 @@ public final class ChildOutput {
 
     /** The level a child's output line reads as. */
     public static Level level(String line) {
+        if (isSyslogFailure(line)) {
+            return Level.FINE;
+        }
         String text = withoutTimestamp(line);
         int colon = programPrefix(text);
         if (colon > 0) {
@@ -124,6 +130,16 @@ public final class ChildOutput {
                         && line.charAt(4) == '-'
                         && line.charAt(10) == 'T';
         return stamped ? line.substring(space + 1) : line;
+    }
+
+    /**
+     * passt (Debian 12's) logs to syslog as well in the foreground, and where there is no {@code
+     * /dev/log} (a container) says so before every line: "Failed to send 47 bytes to syslog".
+     */
+    static boolean isSyslogFailure(String line) {
+        return line.startsWith(SYSLOG_FAILURE)
+                && line.endsWith(" bytes to syslog")
+                && line.length() < SYSLOG_FAILURE.length() + 24;
     }
 
     /** A long run of hex digits, or a line of hex byte groups (an offset may lead). */

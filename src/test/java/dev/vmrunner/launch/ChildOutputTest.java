@@ -33,6 +33,9 @@ FINE    | ' 80 01 00 00 00 0c 00 00 01 44 00 00'
 FINE    | 00000010: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f
 INFO    | the answer is 42 42 42
 INFO    | ''
+FINE    | Failed to send 47 bytes to syslog
+INFO    | Failed to send the report to syslog, giving up after 3 tries
+INFO    | UNIX domain socket bound at /run/vmrunner/vm/passt.sock
 """)
     void levelOfALine(String level, String line) {
         assertEquals(Level.parse(level), ChildOutput.level(line));

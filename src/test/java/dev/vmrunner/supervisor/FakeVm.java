@@ -59,6 +59,11 @@ final class FakeVm implements AutoCloseable {
     /** When set, the cloud-init seed step does not finish by itself: a start that hangs. */
     volatile boolean seedHangs;
 
+    /** Whether the VM has a passt interface; the fake passt makes its socket unless silent. */
+    volatile boolean passt;
+
+    volatile boolean passtSilent;
+
     private final String yaml;
     private final boolean tpm;
     private final boolean seed;
@@ -107,6 +112,7 @@ final class FakeVm implements AutoCloseable {
                 new Commands(
                         tpm ? Optional.of(spec("swtpm")) : Optional.empty(),
                         seed ? Optional.of(spec("cloudInitImg")) : Optional.empty(),
+                        passt ? Optional.of(spec("passt")) : Optional.empty(),
                         spec("qemu"));
         supervisor =
                 new Supervisor(
@@ -212,6 +218,11 @@ final class FakeVm implements AutoCloseable {
                                             child.exit(0);
                                         });
                 case "swtpm" -> Files.createFile(config.runtimeDir().resolve(RuntimeFiles.SWTPM));
+                case "passt" -> {
+                    if (!passtSilent) {
+                        Files.createFile(config.runtimeDir().resolve(RuntimeFiles.PASST));
+                    }
+                }
                 case "cloudInitImg" -> {
                     if (!seedHangs) {
                         new Thread(() -> child.exit(0)).start();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.status.ExitCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,6 +222,42 @@ class SupervisorTest {
             vm.child("swtpm").exit(1);
             vm.idle();
             vm.advance(Duration.ofSeconds(2));
+            vm.awaitCommand("system_powerdown");
+            assertEquals(ExitCode.QEMU_FAILED, vm.awaitEnd());
+            assertEquals(0, vm.child("qemu").terminations);
+        }
+    }
+
+    @Test
+    void passtStartsBeforeQemuAndQemuWaitsForItsNewSocket() throws Exception {
+        try (FakeVm vm = new FakeVm(dir, true, false)) {
+            vm.passt = true;
+            vm.passtSilent = true;
+            Path socket = vm.config.runtimeDir().resolve(RuntimeFiles.PASST);
+            Files.createFile(socket); // left by an earlier run: no sign of this passt
+            vm.start();
+            vm.awaitChild("passt");
+            vm.idle();
+            assertNull(vm.child("qemu"));
+            Files.createFile(socket); // passt listens
+            vm.advance(Duration.ofMillis(5));
+            vm.awaitChild("qemu");
+            assertEquals(0, vm.child("swtpm").terminations);
+            vm.signal("TERM");
+            assertEquals(ExitCode.CLEAN, vm.awaitEnd());
+        }
+    }
+
+    @Test
+    void passtEndingWhileTheVmRunsPowersTheVmDown() throws Exception {
+        try (FakeVm vm = new FakeVm(dir)) {
+            vm.passt = true;
+            vm.running();
+            vm.child("passt").exit(1);
+            vm.idle();
+            vm.advance(Duration.ofSeconds(2));
+            vm.awaitLog(
+                    "passt exited with code 1 while the VM runs; the guest has lost its network");
             vm.awaitCommand("system_powerdown");
             assertEquals(ExitCode.QEMU_FAILED, vm.awaitEnd());
             assertEquals(0, vm.child("qemu").terminations);
