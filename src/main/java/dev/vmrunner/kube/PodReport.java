@@ -136,9 +136,6 @@ public final class PodReport implements VmFacts, Consumer<Status> {
         for (StatusEvents.Told told : StatusEvents.between(last, now)) {
             reporter.event(told.reason(), told.message());
         }
-        if (!"starting".equals(now.state())) {
-            reporter.release();
-        }
         last = now;
         Map<String, String> nowLabels = StatusEvents.labels(now);
         Map<String, String> nowAnnotations = StatusEvents.annotations(now);
@@ -146,6 +143,9 @@ public final class PodReport implements VmFacts, Consumer<Status> {
             labels = nowLabels;
             annotations = nowAnnotations;
             reporter.podFacts(nowLabels, nowAnnotations);
+        }
+        if (!"starting".equals(now.state())) {
+            reporter.release();
         }
     }
 

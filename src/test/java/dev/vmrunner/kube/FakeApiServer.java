@@ -19,13 +19,14 @@ import java.util.concurrent.TimeUnit;
  * A scripted stand-in for the API server on a real socket: records every request and answers as the
  * test says, including the ways a hostile server answers (never, forever, too much).
  */
-final class FakeApiServer implements AutoCloseable {
+public final class FakeApiServer implements AutoCloseable {
 
     /** One request as it arrived. */
-    record Request(String method, String path, String contentType, String auth, String body) {}
+    public record Request(
+            String method, String path, String contentType, String auth, String body) {}
 
     /** How the server answers. */
-    enum Mode {
+    public enum Mode {
         OK,
         ERROR_500,
         UNAUTHORIZED,
@@ -37,24 +38,24 @@ final class FakeApiServer implements AutoCloseable {
         DRIP
     }
 
-    final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+    public final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
     private final HttpServer server;
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final CountDownLatch closing = new CountDownLatch(1);
-    volatile Mode mode = Mode.OK;
+    public volatile Mode mode = Mode.OK;
 
-    FakeApiServer() throws IOException {
+    public FakeApiServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(pool);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    URI uri() {
+    public URI uri() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    Request next() throws InterruptedException {
+    public Request next() throws InterruptedException {
         Request r = requests.poll(10, TimeUnit.SECONDS);
         if (r == null) {
             throw new AssertionError("no request came");
