@@ -5,10 +5,10 @@
 # mtools: the FAT cloud-init seed of upstream VM-Operator templates; binutils: objdump for
 # testguest/build.sh; iproute2: the bridged-networking test; python3-prometheus-client parses
 # /metrics in HttpIT; systemd: systemd-notify (sd_notify) and systemd-analyze for the unit test;
-# jq: the cluster stage writes and reads JSON with it.
+# jq: the cluster stage writes and reads JSON with it; passt: network type passt (NetworkIT).
 set -eu
 packages="openjdk-17-jdk-headless maven qemu-system-x86 qemu-utils
-swtpm swtpm-tools ovmf busybox-static cpio kmod xorriso mtools binutils iproute2 util-linux procps
+swtpm swtpm-tools passt ovmf busybox-static cpio kmod xorriso mtools binutils iproute2 util-linux procps
 podman runc mmdebstrap containernetworking-plugins catatonit uidmap
 python3 python3-prometheus-client systemd jq"
 missing=""

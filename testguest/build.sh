@@ -6,14 +6,16 @@
 # command channel on ttyS1.  See testguest/README.md.
 #
 # Usage: testguest/build.sh [OUTDIR]
-#   OUTDIR defaults to ${VMRUNNER_TESTGUEST_DIR:-$HOME/.cache/vmrunner/testguest}
+#   OUTDIR defaults to ${VMRUNNER_TESTGUEST_DIR:-$HOME/.cache/vmrunner/testguest/<id>}, where
+#   <id> (12 hex digits) names this script and the guest's root file system: a guest built
+#   from other sources (another branch, an older checkout) keeps its own directory, so test
+#   runs of both at the same time never rebuild each other's guest under them.
 #   Result: OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/VERSION.
 #   The last line on stdout is the directory holding the result.
 set -euo pipefail
 
 SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOTFS_SRC=$SELF_DIR/rootfs
-OUTDIR=${1:-${VMRUNNER_TESTGUEST_DIR:-$HOME/.cache/vmrunner/testguest}}
 META_PKG=${VMRUNNER_TESTGUEST_KERNEL_META:-linux-image-amd64}
 BUSYBOX_PKG=busybox-static
 APT_LISTS=/var/lib/apt/lists
@@ -104,13 +106,14 @@ result_valid() { # prints nothing; true if OUTDIR holds a complete result for $E
     [ "$(cat "$OUTDIR/VERSION")" = "$EXPECTED" ]
 }
 
+HASH=$(script_hash)
+OUTDIR=${1:-${VMRUNNER_TESTGUEST_DIR:-$HOME/.cache/vmrunner/testguest/${HASH:0:12}}}
 mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 need flock util-linux
 exec 9>"$OUTDIR/.lock"
 flock 9
 
-HASH=$(script_hash)
 if [ -f "$OUTDIR/VERSION" ] && [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initrd.img" ] \
    && [ "$(stamp_field "$OUTDIR/VERSION" script)" = "$HASH" ] && apt_unchanged_since "$OUTDIR/VERSION"; then
     echo "$OUTDIR"
@@ -219,7 +222,7 @@ cp "$BUSYBOX" "$R/bin/busybox"
 done
 cp -a "$ROOTFS_SRC/." "$R/"
 chmod 755 "$R/init" "$R/bin/eject" "$R/etc/acpi/PWRF/00000080" "$R/sbin/shutdown" \
-    "$R/lib/vmrunner/uevent-handler"
+    "$R/lib/vmrunner/uevent-handler" "$R/lib/vmrunner/udhcpc-script"
 
 # ---- userland: binaries and their shared-library closure ------------------------
 U=$WORK/userland

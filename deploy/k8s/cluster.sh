@@ -1,8 +1,17 @@
 #!/bin/bash
 # A single-node Kubernetes on this machine, for tests: etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler and the kubelet (binaries from build-k8s.sh), with
-# containerd and runc as the container runtime. Everything listens on 127.0.0.1 and keeps its
-# state in STATE; pods use host networking (there is no pod network, no kube-proxy, no DNS).
+# kube-controller-manager, kube-scheduler, the kubelet and kube-proxy (binaries from
+# build-k8s.sh), with containerd and runc as the container runtime. State is kept in STATE.
+#
+# The pod network: the CNI plugins bridge (a bridge vmrk8s0 with the gateway 10.244.0.1, pods
+# masqueraded to the outside), host-local (pod addresses from 10.244.0.0/24), portmap
+# (hostPort) and loopback, from Debian's containernetworking-plugins. kube-proxy (iptables mode)
+# makes Services (10.96.0.0/16) work; br_netfilter with bridge-nf-call-iptables=1 is needed for
+# a Service whose pod is on the same bridge as its client. The API server listens on the
+# bridge's gateway address only, so that pods reach it through the "kubernetes" Service, and the
+# ServiceAccount admission plugin gives pods their tokens. There is no DNS.
+# 'down' removes what 'up' made on the host: the bridge, the iptables chains of the kubelet,
+# kube-proxy and this CNI network, and the sysctls it changed (ip_forward, route_localnet).
 #
 #   deploy/k8s/cluster.sh up BIN_DIR STATE    start it; KUBECONFIG is STATE/kubeconfig
 #   deploy/k8s/cluster.sh down STATE          stop what 'up' started (by the recorded pids)
@@ -12,6 +21,10 @@
 set -euo pipefail
 cmd=$1; shift
 
+# The pod network; the API server's address is the bridge's.
+bridge=vmrk8s0 network=vmrunner-k8s pods=10.244.0.0/24 gateway=10.244.0.1 services=10.96.0.0/16
+sysctls="net/ipv4/ip_forward net/ipv4/conf/all/route_localnet"
+
 start() { # NAME COMMAND...: in the background, log and pid in STATE
     local name=$1; shift
     "$@" > "$C/$name.log" 2>&1 &
@@ -20,7 +33,7 @@ start() { # NAME COMMAND...: in the background, log and pid in STATE
 
 up() {
     B=$1 C=$2
-    mkdir -p "$C"/{etcd,pki,containerd/root,containerd/state,cni,kubelet/root,kubelet/pki}
+    mkdir -p "$C"/{etcd,pki,containerd/root,containerd/state,cni/ipam,kubelet/root,kubelet/pki}
     if [ ! -f "$C/pki/sa.key" ]; then
         openssl genrsa -out "$C/pki/sa.key" 2048 2>/dev/null
         openssl rsa -in "$C/pki/sa.key" -pubout -out "$C/pki/sa.pub" 2>/dev/null
@@ -29,7 +42,7 @@ up() {
     cat > "$C/kubeconfig" <<K
 apiVersion: v1
 kind: Config
-clusters: [{name: local, cluster: {server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true}}]
+clusters: [{name: local, cluster: {server: "https://$gateway:6443", insecure-skip-tls-verify: true}}]
 users: [{name: admin, user: {token: admintoken}}]
 contexts: [{name: local, context: {cluster: local, user: admin}}]
 current-context: local
@@ -54,7 +67,22 @@ state = "$C/containerd/state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$C/cni"
 T
-    echo '{"cniVersion":"0.4.0","name":"lo-only","plugins":[{"type":"loopback"}]}' > "$C/cni/10-lo.conflist"
+    # containerd sets up the loopback interface itself (the loopback plugin, from bin_dir) and
+    # then the first network of conf_dir.
+    cat > "$C/cni/10-$network.conflist" <<N
+{"cniVersion": "0.4.0", "name": "$network", "plugins": [
+  {"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "dataDir": "$C/cni/ipam", "routes": [{"dst": "0.0.0.0/0"}],
+            "ranges": [[{"subnet": "$pods", "gateway": "$gateway"}]]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+N
+    # What 'down' restores: the bridge plugin turns on forwarding, kube-proxy route_localnet.
+    [ -f "$C/sysctl.saved" ] || for k in $sysctls; do echo "$k $(cat "/proc/sys/$k")"; done > "$C/sysctl.saved"
+    # The bridge exists before the pods (the API server listens on its address); the bridge
+    # plugin takes it as it is.
+    ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
+    ip addr replace "$gateway/${pods#*/}" dev "$bridge"
+    ip link set "$bridge" up
     cat > "$C/kubelet/config.yaml" <<Y
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -74,13 +102,12 @@ Y
         --advertise-client-urls http://127.0.0.1:2379 --listen-peer-urls http://127.0.0.1:2380 \
         --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster default=http://127.0.0.1:2380
     start containerd containerd --config "$C/containerd/config.toml"
-    start apiserver "$B/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 --bind-address=127.0.0.1 \
-        --advertise-address=127.0.0.1 --secure-port=6443 --cert-dir="$C/pki" \
+    start apiserver "$B/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 --bind-address=$gateway \
+        --advertise-address=$gateway --secure-port=6443 --cert-dir="$C/pki" \
         --token-auth-file="$C/pki/tokens.csv" --authorization-mode=RBAC \
         --service-account-issuer=https://kubernetes.default.svc \
         --service-account-key-file="$C/pki/sa.pub" --service-account-signing-key-file="$C/pki/sa.key" \
-        --service-cluster-ip-range=10.96.0.0/16 --disable-admission-plugins=ServiceAccount \
-        --allow-privileged=true --enable-priority-and-fairness=false
+        --service-cluster-ip-range=$services --allow-privileged=true --enable-priority-and-fairness=false
     export KUBECONFIG=$C/kubeconfig
     for _ in $(seq 90); do kubectl get --raw /readyz >/dev/null 2>&1 && break; sleep 1; done
     kubectl get --raw /readyz >/dev/null || { echo "cluster.sh: the API server did not get ready" >&2; return 1; }
@@ -107,7 +134,15 @@ Y
         --root-dir="$C/kubelet/root" --cert-dir="$C/kubelet/pki" --container-runtime=remote \
         --container-runtime-endpoint="unix://$C/containerd/containerd.sock" --hostname-override=localhost
     for _ in $(seq 120); do
-        [ "$(kubectl get node localhost -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && return 0
+        if [ "$(kubectl get node localhost -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; then
+            # Without CAP_SYS_RESOURCE (our CI) kube-proxy may neither raise conntrack
+            # limits nor lower its oom_score_adj: leave both as they are.
+            start kube-proxy "$B/kube-proxy" --kubeconfig="$C/kubeconfig" --proxy-mode=iptables \
+                --hostname-override=localhost --cluster-cidr=$pods --metrics-bind-address=127.0.0.1:10249 \
+                --healthz-bind-address=127.0.0.1:10256 --conntrack-max-per-core=0 --conntrack-min=0 \
+                --conntrack-tcp-timeout-established=0 --conntrack-tcp-timeout-close-wait=0 --oom-score-adj=0
+            return 0
+        fi
         sleep 1
     done
     echo "cluster.sh: the node did not get ready" >&2
@@ -131,7 +166,7 @@ down() {
     if [ -f "$C/apiserver.pid" ] && [ -f "$C/kubelet.pid" ]; then
         kubectl delete pods --all -A --wait=true --timeout=90s >/dev/null 2>&1 || true
     fi
-    for n in kubelet scheduler controller-manager apiserver; do stop_pid "$n"; done
+    for n in kube-proxy kubelet scheduler controller-manager apiserver; do stop_pid "$n"; done
     # Containers still running (pause, a pod that outlived the deletion): stop them through
     # containerd before containerd itself.
     if [ -S "$C/containerd/containerd.sock" ]; then
@@ -142,7 +177,42 @@ down() {
     fi
     for n in containerd etcd; do stop_pid "$n"; done
     # The kubelet bind-mounts its root onto itself; containerd leaves mounts behind when killed.
-    grep -o " $C/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -o " $C/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    # What 'up' made on the host (the veths went with the pods' network namespaces).
+    ! ip link show "$bridge" >/dev/null 2>&1 || ip link delete "$bridge"
+    for t in filter nat mangle; do purge_chains "$t"; done
+    if [ -f "$C/sysctl.saved" ]; then
+        while read -r k v; do echo "$v" > "/proc/sys/$k" || true; done < "$C/sysctl.saved"
+        rm -f "$C/sysctl.saved"
+    fi
+}
+
+# TABLE: removes the iptables chains this cluster made: the kubelet's and kube-proxy's (KUBE-*;
+# nothing else on a test machine makes them), the CNI chains of this network (their rules name
+# it in a comment), and portmap's shared CNI-HOSTPORT-* chains once no CNI-DN-* chain of any
+# network uses them. First the chains are flushed, then every rule that jumps to one of them is
+# deleted, then the chains.
+purge_chains() {
+    local t=$1 all ours c n shared=0
+    all=$(iptables -t "$t" -S | awk '$1 == "-N" {print $2}')
+    ours=$(grep '^KUBE-' <<< "$all" | tr '\n' ' ' || true)
+    for c in $(grep '^CNI-' <<< "$all" || true); do
+        ! iptables -t "$t" -S "$c" | grep -qF -- "\"$network\\\"" || ours="$ours $c"
+    done
+    for c in $(grep '^CNI-DN-' <<< "$all" || true); do
+        [[ " $ours " == *" $c "* ]] || shared=1
+    done
+    [ $shared = 1 ] || ours="$ours $(grep '^CNI-HOSTPORT-' <<< "$all" | tr '\n' ' ' || true)"
+    [ -n "${ours// /}" ] || return 0
+    for c in $ours; do iptables -t "$t" -F "$c"; done
+    for c in $(iptables -t "$t" -S | awk '$1 == "-P" || $1 == "-N" {print $2}'); do
+        # Rule numbers of jumps into our chains, deleted from the last one.
+        for n in $(iptables -t "$t" -L "$c" -n --line-numbers | awk -v ours=" $ours " \
+                'NR > 2 && index(ours, " " $2 " ") {print $1}' | sort -rn); do
+            iptables -t "$t" -D "$c" "$n"
+        done
+    done
+    for c in $ours; do iptables -t "$t" -X "$c"; done
 }
 
 case $cmd in

@@ -8,7 +8,7 @@ import org.yaml.snakeyaml.nodes.Node;
 
 /** Reads {@code vm.network}, {@code vm.drives} and {@code vm.display}. */
 final class DeviceReader {
-    static final List<String> NETWORK_TYPES = List.of(Network.TAP, Network.USER);
+    static final List<String> NETWORK_TYPES = List.of(Network.TAP, Network.USER, Network.PASST);
     static final List<String> DRIVE_TYPES = List.of(Drive.IDE_CD, Drive.RAW);
 
     /** virtio-gpu supports at most 16 scanouts (VIRTIO_GPU_MAX_SCANOUTS). */
@@ -26,11 +26,22 @@ final class DeviceReader {
             return List.of(Network.defaultTap());
         }
         List<Network> result = new ArrayList<>();
+        boolean passt = false;
         List<Node> items = vm.list("network");
         for (int i = 0; items != null && i < items.size(); i++) {
             Section item = item(vm, "network", i, items.get(i));
             if (item != null) {
-                result.add(network(item));
+                Network network = network(item);
+                if (Network.PASST.equals(network.type()) && passt) {
+                    // One passt process serves one interface, and its socket has one name.
+                    vm.problems()
+                            .error(
+                                    item.keyNode("type"),
+                                    item.pathOf("type"),
+                                    "only one interface can be of type passt");
+                }
+                passt |= Network.PASST.equals(network.type());
+                result.add(network);
             }
         }
         return result;
@@ -44,8 +55,14 @@ final class DeviceReader {
         String mac = VmReader.checked(item, "mac", Check.MAC);
         String bridge = onlyFor(item, "bridge", Network.TAP, type, Check.BRIDGE);
         String net = onlyFor(item, "net", Network.USER, type, Check.CIDR);
+        List<PortForward> ports = List.of();
+        if (Network.TAP.equals(type)) {
+            onlyFor(item, "ports", Network.USER + " or " + Network.PASST, type, null);
+        } else {
+            ports = PortReader.ports(item);
+        }
         item.warnUnused();
-        return new Network(type, bridge, device, mac, net);
+        return new Network(type, bridge, device, mac, net, ports);
     }
 
     /** A key that applies to one type only; given for another type it is ignored with a warning. */

@@ -15,6 +15,9 @@ public final class RuntimeFiles {
     /** swtpm's control socket. */
     public static final String SWTPM = "swtpm-sock";
 
+    /** passt's socket, where QEMU connects a {@code passt} interface's network back end. */
+    public static final String PASST = "passt.sock";
+
     /** The guest agent's virtio-serial port, as QEMU's chardev socket. */
     public static final String GUEST_AGENT = "org.qemu.guest_agent.0";
 
@@ -38,7 +41,16 @@ public final class RuntimeFiles {
 
     /** Every socket or image the runner or its children put there (besides pid files). */
     public static final List<String> ALL =
-            List.of(MONITOR, SWTPM, GUEST_AGENT, CONSOLE, CONSOLE_LOCK, SEED_IMAGE, STATUS, STATE);
+            List.of(
+                    MONITOR,
+                    SWTPM,
+                    PASST,
+                    GUEST_AGENT,
+                    CONSOLE,
+                    CONSOLE_LOCK,
+                    SEED_IMAGE,
+                    STATUS,
+                    STATE);
 
     private RuntimeFiles() {}
 

@@ -6,7 +6,16 @@ import java.util.Optional;
 
 /** The processes of one VM, in start order. Absent helpers are not needed by this config. */
 public record Commands(
-        Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudInitImg, ProcessSpec qemu) {
+        Optional<ProcessSpec> swtpm,
+        Optional<ProcessSpec> cloudInitImg,
+        Optional<ProcessSpec> passt,
+        ProcessSpec qemu) {
+
+    /** The processes of a VM without passt. */
+    public Commands(
+            Optional<ProcessSpec> swtpm, Optional<ProcessSpec> cloudInitImg, ProcessSpec qemu) {
+        this(swtpm, cloudInitImg, Optional.empty(), qemu);
+    }
 
     /**
      * Whether QEMU starts paused, as the template contract asks: otherwise the guest runs before
@@ -17,9 +26,10 @@ public record Commands(
     }
 
     public List<ProcessSpec> inStartOrder() {
-        List<ProcessSpec> all = new ArrayList<>(3);
+        List<ProcessSpec> all = new ArrayList<>(4);
         swtpm.ifPresent(all::add);
         cloudInitImg.ifPresent(all::add);
+        passt.ifPresent(all::add);
         all.add(qemu);
         return all;
     }

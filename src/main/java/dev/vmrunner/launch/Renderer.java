@@ -103,7 +103,9 @@ public final class Renderer {
             return Marks.strip(rendered.text());
         }
         CommaGuard guard = new CommaGuard(source, rendered.marks());
-        for (String name : TemplateOutput.used(processes, useTpm, cloudInit)) {
+        for (String name :
+                TemplateOutput.used(
+                        processes, useTpm, cloudInit, TemplateModel.passtWanted(model))) {
             if (processes.get(name) instanceof Map<?, ?> def) {
                 List<String> arguments = new ArrayList<>();
                 try {
@@ -199,7 +201,12 @@ public final class Renderer {
             throws LaunchException {
         Rendered rendered = renderMarked(source, model);
         return TemplateOutput.commands(
-                source, rendered.text(), rendered.marks(), useTpm, cloudInit);
+                source,
+                rendered.text(),
+                rendered.marks(),
+                useTpm,
+                cloudInit,
+                TemplateModel.passtWanted(model));
     }
 
     /**
@@ -216,15 +223,16 @@ public final class Renderer {
             throws LaunchException {
         RenderCache.Inputs inputs = cache.inputs(source, model);
         String text = cache.find(inputs, recorder::unchanged);
+        boolean passt = TemplateModel.passtWanted(model);
         if (text == null) {
             Rendered rendered = renderMarked(source, model);
             Commands commands =
                     TemplateOutput.commands(
-                            source, rendered.text(), rendered.marks(), useTpm, cloudInit);
+                            source, rendered.text(), rendered.marks(), useTpm, cloudInit, passt);
             cache.store(inputs, recorder.lookups(), rendered.text());
             return commands;
         }
-        return TemplateOutput.commands(source, text, new Marks(), useTpm, cloudInit);
+        return TemplateOutput.commands(source, text, new Marks(), useTpm, cloudInit, passt);
     }
 
     /** How often this renderer ran FreeMarker (for tests of the cache). */

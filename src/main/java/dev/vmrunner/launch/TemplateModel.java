@@ -4,6 +4,7 @@ import dev.vmrunner.config.Display;
 import dev.vmrunner.config.DisplayPassword;
 import dev.vmrunner.config.Drive;
 import dev.vmrunner.config.Network;
+import dev.vmrunner.config.PortForward;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.config.Spice;
@@ -19,8 +20,9 @@ import java.util.Map;
  * ({@code vm}, {@code dataDir}, {@code runtimeDir}, {@code firmwareRom}, {@code firmwareVars},
  * {@code hasDisplayPassword}, {@code cloudInit}) so its templates render unchanged. Absent optional
  * values are left out of the maps, so templates can test them with {@code ??}. vmrunner adds {@code
- * cloudInitSources} and {@code cloudInitImage} (with {@code cloudInit}): names upstream templates
- * do not use.
+ * cloudInitSources} and {@code cloudInitImage} (with {@code cloudInit}), and for an interface of
+ * type {@code passt} {@code passtSocket}, {@code runAs} and each interface's {@code ports}: names
+ * upstream templates do not use.
  */
 public final class TemplateModel {
 
@@ -41,6 +43,10 @@ public final class TemplateModel {
         // as upstream's Configuration has them; the paths are the runner's contract
         model.put("monitorSocket", RuntimeFiles.monitor(config).toString());
         model.put("swtpmSocket", config.runtimeDir().resolve(RuntimeFiles.SWTPM).toString());
+        if (hasPasst(config.vm())) {
+            model.put("passtSocket", config.runtimeDir().resolve(RuntimeFiles.PASST).toString());
+            model.put("runAs", RunAs.current());
+        }
         if (firmware != null) {
             model.put("firmwareRom", firmware.code().toString());
             model.put("firmwareVars", firmware.vars().toString());
@@ -65,6 +71,23 @@ public final class TemplateModel {
             model.put("cloudInitImage", CloudInitSeed.image(config).toString());
         }
         return model;
+    }
+
+    /**
+     * Whether the model asks for passt, i.e. has an interface of type {@code passt}: the template
+     * must then define a {@code passt} process.
+     */
+    static boolean passtWanted(Map<String, Object> model) {
+        return model.containsKey("passtSocket");
+    }
+
+    private static boolean hasPasst(Vm vm) {
+        for (Network nic : vm.network()) {
+            if (Network.PASST.equals(nic.type())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Where the VM's own copy of the UEFI variables lives. */
@@ -117,6 +140,15 @@ public final class TemplateModel {
         m.put("device", nic.device());
         m.put("mac", nic.mac() != null ? nic.mac() : MacAddresses.derive(uuid, index));
         putIfSet(m, "net", nic.net());
+        List<Map<String, Object>> ports = new ArrayList<>(nic.ports().size());
+        for (PortForward port : nic.ports()) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("protocol", port.protocol());
+            p.put("host", port.hostPort());
+            p.put("guest", port.guestPort());
+            ports.add(p);
+        }
+        m.put("ports", ports);
         return m;
     }
 

@@ -19,10 +19,18 @@ import org.yaml.snakeyaml.error.YAMLException;
  * second half, which needs no FreeMarker.
  */
 final class TemplateOutput {
+    /** The process that connects a {@code passt} interface to the host's network. */
+    static final String PASST = "passt";
+
     private TemplateOutput() {}
 
     static Commands commands(
-            TemplateSource source, String text, Marks marks, boolean useTpm, boolean cloudInit)
+            TemplateSource source,
+            String text,
+            Marks marks,
+            boolean useTpm,
+            boolean cloudInit,
+            boolean passt)
             throws LaunchException {
         Map<?, ?> processes = parseYaml(source, text);
         CommaGuard guard = new CommaGuard(source, marks);
@@ -34,17 +42,25 @@ final class TemplateOutput {
         if (cloudInit && processes.containsKey("cloudInitImg")) {
             seed = Optional.of(spec(source, processes, "cloudInitImg", guard));
         }
-        return new Commands(swtpm, seed, spec(source, processes, "qemu", guard));
+        Optional<ProcessSpec> passtSpec = Optional.empty();
+        if (passt) {
+            passtSpec = Optional.of(spec(source, processes, PASST, guard));
+        }
+        return new Commands(swtpm, seed, passtSpec, spec(source, processes, "qemu", guard));
     }
 
     /** The processes that a start with these settings runs. */
-    static List<String> used(Map<?, ?> processes, boolean useTpm, boolean cloudInit) {
-        List<String> names = new ArrayList<>(3);
+    static List<String> used(
+            Map<?, ?> processes, boolean useTpm, boolean cloudInit, boolean passt) {
+        List<String> names = new ArrayList<>(4);
         if (useTpm) {
             names.add("swtpm");
         }
         if (cloudInit && processes.containsKey("cloudInitImg")) {
             names.add("cloudInitImg");
+        }
+        if (passt) {
+            names.add(PASST);
         }
         names.add("qemu");
         return names;
@@ -78,7 +94,7 @@ final class TemplateOutput {
                     "Template "
                             + source.origin()
                             + " must produce a YAML mapping of process names (swtpm, cloudInitImg,"
-                            + " qemu)");
+                            + " passt, qemu)");
         }
         return map;
     }
@@ -122,7 +138,11 @@ final class TemplateOutput {
                         + " executable: "
                         + (candidates.size() == 1
                                 ? candidates.get(0) + " is not installed"
-                                : "none of " + String.join(", ", candidates) + " is installed"));
+                                : "none of " + String.join(", ", candidates) + " is installed")
+                        + (PASST.equals(name)
+                                ? " (Debian/Ubuntu: apt-get install passt; or give the interface"
+                                        + " type user with the same ports)"
+                                : ""));
     }
 
     static void flatten(String where, Object value, List<String> into) throws LaunchException {

@@ -20,9 +20,9 @@ import java.util.logging.Logger;
 
 /**
  * The start, one step after the other on the loop: TPM state (first start only), swtpm and its
- * socket, the cloud-init seed image, then QEMU (paused). A step that fails, and any step after a
- * stop was asked for, ends the sequence. A failed start ends every child ({@link
- * Teardown#terminateAll}): no guest data is at stake yet.
+ * socket, the cloud-init seed image, passt and its socket, then QEMU (paused). A step that fails,
+ * and any step after a stop was asked for, ends the sequence. A failed start ends every child
+ * ({@link Teardown#terminateAll}): no guest data is at stake yet.
  */
 final class StartSequence implements Opening {
 
@@ -143,23 +143,34 @@ final class StartSequence implements Opening {
     }
 
     private void startSwtpm(ProcessSpec spec) {
+        startServing(spec, RuntimeFiles.SWTPM, this::startSeedImage);
+    }
+
+    /** Starts a helper that serves QEMU on a socket, and goes on once the socket is there. */
+    private void startServing(ProcessSpec spec, String socketName, Runnable then) {
+        Path socket = config.runtimeDir().resolve(socketName);
+        try {
+            // One left by an earlier run would let the wait end before the helper listens.
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.fine(() -> "Failed to remove " + socket + ": " + e.getMessage());
+        }
         if (start(spec) != null) {
-            awaitSocket(
-                    config.runtimeDir().resolve(RuntimeFiles.SWTPM),
-                    loop.clock().nanoTime() + helperStart.toNanos());
+            awaitSocket(spec.name(), socket, loop.clock().nanoTime() + helperStart.toNanos(), then);
         }
     }
 
-    /** Polls for swtpm's socket; swtpm's exit ends the wait too (as a failed start). */
-    private void awaitSocket(Path socket, long deadlineNanos) {
+    /** Polls for a helper's socket; the helper's exit ends the wait too (as a failed start). */
+    private void awaitSocket(String name, Path socket, long deadlineNanos, Runnable then) {
         if (!starting()) {
             return;
         }
         if (Files.exists(socket)) {
-            startSeedImage();
+            then.run();
         } else if (loop.clock().nanoTime() - deadlineNanos > 0) {
             host.failStart(
-                    "swtpm did not create its socket "
+                    name
+                            + " did not create its socket "
                             + socket
                             + " within "
                             + helperStart.toSeconds()
@@ -167,7 +178,7 @@ final class StartSequence implements Opening {
                             + Timeouts.SCALE_ENV
                             + ")");
         } else {
-            loop.schedule(POLL, () -> awaitSocket(socket, deadlineNanos));
+            loop.schedule(POLL, () -> awaitSocket(name, socket, deadlineNanos, then));
         }
     }
 
@@ -176,7 +187,18 @@ final class StartSequence implements Opening {
             runOneShot(
                     commands.cloudInitImg().get(),
                     "to make the cloud-init seed image",
-                    this::startQemu);
+                    this::startPasst);
+        } else {
+            startPasst();
+        }
+    }
+
+    private void startPasst() {
+        if (!starting()) {
+            return;
+        }
+        if (commands.passt().isPresent()) {
+            startServing(commands.passt().get(), RuntimeFiles.PASST, this::startQemu);
         } else {
             startQemu();
         }

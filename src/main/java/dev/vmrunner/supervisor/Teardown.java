@@ -31,8 +31,9 @@ import java.util.logging.Logger;
  *                            fails the start (SIGTERM to the rest)
  *  4 TERMINATING             nothing (status: stopping)             always (logged move)
  *  5 the monitor             the QMP connection, any reconnect      always
- *  6 the helpers             swtpm, a one-shot left: SIGTERM after  a child still runs
- *                            helperStop, SIGKILL after killGrace
+ *  6 the helpers             swtpm, passt, a one-shot left:        a child still runs
+ *                            SIGTERM after helperStop, SIGKILL
+ *                            after killGrace
  *  7 STOPPED                 the loop, once the last child is gone; always (logged move)
  *                            then Supervisor.run closes the display
  *                            watch, console tail, guest agent watch,
@@ -176,7 +177,10 @@ final class Teardown {
         qemuEnd.monitorClosed();
     }
 
-    /** A helper (swtpm) ended on its own while the VM may run; QEMU's exit may follow at once. */
+    /**
+     * A helper (swtpm, passt) ended on its own while the VM may run; QEMU's exit may follow at
+     * once.
+     */
     void helperExited(ChildProcess child, int code) {
         loop.schedule(HELPER_EXIT_GRACE, () -> helperEnded(child, code));
     }
@@ -191,8 +195,9 @@ final class Teardown {
         }
         life.error(
                 Children.describeExit(child, code)
-                        + " while the VM runs; the guest has lost its TPM, so the VM is"
-                        + " powered down"
+                        + " while the VM runs; the guest has lost its "
+                        + ("passt".equals(child.name()) ? "network" : "TPM")
+                        + ", so the VM is powered down"
                         + Children.lastWords(child));
         life.ending.helperFailed = true;
         startPowerdown();
@@ -212,7 +217,8 @@ final class Teardown {
         life.terminating();
         monitor.close();
         if (!children.allExited()) {
-            // swtpm ends by itself when QEMU is gone (--terminate); else it is asked to.
+            // swtpm and passt end by themselves when QEMU is gone (--terminate, --one-off); else
+            // they are asked to.
             children.terminateAllAfter(timeouts.helperStop());
         }
         children.whenAllExited(() -> life.moveTo(State.STOPPED));

@@ -214,7 +214,8 @@ class ConfigErrorsTest {
     void badNetworkValues() {
         assertEquals(
                 List.of(
-                        "line 5: vm.network[0].type: 'bridge' is not allowed (allowed: tap, user)",
+                        "line 5: vm.network[0].type: 'bridge' is not allowed (allowed: tap, user,"
+                                + " passt)",
                         "line 6: vm.network[0].device: 'virtio-net,x=y' is not a device model"
                                 + " (letters, digits, - and _ only)",
                         "line 8: vm.network[1].net: '10.0.2.0/33' is not an IPv4 network in CIDR"

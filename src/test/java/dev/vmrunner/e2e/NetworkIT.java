@@ -9,6 +9,8 @@ import dev.vmrunner.launch.MacAddresses;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,11 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Both networking modes end to end. Bridged: a Linux bridge in a network namespace of the test's
+ * The networking modes end to end. Bridged: a Linux bridge in a network namespace of the test's
  * own, the runner started inside it ({@code ip netns exec}, which also puts {@code
  * /etc/netns/NS/qemu/bridge.conf} over {@code /etc/qemu}), QEMU's bridge helper attaching the tap,
  * the guest pinging the bridge's address. Needs root; skipped otherwise. User networking: the guest
- * fetches a page from a server of the test on the host through {@code 10.0.2.2}.
+ * fetches a page from a server of the test on the host through {@code 10.0.2.2}. passt and user
+ * networking with {@code ports}: the guest takes its address by DHCP (with passt, the host's own),
+ * and its web server answers on the host's forwarded port.
  */
 class NetworkIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -188,6 +192,126 @@ class NetworkIT {
             assertEquals(0, vm.awaitExit(WAIT), vm.log());
         } finally {
             server.stop(0);
+        }
+    }
+
+    private static final Pattern DHCP = Pattern.compile("VMRUNNER-GUEST: dhcp ([0-9.]+)/([0-9]+)");
+
+    /** A TCP port that was free a moment ago. */
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The page the guest's web server serves, fetched through the host's forwarded port. */
+    private static String fetch(int port) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout((int) Waits.seconds(30).toMillis());
+            socket.getOutputStream()
+                    .write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The IPv4 address of the host's default-route interface: what passt gives the guest. */
+    private static String hostAddress() throws IOException, InterruptedException {
+        String route = output("ip", "-4", "-o", "route", "show", "default");
+        Matcher dev = Pattern.compile(" dev (\\S+)").matcher(route);
+        assumeTrue(dev.find(), "no IPv4 default route: " + route);
+        Matcher inet =
+                Pattern.compile(" inet ([0-9.]+)/")
+                        .matcher(output("ip", "-4", "-o", "addr", "show", "dev", dev.group(1)));
+        assumeTrue(inet.find(), "no IPv4 address on " + dev.group(1));
+        return inet.group(1);
+    }
+
+    private static String output(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    /** Boots the guest with this interface, waits for its lease and fetches its page. */
+    private static String bootAndFetch(TestVm vm, String type, int port) throws Exception {
+        Files.writeString(
+                vm.config,
+                vm.configText("e2e-" + type)
+                        .replace(
+                                "    network: []\n",
+                                "    network:\n      - type: "
+                                        + type
+                                        + "\n        ports: [\""
+                                        + port
+                                        + ":80\"]\n"));
+        vm.boot();
+        vm.awaitSerial("VMRUNNER-GUEST: dhcp ", WAIT);
+        String page = fetch(port);
+        assertTrue(page.contains("vmrunner-guest"), page + "\nserial:\n" + vm.serialText());
+        Matcher lease = DHCP.matcher(vm.serialText());
+        assertTrue(lease.find(), vm.serialText());
+        return lease.group(1);
+    }
+
+    @Test
+    void passtGivesTheGuestTheHostsAddressAndForwardsItsPort() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/passt")), "passt is not installed");
+        String host = hostAddress();
+        int port = freePort();
+        try (TestVm vm = new TestVm(dir).template("")) {
+            String guest = bootAndFetch(vm, "passt", port);
+            assertEquals(host, guest, "passt gives the guest the host's address");
+            long passt = vm.childPid("passt");
+            String status = Files.readString(Path.of("/proc/" + passt + "/status"));
+            // Started by root here, passt still runs without a single capability.
+            assertTrue(status.contains("CapEff:\t0000000000000000"), status);
+            assertTrue(status.contains("NoNewPrivs:\t1"), status);
+            vm.sigterm();
+            assertEquals(0, vm.awaitExit(WAIT), vm.log());
+            assertTrue(TestVm.gone(passt, WAIT), "passt ends with QEMU");
+        }
+    }
+
+    @Test
+    void userNetworkingForwardsTheSamePortsSpelling() throws Exception {
+        int port = freePort();
+        try (TestVm vm = new TestVm(dir).template("")) {
+            assertEquals("10.0.2.15", bootAndFetch(vm, "user", port));
+            vm.sigterm();
+            assertEquals(0, vm.awaitExit(WAIT), vm.log());
+        }
+    }
+
+    @Test
+    void badPortsAreRefusedWithTheKeyNamed() throws Exception {
+        try (TestVm vm = new TestVm(dir).template("")) {
+            Files.writeString(
+                    vm.config,
+                    vm.configText("e2e-bad-ports")
+                            .replace(
+                                    "    network: []\n",
+                                    "    network:\n      - type: passt\n"
+                                            + "        ports: [22, \"70000:80\", 22]\n"));
+            Process p =
+                    new ProcessBuilder(
+                                    TestVm.LAUNCHER.toString(),
+                                    "check",
+                                    "-c",
+                                    vm.config.toString(),
+                                    "--templates-dir",
+                                    vm.templates.toString())
+                            .redirectErrorStream(true)
+                            .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), out);
+            assertTrue(out.contains("vm.network[0].ports[1]"), out);
+            assertTrue(out.contains("from 1 to 65535"), out);
+            assertTrue(out.contains("vm.network[0].ports[2]"), out);
+            assertTrue(out.contains("tcp port 22 is forwarded twice"), out);
+            vm.start();
+            assertEquals(2, vm.awaitExit(WAIT), vm.log());
+            assertTrue(vm.log().contains("vm.network[0].ports[1]"), vm.log());
         }
     }
 }
