@@ -228,3 +228,98 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* The port of runner.http ("ADDR:PORT" or "PORT"); fails when the kubelet could not reach
+       it on the pod's address. */ -}}
+{{- define "vmrunner.httpPort" -}}
+{{- $http := toString (default "" .Values.runner.http) -}}
+{{- if not $http -}}
+{{- fail "runner.http: the probes and the Service's metrics port need the runner's HTTP endpoints; set it, e.g. \"0.0.0.0:8080\"" -}}
+{{- end -}}
+{{- if or (not (contains ":" $http)) (hasPrefix "127." $http) (hasPrefix "[::1]" $http) (hasPrefix "localhost" $http) -}}
+{{- fail (printf "runner.http: %q listens on the loopback address, where the kubelet's probes cannot reach it; use \"0.0.0.0:PORT\"" $http) -}}
+{{- end -}}
+{{- regexFind "[0-9]+$" $http -}}
+{{- end -}}
+
+{{- /* The ports forwarded into the guest (vm.network[].ports of passt and user interfaces) as
+       a YAML list of {name, port, protocol}: "22", "8080:80", "53/udp" are pod ports 22, 8080
+       and 53 (UDP). */ -}}
+{{- define "vmrunner.guestPorts" -}}
+{{- $ports := list -}}
+{{- range .Values.vm.network -}}
+{{- range .ports -}}
+{{- $spec := toString . -}}
+{{- $udp := hasSuffix "/udp" $spec -}}
+{{- $pod := regexReplaceAll "/(tcp|udp)$" $spec "" | splitList ":" | first -}}
+{{- $name := printf "guest-%s%s" (ternary "udp-" "" $udp) $pod -}}
+{{- $ports = append $ports (dict "name" $name "port" (atoi $pod) "protocol" (ternary "UDP" "TCP" $udp)) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $ports -}}
+{{- end -}}
+
+{{- /* The SPICE port when the VM has a display (vm.display.spice, or vm.spice of older files);
+       empty without. The runner's default is 5900. */ -}}
+{{- define "vmrunner.spicePort" -}}
+{{- $spice := dig "display" "spice" nil .Values.vm | default (dig "spice" nil .Values.vm) -}}
+{{- if not (kindIs "invalid" $spice) -}}{{ dig "port" 5900 (default dict $spice) }}{{- end -}}
+{{- end -}}
+
+{{- /* The pod's securityContext: the image's user with its volumes' group, the kvm group with
+       KVM, the runtime's seccomp profile; root with a tap interface (a non-root process never
+       gets NET_ADMIN: Kubernetes sets no ambient capabilities). podSecurityContext goes over it. */ -}}
+{{- define "vmrunner.podSecurityContext" -}}
+{{- $s := .Values.security -}}
+{{- $tap := eq (include "vmrunner.hasTap" .) "true" -}}
+{{- $pod := dict "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- if $tap -}}
+{{- $_ := set $pod "runAsUser" 0 -}}{{- $_ := set $pod "runAsNonRoot" false -}}
+{{- else -}}
+{{- $_ := set $pod "runAsUser" $s.runAsUser -}}{{- $_ := set $pod "runAsNonRoot" true -}}
+{{- end -}}
+{{- $_ := set $pod "runAsGroup" (ternary 0 $s.runAsGroup $tap) -}}
+{{- with $s.fsGroup -}}{{- $_ := set $pod "fsGroup" . -}}{{- end -}}
+{{- $groups := default list $s.supplementalGroups -}}
+{{- if and (eq (include "vmrunner.accelerator" .) "kvm") (not (kindIs "invalid" $s.kvmGroup)) -}}
+{{- $groups = append $groups $s.kvmGroup -}}
+{{- end -}}
+{{- with $groups -}}{{- $_ := set $pod "supplementalGroups" (uniq .) -}}{{- end -}}
+{{- mergeOverwrite $pod (deepCopy .Values.podSecurityContext) | toYaml -}}
+{{- end -}}
+
+{{- /* Every container's securityContext: nothing but NET_ADMIN with a tap interface.
+       securityContext goes over it. */ -}}
+{{- define "vmrunner.containerSecurityContext" -}}
+{{- $caps := dict "drop" (list "ALL") -}}
+{{- if eq (include "vmrunner.hasTap" .) "true" -}}{{- $_ := set $caps "add" (list "NET_ADMIN") -}}{{- end -}}
+{{- $c := dict "allowPrivilegeEscalation" false "privileged" false "readOnlyRootFilesystem" true "capabilities" $caps -}}
+{{- mergeOverwrite $c (deepCopy .Values.securityContext) | toYaml -}}
+{{- end -}}
+
+{{- /* vm.accelerator, the runner's default kvm when unset. */ -}}
+{{- define "vmrunner.accelerator" -}}
+{{- toString (default "kvm" .Values.vm.accelerator) -}}
+{{- end -}}
+
+{{- /* The mode of the display password's files: readable by the fsGroup, or only by the
+       owner (root; the runner is root only with a tap interface). */ -}}
+{{- define "vmrunner.secretMode" -}}
+{{- $fsGroup := dig "fsGroup" .Values.security.fsGroup .Values.podSecurityContext -}}
+{{- if not (kindIs "invalid" $fsGroup) -}}288{{- /* 0440 */ -}}
+{{- else if eq (include "vmrunner.hasTap" .) "true" -}}256{{- /* 0400 */ -}}
+{{- else -}}
+{{- fail "displayPassword: the runner's user reads the Secret's files through the volumes' group: set security.fsGroup" -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* The CPU request: cpu.perVcpu for each of vm.maximumCpus (default 1), in millicores. */ -}}
+{{- define "vmrunner.cpuRequest" -}}
+{{- $per := toString .Values.cpu.perVcpu -}}
+{{- $milli := 0 -}}
+{{- if hasSuffix "m" $per -}}{{- $milli = trimSuffix "m" $per | atoi -}}
+{{- else -}}{{- $milli = mulf (float64 $per) 1000.0 | int -}}
+{{- end -}}
+{{- $cpus := atoi (toString (default .Values.vm.currentCpus .Values.vm.maximumCpus | default 1)) -}}
+{{- printf "%dm" (mul $milli $cpus) -}}
+{{- end -}}

@@ -74,6 +74,7 @@ class HelmChartTest {
             List<V1PersistentVolumeClaim> claims,
             List<V1Secret> secrets,
             List<V1Service> services,
+            List<String> serviceMonitors,
             RunnerConfig runner) {
 
         V1PodSpec pod() {
@@ -120,7 +121,18 @@ class HelmChartTest {
         List<V1PersistentVolumeClaim> claims = new ArrayList<>();
         List<V1Secret> secrets = new ArrayList<>();
         List<V1Service> services = new ArrayList<>();
-        for (Object o : Yaml.loadAll(manifests)) { // strict: unknown fields and wrong types fail
+        // The Prometheus Operator's kind is no type of the client: kept as text.
+        List<String> monitors = new ArrayList<>();
+        StringBuilder core = new StringBuilder();
+        for (String doc : manifests.split("(?m)^---$")) {
+            if (doc.contains("\nkind: ServiceMonitor\n")) {
+                monitors.add(doc);
+            } else if (!doc.isBlank()) {
+                core.append("\n---").append(doc);
+            }
+        }
+        for (Object o :
+                Yaml.loadAll(core.toString())) { // strict: unknown fields and wrong types fail
             if (o instanceof V1StatefulSet s) {
                 sets.add(s);
             } else if (o instanceof V1ConfigMap m) {
@@ -148,7 +160,8 @@ class HelmChartTest {
                         Path.of(CONFIG_DIR, "config.yaml"),
                         Map.of());
         assertEquals(List.of(), loaded.warnings(), "warnings for the rendered config.yaml");
-        return new Rendered(set, config, maps, claims, secrets, services, loaded.config());
+        return new Rendered(
+                set, config, maps, claims, secrets, services, monitors, loaded.config());
     }
 
     @ParameterizedTest
@@ -216,9 +229,13 @@ class HelmChartTest {
                         .noneMatch(k -> k.toLowerCase(Locale.ROOT).contains("checksum")),
                 "pod annotations " + annotations);
 
-        // The runner is PID 1 of the image: no command or args override.
+        // The runner is PID 1 of the image: no command override; args only as the values ask.
         assertTrue(empty(r.runnerContainer().getCommand()), "command overridden");
-        assertTrue(empty(r.runnerContainer().getArgs()), "args overridden");
+        Map<String, Object> given = loadYaml(values);
+        assertEquals(
+                given.getOrDefault("args", List.of()),
+                Optional.ofNullable(r.runnerContainer().getArgs()).orElse(List.of()),
+                "args");
 
         // The data directory (NVRAM, TPM state, uuid) is on a persistent volume, the runtime
         // directory is not.
@@ -227,7 +244,7 @@ class HelmChartTest {
                         .orElseThrow(() -> new AssertionError("nothing mounted at dataDir"));
         V1Volume dataVolume = r.volume(data.getName());
         assertTrue(
-                dataVolume.getPersistentVolumeClaim() != null || dataVolume.getHostPath() != null,
+                dataVolume.getPersistentVolumeClaim() != null || dataVolume.getEmptyDir() != null,
                 "dataDir is on " + dataVolume);
         String runtimeDir = r.runner().runtimeDir().toString();
         V1VolumeMount runtime =
@@ -237,29 +254,24 @@ class HelmChartTest {
                         .orElseThrow(() -> new AssertionError("runtimeDir is in no volume"));
         assertNotNull(r.volume(runtime.getName()).getEmptyDir());
 
-        // Networking and devices.
+        // Networking and devices: host networking, NET_ADMIN and tun only for a tap interface,
+        // /dev/kvm from the device plugin only with KVM; never privileged.
         boolean tap =
                 r.runner().vm().network().stream().anyMatch(n -> Network.TAP.equals(n.type()));
-        if (tap) {
-            assertEquals(
-                    Boolean.TRUE, r.pod().getHostNetwork(), "bridged VMs need the host's bridge");
-        }
+        assertEquals(tap, Boolean.TRUE.equals(r.pod().getHostNetwork()), "host network");
         var security = r.runnerContainer().getSecurityContext();
-        boolean privileged = Boolean.TRUE.equals(security.getPrivileged());
-        if (!privileged) {
-            Map<String, ?> limits =
-                    Optional.ofNullable(r.runnerContainer().getResources())
-                            .map(res -> res.getLimits())
-                            .map(l -> (Map<String, ?>) l)
-                            .orElse(Map.of());
-            assertTrue(
-                    limits.keySet().stream().anyMatch(k -> k.endsWith("/kvm"))
-                            || "tcg".equals(r.runner().vm().accelerator()),
-                    "no /dev/kvm without privileged");
-            if (tap) {
-                assertTrue(security.getCapabilities().getAdd().contains("NET_ADMIN"));
-            }
-        }
+        assertEquals(Boolean.FALSE, security.getPrivileged());
+        var added = security.getCapabilities().getAdd();
+        assertEquals(tap ? List.of("NET_ADMIN") : List.of(), empty(added) ? List.of() : added);
+        Map<String, ?> limits =
+                Optional.ofNullable(r.runnerContainer().getResources().getLimits())
+                        .map(l -> (Map<String, ?>) l)
+                        .orElse(Map.of());
+        assertEquals(
+                "kvm".equals(r.runner().vm().accelerator()),
+                limits.containsKey("devices.kubevirt.io/kvm"),
+                "/dev/kvm from the device plugin: " + limits);
+        assertEquals(tap, limits.containsKey("devices.kubevirt.io/tun"), "tun: " + limits);
 
         // Every drive is reachable in the container: block claims as devices, image files on
         // mounted filesystem claims.
@@ -330,13 +342,15 @@ class HelmChartTest {
                         .toList();
         assertEquals(claimed.size(), Set.copyOf(claimed).size(), "one claim, two volumes");
 
-        // The headless Service that serviceName names, selecting the pod.
+        // The Service that serviceName names, selecting the pod.
         assertEquals(1, r.services().size(), "one Service");
         V1Service service = r.services().get(0);
         String serviceName = service.getMetadata().getName();
         assertEquals(set.getSpec().getServiceName(), serviceName);
         assertTrue(serviceName.length() <= 63 && serviceName.matches(DNS_1035), serviceName);
-        assertEquals("None", service.getSpec().getClusterIP());
+        // Headless by default; else a cluster IP the API server picks.
+        String clusterIp = service.getSpec().getClusterIP();
+        assertTrue(clusterIp == null || clusterIp.equals("None"), clusterIp);
         assertEquals(set.getSpec().getSelector().getMatchLabels(), service.getSpec().getSelector());
         Map<String, String> podLabels = set.getSpec().getTemplate().getMetadata().getLabels();
         service.getSpec().getSelector().forEach((k, v) -> assertEquals(v, podLabels.get(k), k));
@@ -348,20 +362,49 @@ class HelmChartTest {
         assertNotNull(quantity(r, true, "memory"), "memory request");
         assertEquals("FallbackToLogsOnError", c.getTerminationMessagePolicy());
 
-        // Probes on the runner's status command; liveness without --ready, and patient.
-        List<String> ready = List.of(VMRUNNER, "status", "--ready");
-        assertEquals(ready, c.getStartupProbe().getExec().getCommand());
-        assertEquals(ready, c.getReadinessProbe().getExec().getCommand());
-        assertEquals(List.of(VMRUNNER, "status"), c.getLivenessProbe().getExec().getCommand());
+        // Probes: HTTP GETs of the kubelet on the runner's port, no process in the pod (no JVM
+        // exec); liveness on /healthz (the loop answers), and patient.
+        assertHttpProbe("/readyz", c.getStartupProbe(), c);
+        assertHttpProbe("/readyz", c.getReadinessProbe(), c);
+        assertHttpProbe("/healthz", c.getLivenessProbe(), c);
+        for (V1Container any : allContainers(r.pod())) {
+            for (var probe :
+                    Stream.of(
+                                    any.getStartupProbe(),
+                                    any.getReadinessProbe(),
+                                    any.getLivenessProbe())
+                            .filter(java.util.Objects::nonNull)
+                            .toList()) {
+                assertNull(probe.getExec(), any.getName() + ": an exec probe " + probe);
+            }
+        }
         var live = c.getLivenessProbe();
         assertTrue(
                 live.getPeriodSeconds() * live.getFailureThreshold() >= 180,
                 "liveness gives up after less than 3 minutes");
-        assertTrue(live.getTimeoutSeconds() >= 10, "liveness timeout");
+        assertTrue(live.getTimeoutSeconds() >= 2, "liveness timeout");
         var startup = c.getStartupProbe();
         assertTrue(
                 startup.getPeriodSeconds() * startup.getFailureThreshold() >= 300,
                 "the startup probe gives the runner less than 5 minutes");
+    }
+
+    /** An HTTP probe of PATH on the container's port "http", which runner.http listens on. */
+    static void assertHttpProbe(
+            String path, io.kubernetes.client.openapi.models.V1Probe probe, V1Container c) {
+        assertNotNull(probe, path);
+        assertNull(probe.getExec(), "no exec probe");
+        assertEquals(path, probe.getHttpGet().getPath());
+        assertEquals("http", probe.getHttpGet().getPort().getStrValue());
+        assertTrue(
+                c.getPorts().stream().anyMatch(p -> "http".equals(p.getName())),
+                "no container port http");
+    }
+
+    static List<V1Container> allContainers(V1PodSpec pod) {
+        List<V1Container> all = new ArrayList<>(pod.getContainers());
+        Optional.ofNullable(pod.getInitContainers()).ifPresent(all::addAll);
+        return all;
     }
 
     @Test
@@ -463,9 +506,10 @@ class HelmChartTest {
         assertEquals("vms", pod.getTolerations().get(0).getValue());
         assertNotNull(pod.getAffinity().getNodeAffinity());
         assertEquals(107L, pod.getSecurityContext().getFsGroup());
+        assertEquals("OnRootMismatch", pod.getSecurityContext().getFsGroupChangePolicy());
         var security = r.runnerContainer().getSecurityContext();
         assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
-        assertEquals(Boolean.TRUE, security.getPrivileged(), "merged over security.privileged");
+        assertEquals(Boolean.FALSE, security.getPrivileged());
         var template = r.statefulSet().getSpec().getTemplate().getMetadata();
         assertEquals("team-a", template.getAnnotations().get("example.com/owner"));
         assertEquals("vm", template.getLabels().get("example.com/tier"));
@@ -477,10 +521,17 @@ class HelmChartTest {
                         c ->
                                 assertEquals(
                                         "a", c.getMetadata().getLabels().get("example.com/team")));
-        assertEquals(5930, r.services().get(0).getSpec().getPorts().get(0).getPort());
+        var ports = r.services().get(0).getSpec().getPorts();
+        assertEquals(List.of("http", "spice"), ports.stream().map(p -> p.getName()).toList());
+        assertEquals(5930, ports.get(1).getPort());
+        // The ServiceMonitor on the Service's http port, with its labels.
+        assertEquals(1, r.serviceMonitors().size());
+        String monitor = r.serviceMonitors().get(0);
+        assertTrue(monitor.contains("- port: http\n      path: /metrics"), monitor);
+        assertTrue(monitor.contains("release: prometheus"), monitor);
+        assertEquals(List.of(), render(VALUES.resolve("default.yaml")).serviceMonitors());
     }
 
-    static final String VMRUNNER = "/opt/vmrunner/bin/vmrunner";
     static final String INSTANCE = "app.kubernetes.io/instance";
     static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
     static final String DNS_1035 = "[a-z]([-a-z0-9]*[a-z0-9])?";
@@ -519,10 +570,22 @@ class HelmChartTest {
     }
 
     @Test
-    void defaultsAreABridgedPrivilegedUefiVm() throws Exception {
+    void defaultsAreAnUnprivilegedPasstUefiVm() throws Exception {
         Rendered r = render(VALUES.resolve("default.yaml"));
-        assertEquals(Boolean.TRUE, r.pod().getHostNetwork());
-        assertEquals(Boolean.TRUE, r.runnerContainer().getSecurityContext().getPrivileged());
+        assertNull(r.pod().getHostNetwork());
+        assertEquals("passt", r.runner().vm().network().get(0).type());
+        assertEquals("kvm", r.runner().vm().accelerator());
+        var pod = r.pod().getSecurityContext();
+        assertEquals(107L, pod.getRunAsUser());
+        assertEquals(107L, pod.getRunAsGroup());
+        assertEquals(Boolean.TRUE, pod.getRunAsNonRoot());
+        assertEquals("RuntimeDefault", pod.getSeccompProfile().getType());
+        assertTrue(empty(pod.getSupplementalGroups()), "no kvm group unless given");
+        var container = r.runnerContainer().getSecurityContext();
+        assertEquals(Boolean.FALSE, container.getAllowPrivilegeEscalation());
+        assertEquals(List.of("ALL"), container.getCapabilities().getDrop());
+        assertEquals(Boolean.TRUE, container.getReadOnlyRootFilesystem());
+        assertEquals("0.0.0.0:8080", r.runner().http().toString());
         assertEquals(930L, r.pod().getTerminationGracePeriodSeconds());
         assertEquals("myvm-vmrunner", r.runner().vm().name());
         assertEquals("/var/opt/vmrunner/data", r.runner().dataDir().toString());
@@ -544,8 +607,38 @@ class HelmChartTest {
         List<V1VolumeProjection> sources = volume.getProjected().getSources();
         assertEquals("myvm-vmrunner-config", sources.get(0).getConfigMap().getName());
         assertEquals("myvm-vmrunner-display", sources.get(1).getSecret().getName());
+        // Only the password's keys, readable by the runner's group (fsGroup) alone: 0440.
         var items = sources.get(1).getSecret().getItems();
-        assertTrue(items == null || items.isEmpty(), "all keys, beside config.yaml");
+        assertEquals(
+                List.of("display-password", "password-expiry"),
+                items.stream().map(i -> i.getKey()).toList());
+        items.forEach(i -> assertEquals(0440, i.getMode(), i.getKey()));
+        items.forEach(i -> assertEquals(i.getKey(), i.getPath()));
+        // An existing Secret without an expiry: only the password; as root without fsGroup
+        // (a tap interface): 0400.
+        V1Volume existing =
+                renderSet(
+                                Map.of(
+                                        "displayPassword.secretName", "mine",
+                                        "vm.network[0].type", "tap",
+                                        "vm.network[0].bridge", "br0",
+                                        "security.fsGroup", "null"))
+                        .volume("config");
+        var only = existing.getProjected().getSources().get(1).getSecret();
+        assertEquals("mine", only.getName());
+        assertEquals(1, only.getItems().size());
+        assertEquals(0400, only.getItems().get(0).getMode());
+        // A non-root runner without fsGroup could not read the files: refused.
+        Exception unreadable =
+                assertThrows(
+                        Exception.class,
+                        () ->
+                                renderSet(
+                                        Map.of(
+                                                "displayPassword.secretName", "mine",
+                                                "security.fsGroup", "null")));
+        assertTrue(
+                unreadable.getMessage().contains("set security.fsGroup"), unreadable.getMessage());
         // no Secret, a plain ConfigMap volume, without displayPassword
         Rendered plain = render(VALUES.resolve("default.yaml"));
         assertEquals(List.of(), plain.secrets());
@@ -568,7 +661,7 @@ class HelmChartTest {
                         "myvm-vmrunner-disk-scratch"),
                 r.claims().stream().map(c -> c.getMetadata().getName()).toList());
         assertEquals(150L, r.pod().getTerminationGracePeriodSeconds());
-        assertEquals(Boolean.FALSE, r.pod().getHostNetwork());
+        assertNull(r.pod().getHostNetwork());
         assertEquals("custom.ftl.yaml", r.runner().template());
         assertTrue(
                 r.configMaps().stream().anyMatch(m -> m.getData().containsKey("custom.ftl.yaml")));
@@ -591,11 +684,24 @@ class HelmChartTest {
                         Exception.class,
                         () -> helm.template().withName("x").set("vm.currentRAM", "1G").call());
         assertTrue(typo.getMessage().contains("currentRAM"), typo.getMessage());
-        Exception tap =
+        // The probes need the runner's HTTP port on the pod's address.
+        for (String http : List.of("127.0.0.1:8080", "8080", "[::1]:8080", "")) {
+            Exception e =
+                    assertThrows(
+                            Exception.class,
+                            () -> helm.template().withName("x").set("runner.http", http).call(),
+                            http);
+            assertTrue(e.getMessage().contains("http"), http + ": " + e.getMessage());
+        }
+        Exception privileged =
                 assertThrows(
                         Exception.class,
-                        () -> helm.template().withName("x").set("hostNetwork", false).call());
-        assertTrue(tap.getMessage().contains("needs hostNetwork"), tap.getMessage());
+                        () ->
+                                helm.template()
+                                        .withName("x")
+                                        .set("security.privileged", true)
+                                        .call());
+        assertTrue(privileged.getMessage().contains("privileged"), privileged.getMessage());
     }
 
     /**
@@ -667,6 +773,19 @@ class HelmChartTest {
                         },
                         set.toString());
         assertTrue(e.getMessage().contains(message), set + ": " + e.getMessage());
+    }
+
+    /** The defaults with --set values ("null" unsets a value). */
+    static Rendered renderSet(Map<String, String> set) throws Exception {
+        Path values = Files.createTempFile("values", ".yaml");
+        try {
+            Map<String, Object> tree = new LinkedHashMap<>();
+            set.forEach((k, v) -> HelmChartModesTest.put(tree, k, v));
+            Files.writeString(values, new org.yaml.snakeyaml.Yaml().dump(tree));
+            return render(values);
+        } finally {
+            Files.delete(values);
+        }
     }
 
     @Test
