@@ -4,11 +4,11 @@ package dev.vmrunner.kube;
  * The reasons of the Events the runner puts on its pod, as {@code kubectl get events} shows them.
  */
 enum Reason {
-    STARTED("Started", false),
+    STARTED("VmStarted", false),
     BOOTED("Booted", false),
-    STOPPING("Stopping", false),
+    STOPPING("VmStopping", false),
     POWERED_OFF("PoweredOff", false),
-    STOPPED("Stopped", false),
+    STOPPED("VmStopped", false),
     STOP_REQUESTED("StopRequested", false),
     START_REQUESTED("StartRequested", false),
     RESET_REQUESTED("ResetRequested", false),

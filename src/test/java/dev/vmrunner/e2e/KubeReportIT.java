@@ -42,9 +42,9 @@ class KubeReportIT {
             List<String> states = new ArrayList<>();
             vm.boot();
             await(
-                    "Started and Booted",
+                    "VmStarted and Booted",
                     () -> reasons(api, events, states),
-                    r -> r.contains("Started") && r.contains("Booted"));
+                    r -> r.contains("VmStarted") && r.contains("Booted"));
             await("the state label", () -> states, s -> s.contains("running"));
 
             vm.config("currentRam: 4G");
@@ -69,7 +69,7 @@ class KubeReportIT {
             assertEquals(0, vm.awaitExit(WAIT), vm.log());
             List<String> reasons = reasons(api, events, states);
             assertTrue(
-                    reasons.containsAll(List.of("Stopping", "PoweredOff", "Stopped")),
+                    reasons.containsAll(List.of("VmStopping", "PoweredOff", "VmStopped")),
                     reasons.toString());
             assertEquals("stopped", states.get(states.size() - 1), states.toString());
             // What "kubectl get events" would list, for the record of the test's output.
@@ -84,7 +84,7 @@ class KubeReportIT {
                                             + ": "
                                             + e.get("message").getAsString()));
             System.out.println("vmrunner.dev/state: " + states);
-            JsonObject started = byReason(events, "Started");
+            JsonObject started = byReason(events, "VmStarted");
             assertEquals(
                     "e2e-0", started.getAsJsonObject("involvedObject").get("name").getAsString());
         }

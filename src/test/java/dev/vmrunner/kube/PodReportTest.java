@@ -116,13 +116,13 @@ class PodReportTest {
         }
         assertEquals(
                 List.of(
-                        "Started",
+                        "VmStarted",
                         "Booted",
                         "ChangeApplied",
                         "StopRequested",
-                        "Stopping",
+                        "VmStopping",
                         "PoweredOff",
-                        "Stopped"),
+                        "VmStopped"),
                 reasons);
         assertEquals("stopped", states.get(states.size() - 1));
     }

@@ -85,7 +85,7 @@ class ReporterTest {
         assertNull(server.requests.poll(100, TimeUnit.MILLISECONDS));
         reporter.release();
         reporter.sendDue();
-        assertEquals("Started", nextEvent().get("reason").getAsString());
+        assertEquals("VmStarted", nextEvent().get("reason").getAsString());
     }
 
     @Test
@@ -160,7 +160,7 @@ class ReporterTest {
         server.mode = FakeApiServer.Mode.OK;
         reporter.sendDue();
         assertEquals("PATCH", server.next().method(), "the pod's facts are still wanted");
-        assertEquals("Started", nextEvent().get("reason").getAsString());
+        assertEquals("VmStarted", nextEvent().get("reason").getAsString());
 
         server.mode = FakeApiServer.Mode.ERROR_500;
         reporter.event(Reason.BOOTED, "y");
