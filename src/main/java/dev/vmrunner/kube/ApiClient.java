@@ -152,7 +152,7 @@ final class ApiClient {
             return new Reply(response.statusCode(), response.body());
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new IOException("no complete reply within " + deadline.toSeconds() + " s", e);
+            throw new IOException("no complete reply within " + deadline.toMillis() + " ms", e);
         } catch (InterruptedException e) {
             future.cancel(true);
             throw e;

@@ -168,17 +168,21 @@ public final class PodReport implements VmFacts, Consumer<Status> {
 
     @Override
     public void stopRequested(String by) {
-        reporter.event(Reason.STOP_REQUESTED, "Stopping the VM, as asked by " + by);
+        requested(Reason.STOP_REQUESTED, "Stopping", by);
     }
 
     @Override
     public void startRequested(String by) {
-        reporter.event(Reason.START_REQUESTED, "Starting the VM, as asked by " + by);
+        requested(Reason.START_REQUESTED, "Starting", by);
     }
 
     @Override
     public void resetRequested(String by) {
-        reporter.event(Reason.RESET_REQUESTED, "Resetting the VM, as asked by " + by);
+        requested(Reason.RESET_REQUESTED, "Resetting", by);
+    }
+
+    private void requested(Reason reason, String doing, String by) {
+        reporter.event(reason, doing + " the VM, as asked by " + by);
     }
 
     /** After the run: the last reports get {@link #FLUSH} to go out, then the thread ends. */

@@ -103,16 +103,11 @@ class KubeReportIT {
         FakeApiServer.Request r;
         while ((r = api.requests.poll()) != null) {
             assertEquals("Bearer e2e-token", r.auth());
-            JsonObject body = JsonParser.parseString(r.body()).getAsJsonObject();
             if ("PATCH".equals(r.method())) {
                 assertEquals("/api/v1/namespaces/vms/pods/e2e-0", r.path());
-                states.add(
-                        body.getAsJsonObject("metadata")
-                                .getAsJsonObject("labels")
-                                .get("vmrunner.dev/state")
-                                .getAsString());
+                states.add(FakeApiServer.stateLabel(r));
             } else {
-                events.add(body);
+                events.add(JsonParser.parseString(r.body()).getAsJsonObject());
             }
         }
         return events.stream().map(e -> e.get("reason").getAsString()).toList();

@@ -1,6 +1,7 @@
 package dev.vmrunner.kube;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The client against a scripted API server, the hostile ways included. */
 class ApiClientTest {
 
-    private static final Duration DEADLINE = Duration.ofMillis(500);
+    /** Long enough for a loaded machine's answer, short for a test. */
+    private static final Duration DEADLINE = Duration.ofSeconds(2);
 
     @TempDir Path dir;
     private final FakeApiServer server = new FakeApiServer();
@@ -105,25 +107,24 @@ class ApiClientTest {
 
     @Test
     void aServerThatNeverAnswersCostsOneDeadline() throws Exception {
-        server.mode = FakeApiServer.Mode.SILENT;
-        ApiClient client = client();
-        long start = System.nanoTime();
-        IOException e = assertThrows(IOException.class, () -> client.post("/x", "{}"));
-        long took = System.nanoTime() - start;
-        assertTrue(took < Duration.ofSeconds(5).toNanos(), "took " + took / 1_000_000 + " ms");
-        assertTrue(e.getMessage() != null, String.valueOf(e));
+        assertFalse(failsWithinTheDeadline(FakeApiServer.Mode.SILENT).isEmpty());
     }
 
     @Test
     void aBodyThatDripsForEverCostsOneDeadline() throws Exception {
-        server.mode = FakeApiServer.Mode.DRIP;
+        // 1 KiB at a byte per 50 ms would take 51 s; the deadline holds the whole exchange.
+        assertTrue(failsWithinTheDeadline(FakeApiServer.Mode.DRIP).contains("within"));
+    }
+
+    /** A call to a server answering so fails soon after the deadline; returns its message. */
+    private String failsWithinTheDeadline(FakeApiServer.Mode mode) throws Exception {
+        server.mode = mode;
         ApiClient client = client();
         long start = System.nanoTime();
-        // 1 KiB at a byte per 50 ms would take 51 s; the deadline holds the whole exchange.
         IOException e = assertThrows(IOException.class, () -> client.post("/x", "{}"));
         long took = System.nanoTime() - start;
-        assertTrue(took < Duration.ofSeconds(5).toNanos(), "took " + took / 1_000_000 + " ms");
-        assertTrue(e.getMessage().contains("within"), e.getMessage());
+        assertTrue(took < Duration.ofSeconds(10).toNanos(), "took " + took / 1_000_000 + " ms");
+        return String.valueOf(e.getMessage());
     }
 
     @Test

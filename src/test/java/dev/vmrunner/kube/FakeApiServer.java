@@ -1,5 +1,6 @@
 package dev.vmrunner.kube;
 
+import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -53,6 +54,16 @@ public final class FakeApiServer implements AutoCloseable {
 
     public URI uri() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** The value of the label vmrunner.dev/state a pod patch sets. */
+    public static String stateLabel(Request patch) {
+        return JsonParser.parseString(patch.body())
+                .getAsJsonObject()
+                .getAsJsonObject("metadata")
+                .getAsJsonObject("labels")
+                .get("vmrunner.dev/state")
+                .getAsString();
     }
 
     public Request next() throws InterruptedException {

@@ -103,14 +103,10 @@ class PodReportTest {
         List<String> states = new ArrayList<>();
         while (!server.requests.isEmpty()) {
             FakeApiServer.Request r = server.next();
-            JsonObject body = JsonParser.parseString(r.body()).getAsJsonObject();
             if (r.method().equals("PATCH")) {
-                states.add(
-                        body.getAsJsonObject("metadata")
-                                .getAsJsonObject("labels")
-                                .get("vmrunner.dev/state")
-                                .getAsString());
+                states.add(FakeApiServer.stateLabel(r));
             } else {
+                JsonObject body = JsonParser.parseString(r.body()).getAsJsonObject();
                 reasons.add(body.get("reason").getAsString());
             }
         }

@@ -37,7 +37,7 @@ class ReporterTest {
                             Path token = dir.resolve("token");
                             Files.writeString(token, "t");
                             return new ApiClient(
-                                    server.uri(), token, null, Duration.ofMillis(500), nanos::get);
+                                    server.uri(), token, null, Duration.ofSeconds(2), nanos::get);
                         },
                         Duration.ofSeconds(10),
                         nanos::get,
