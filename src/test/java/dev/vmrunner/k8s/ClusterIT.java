@@ -12,13 +12,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chart and the image on a real single-node Kubernetes built from Debian's sources: {@code
- * scripts/k8s-cluster-test.sh} (helm install until the pod is Ready through its {@code vmrunner
- * status} probes, the guest's console in {@code kubectl logs}, live upgrade, server-side dry run,
- * graceful uninstall). The script prints the pod's time to Ready and its memory peak. The script
- * stops everything it started, also when it fails. It exits 77 when the machine lacks the disk
- * space to build the cluster: the test is then reported as skipped with the script's reason, never
- * as passed.
+ * The chart and the image on a real single-node Kubernetes built from Debian's sources, with a pod
+ * network and kube-proxy: {@code scripts/k8s-cluster-test.sh} (helm install with the chart's
+ * defaults in a namespace labelled for Pod Security "restricted", until the pod is Ready through
+ * its HTTP probes; the restricted securityContext in force; the guest's console in {@code kubectl
+ * logs}; the guest's port and the runner's /metrics through the ClusterIP Service from another pod;
+ * live upgrade; server-side dry run; graceful uninstall). The script prints each step's time, the
+ * pod's time to Ready, what one probe costs and the memory peak. The script stops everything it
+ * started, also when it fails. It exits 77 when the machine lacks the disk space to build the
+ * cluster: the test is then reported as skipped with the script's reason, never as passed.
  */
 class ClusterIT {
 

@@ -34,12 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The container image, built from the real Containerfile (deploy/container/build-image.sh, on a
- * Debian base made locally with mmdebstrap), run with podman the way a pod runs it: the
- * configuration is a ConfigMap-style directory mounted at /etc/opt/vmrunner, templates at
- * /opt/vmrunner/templates, the data directory on a volume, the runtime directory below a tmpfs (the
- * chart's layout). The runner boots the test guest (TCG), applies a ConfigMap update live, and
- * stops the guest gracefully on {@code podman stop}. Everything a test starts is removed in {@link
- * #cleanUp}, also when the test fails.
+ * Debian base made locally with mmdebstrap), run with podman the way a restricted pod runs it: as
+ * the image's own user (107), all capabilities dropped, {@code no-new-privileges}, a read-only root
+ * file system; the configuration is a ConfigMap-style directory mounted at /etc/opt/vmrunner,
+ * templates at /opt/vmrunner/templates, the data directory on a volume the user owns, the runtime
+ * directory below a tmpfs at /run/vmrunner (the chart's layout), and nothing else writable. The
+ * runner boots the test guest (TCG), applies a ConfigMap update live, and stops the guest
+ * gracefully on {@code podman stop}. Everything a test starts is removed in {@link #cleanUp}, also
+ * when the test fails.
  *
  * <p>Needs podman, runc and mmdebstrap (scripts/install-deps.sh) and root. Skipped, visibly, only
  * with {@code -Dvmrunner.skipContainerTests=true}.
@@ -48,6 +50,28 @@ class ContainerIT {
 
     static final Duration BOOT = Waits.seconds(120);
     static final Duration WAIT = Waits.seconds(60);
+
+    /** The image's user and group (deploy/container/Containerfile). */
+    static final int USER = 107;
+
+    /**
+     * What {@code podman run} is given for a pod with the restricted securityContext: the image's
+     * user, no capabilities, no privilege escalation, a read-only root file system without podman's
+     * own tmpfs on /tmp, /var/tmp and /run; the runtime directories and /tmp on tmpfs the user may
+     * write, like the chart's emptyDirs (podman 4.3 ignores a tmpfs {@code mode}, so {@code U}
+     * hands them to the user). /tmp because swtpm_setup makes its pidfile there, whatever TMPDIR
+     * says.
+     */
+    static final List<String> RESTRICTED =
+            List.of(
+                    "--cap-drop=ALL",
+                    "--security-opt=no-new-privileges",
+                    "--read-only",
+                    "--read-only-tmpfs=false",
+                    "--tmpfs",
+                    "/run/vmrunner:rw,U",
+                    "--tmpfs",
+                    "/tmp:rw,U");
 
     static String image;
     static Path guest;
@@ -152,10 +176,12 @@ class ContainerIT {
                                 "image",
                                 "inspect",
                                 "--format",
-                                "{{.Config.StopSignal}} {{json .Config.Entrypoint}}",
+                                "{{.Config.StopSignal}} {{json .Config.Entrypoint}}"
+                                        + " {{.Config.User}}",
                                 image)
                         .strip();
-        assertEquals("SIGTERM [\"/opt/vmrunner/bin/vmrunner\"]", config);
+        // A numeric user: Kubernetes' runAsNonRoot can check only a number.
+        assertEquals("SIGTERM [\"/opt/vmrunner/bin/vmrunner\"] 107:107", config);
         String name = name();
         String contents =
                 Podman.ok(
@@ -173,12 +199,14 @@ class ContainerIT {
                             + " /var/lib/apt/lists /var/cache/apt | grep -v -e '^partial$' -e ':$'"
                             + " -e '^$'; ls /opt/vmrunner/templates; cat"
                             + " /opt/vmrunner/lib/vmrunner.aot.stamp; vmrunner --version;"
-                            + " qemu-system-x86_64 --version");
+                            + " qemu-system-x86_64 --version; command -v passt; id");
         assertTrue(contents.contains("Standard-VM-latest.ftl.yaml"), contents);
         assertTrue(contents.contains("vmrunner 0.1.0"), contents);
         assertTrue(contents.contains("Java 25"), contents);
         assertTrue(contents.contains("QEMU emulator version 10."), contents);
         assertTrue(contents.contains(" /opt/vmrunner/lib/*"), contents);
+        assertTrue(contents.contains("/usr/bin/passt"), "no passt in the image:\n" + contents);
+        assertTrue(contents.contains("uid=107(vmrunner) gid=107(vmrunner)"), contents);
         assertTrue(
                 !contents.contains("javac")
                         && !contents.contains("/mvn")
@@ -190,15 +218,39 @@ class ContainerIT {
                         Podman.ok(WAIT, "image", "inspect", "--format", "{{.Size}}", image)
                                 .strip());
         System.out.printf("image size %d MB%n", size / 1_000_000);
-        assertTrue(size < 700_000_000L, "image is " + size + " bytes");
+        // 379 MB before passt and the user; 10 % more at most.
+        assertTrue(size < 417_000_000L, "image is " + size + " bytes");
+    }
+
+    /**
+     * The AOT cache made at build time is used by the image's user on the restricted pod's terms:
+     * with {@code -XX:AOTMode=on} a java that cannot map it refuses to start.
+     */
+    @Test
+    void theImagesUserStartsWithTheAotCache() throws Exception {
+        List<String> args =
+                new ArrayList<>(List.of("run", "--rm", "--name", name(), "--network=none"));
+        args.addAll(RESTRICTED);
+        args.addAll(
+                List.of(
+                        "-e",
+                        "VMRUNNER_JAVA_OPTS=-XX:AOTMode=on -Xlog:aot=info:stderr",
+                        image,
+                        "--version"));
+        String out = Podman.ok(WAIT, args.toArray(String[]::new));
+        assertTrue(out.contains("vmrunner 0.1.0"), out);
+        assertTrue(
+                out.contains("Opened AOT cache /opt/vmrunner/lib/vmrunner.aot.")
+                        && out.contains("Using AOT-linked classes: true"),
+                "the AOT cache is not used:\n" + out);
     }
 
     @Test
     void bootsAppliesAConfigMapUpdateLiveAndPowersOffOnStop() throws Exception {
         Path configDir = dir.resolve("configmap");
         Path templates = Files.createDirectories(dir.resolve("templates"));
-        Path vmDir = Files.createDirectories(dir.resolve("vm"));
-        Path data = Files.createDirectories(dir.resolve("data"));
+        Path vmDir = ownedByTheImagesUser(dir.resolve("vm"));
+        Path data = ownedByTheImagesUser(dir.resolve("data"));
         Path serial = vmDir.resolve("serial.log");
         Path log = dir.resolve("container.log");
         // The machine type upstream's template names (QEMU 9.2 and newer), not just "q35".
@@ -221,14 +273,11 @@ class ContainerIT {
         ConfigMapVolume.publish(configDir, "config.yaml", config("512M", 1));
 
         String name = name();
-        Process client =
-                Podman.start(
-                        log,
-                        "run",
-                        "--rm",
-                        "--name",
-                        name,
-                        "--network=none",
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--name", name));
+        args.add("--network=none");
+        args.addAll(RESTRICTED);
+        args.addAll(
+                List.of(
                         "-e",
                         Waits.ENV + "=" + Waits.text(),
                         "-v",
@@ -241,9 +290,8 @@ class ContainerIT {
                         data + ":/var/opt/vmrunner/data",
                         "-v",
                         vmDir + ":/vm",
-                        "--tmpfs",
-                        "/run/vmrunner",
-                        image);
+                        image));
+        Process client = Podman.start(log, args.toArray(String[]::new));
         clients.add(client);
         awaitText(serial, "VMRUNNER-GUEST: booted", BOOT, client, log);
 
@@ -255,6 +303,7 @@ class ContainerIT {
         assertTrue(
                 pid1.contains("java") && pid1.contains("dev.vmrunner.cli.Main"),
                 "PID 1 is not the runner: " + pid1);
+        assertUnprivileged(name);
 
         long published = System.nanoTime();
         ConfigMapVolume.publish(configDir, "config.yaml", config("256M", 1));
@@ -342,8 +391,97 @@ class ContainerIT {
                 + currentRam
                 + "\n"
                 + "    powerdownTimeout: 25\n"
+                + "    useTpm: true\n"
                 + "    network:\n"
                 + "      - type: user\n";
+    }
+
+    /**
+     * /dev/kvm as a device plugin hands it to a container: the node's device with the node's owner
+     * and mode (here root, group 993, 0660; a copy of the host's node, which keeps its own). The
+     * image's user opens it through that group given as a supplemental group (a pod's {@code
+     * securityContext.supplementalGroups}, podman's {@code --group-add}), a GID the image does not
+     * know; or through the runtime's device ownership (containerd's and CRI-O's {@code
+     * device_ownership_from_security_context}: the node owned by the pod's user). Without either,
+     * the runner's check names the device and the user. QEMU only opens KVM here ({@code -machine
+     * none}): guests under KVM do not boot on our nested hosts.
+     */
+    @Test
+    void opensKvmThroughTheNodesGroupOrDeviceOwnership() throws Exception {
+        Path kvm = Path.of("/dev/kvm");
+        Assumptions.assumeTrue(Files.exists(kvm), "no /dev/kvm on this host");
+        Path byGroup = deviceNodeLike(kvm, dir.resolve("kvm-group"), "0:993");
+        Path byOwner = deviceNodeLike(kvm, dir.resolve("kvm-owner"), "107:107");
+        Path configDir = dir.resolve("configmap");
+        ConfigMapVolume.publish(
+                configDir,
+                "config.yaml",
+                config("256M", 1)
+                        .replace("  template: testguest.ftl.yaml\n", "")
+                        .replace("accelerator: tcg", "accelerator: kvm")
+                        .replace("cpuModel: max", "cpuModel: qemu64"));
+        String check = "vmrunner check && ";
+        String openKvm =
+                "printf 'info kvm\\nquit\\n' | qemu-system-x86_64 -machine none -accel kvm"
+                        + " -display none -nodefaults -S -monitor stdio 2>&1 | grep 'kvm support'";
+
+        Podman.Result without = Podman.run(WAIT, kvmRun(configDir, byGroup, check + openKvm));
+        assertEquals(2, without.code(), without.output());
+        assertTrue(
+                without.output()
+                        .contains(
+                                "vm.accelerator (kvm): /dev/kvm is not readable and writable by"
+                                        + " user vmrunner"),
+                without.output());
+        for (String[] run :
+                List.of(
+                        kvmRun(configDir, byGroup, check + openKvm, "--group-add", "993"),
+                        kvmRun(configDir, byOwner, check + openKvm))) {
+            String out = Podman.ok(WAIT, run);
+            assertTrue(out.contains("config.yaml: OK"), out);
+            assertTrue(out.contains("kvm support: enabled"), "QEMU did not open KVM:\n" + out);
+        }
+    }
+
+    /** A device node with the major and minor of {@code device}, its owner and mode 0660. */
+    private static Path deviceNodeLike(Path device, Path node, String owner) throws Exception {
+        Process mknod =
+                new ProcessBuilder(
+                                "sh",
+                                "-c",
+                                "mknod -m 0660 \"$2\" c $((0x$(stat -c %t \"$1\")))"
+                                        + " $((0x$(stat -c %T \"$1\"))) && chown \"$3\" \"$2\"",
+                                "mknod",
+                                device.toString(),
+                                node.toString(),
+                                owner)
+                        .redirectErrorStream(true)
+                        .start();
+        String out = new String(mknod.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, mknod.waitFor(), "mknod " + node + ": " + out);
+        return node;
+    }
+
+    /**
+     * podman run arguments: the restricted pod with {@code node} as /dev/kvm, running {@code sh}.
+     */
+    private String[] kvmRun(Path configDir, Path node, String script, String... extra) {
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--name", name()));
+        args.add("--network=none");
+        args.addAll(RESTRICTED);
+        args.addAll(List.of(extra));
+        args.addAll(
+                List.of(
+                        "-v",
+                        configDir + ":/etc/opt/vmrunner:ro",
+                        "--device",
+                        node + ":/dev/kvm",
+                        "--entrypoint",
+                        "/bin/sh",
+                        image,
+                        "-c",
+                        script));
+        return args.toArray(String[]::new);
     }
 
     /**
@@ -355,7 +493,7 @@ class ContainerIT {
      */
     @Test
     void replugsAnEmptiedCpuSlot() throws Exception {
-        Path work = Files.createDirectories(dir.resolve("replug"));
+        Path work = ownedByTheImagesUser(dir.resolve("replug"));
         Path serial = work.resolve("serial.log");
         Path log = dir.resolve("replug.log");
         String name = name();
@@ -367,6 +505,8 @@ class ContainerIT {
                         "--name",
                         name,
                         "--network=none",
+                        "--cap-drop=ALL",
+                        "--security-opt=no-new-privileges",
                         "-v",
                         guest + ":/guest:ro",
                         "-v",
@@ -500,6 +640,49 @@ class ContainerIT {
                         + timeout
                         + "; container log:\n"
                         + Files.readString(log));
+    }
+
+    /**
+     * The runner and QEMU in container {@code name} run as the image's user, with no capabilities
+     * and no way to gain any, on a root file system they cannot write.
+     */
+    private static void assertUnprivileged(String name) throws Exception {
+        String status =
+                Podman.ok(
+                        WAIT,
+                        "exec",
+                        name,
+                        "sh",
+                        "-c",
+                        "for p in /proc/[0-9]*; do case $(readlink $p/exe) in"
+                                + " */java|*/qemu-system-x86_64) echo \"$(readlink $p/exe)"
+                                + " $(grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs):' $p/status"
+                                + " | tr -s '\\t\\n' '  ')\";; esac; done;"
+                                + " touch /opt/vmrunner/lib/x 2>&1 || true");
+        List<String> processes = status.lines().filter(l -> l.startsWith("/")).toList();
+        assertEquals(2, processes.size(), "the runner and QEMU:\n" + status);
+        for (String process : processes) {
+            assertTrue(
+                    process.contains("Uid: 107 107 107 107")
+                            && process.contains("Gid: 107 107 107 107")
+                            && process.contains("CapPrm: 0000000000000000")
+                            && process.contains("CapEff: 0000000000000000")
+                            && process.contains("NoNewPrivs: 1"),
+                    "not the unprivileged user:\n" + status);
+        }
+        assertTrue(status.contains("Read-only file system"), status);
+        System.out.println("runner and QEMU unprivileged:\n" + status.strip());
+    }
+
+    /**
+     * Creates {@code dir} owned by the image's user, as a volume is for a pod whose fsGroup or
+     * volume owner is that user; the test runs as root.
+     */
+    private static Path ownedByTheImagesUser(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setAttribute(dir, "unix:uid", USER);
+        Files.setAttribute(dir, "unix:gid", USER);
+        return dir;
     }
 
     private static boolean isEmpty(Path dir) throws IOException {

@@ -142,7 +142,7 @@ class HelmChartModesTest {
         // A ClusterIP Service when asked (the cluster stage's).
         Rendered tg = render(VALUES.resolve("test-guest.yaml"));
         assertNull(tg.services().get(0).getSpec().getClusterIP());
-        assertEquals("guest-80", tg.services().get(0).getSpec().getPorts().get(1).getName());
+        assertEquals("guest-8000", tg.services().get(0).getSpec().getPorts().get(1).getName());
         // SPICE at its default port when a display has none.
         Rendered spice =
                 renderSet(Map.of("vm.display.outputs", "1", "vm.display.spice.usbRedirects", "1"));

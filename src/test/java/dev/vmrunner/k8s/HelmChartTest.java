@@ -580,10 +580,10 @@ class HelmChartTest {
     }
 
     @Test
-    void defaultsAreAnUnprivilegedPasstUefiVm() throws Exception {
+    void defaultsAreAnUnprivilegedUserNetworkUefiVm() throws Exception {
         Rendered r = render(VALUES.resolve("default.yaml"));
         assertNull(r.pod().getHostNetwork());
-        assertEquals("passt", r.runner().vm().network().get(0).type());
+        assertEquals("user", r.runner().vm().network().get(0).type());
         assertEquals("kvm", r.runner().vm().accelerator());
         var pod = r.pod().getSecurityContext();
         assertEquals(107L, pod.getRunAsUser());

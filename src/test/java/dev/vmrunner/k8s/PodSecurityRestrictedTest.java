@@ -149,7 +149,8 @@ class PodSecurityRestrictedTest {
                 "test-guest.yaml",
                 "user-network-devices.yaml",
                 "display-password.yaml",
-                "data-disk-and-knobs.yaml"
+                "data-disk-and-knobs.yaml",
+                "passt.yaml"
             })
     void everyUnprivilegedModePassesRestricted(String values) throws Exception {
         HelmChartTest.Rendered r = render(VALUES.resolve(values));
