@@ -30,6 +30,7 @@ NS=vms
 t0=$SECONDS
 say() { printf '[k8s-cluster-test %4ds] %s\n' $((SECONDS - t0)) "$*"; }
 die() { say "FAILED: $*"; exit 1; }
+. scripts/k8s-cluster-reporting.sh   # reporting_*: the runner's Events and pod state
 [ "$(id -u)" = 0 ] || die "needs root (containerd, kubelet)"
 [ -f target/vmrunner.jar ] || die "run 'mvn package' first"
 
@@ -173,6 +174,7 @@ say "the guest booted $((SECONDS - ti)) s after helm install"
 await 60 "console in kubectl logs" sh -c "kubectl -n $NS logs tg-0 | grep -q 'VMRUNNER-GUEST: booted'" \
     || die "kubectl logs shows no guest console line 'VMRUNNER-GUEST: booted': $(kubectl -n $NS logs tg-0 2>&1 | tail -3)"
 say "kubectl logs shows the guest console: $(kubectl -n $NS logs tg-0 | grep -m1 'VMRUNNER-GUEST: booted')"
+reporting_after_boot
 
 # ---- the guest's port and /metrics through the ClusterIP Service, from another pod -----------
 tn=$SECONDS
@@ -282,6 +284,7 @@ for bad in semantic unparsable; do
         || die "vmrunner status does not show the rejection: $(cat "$S/work/status.txt")"
     say "$bad edit: pod Ready for 45 s with no restart; status shows: $(grep -A1 'Config file' "$S/work/status.txt" | tail -1)"
 done
+reporting_after_bad_edits
 sed -E 's/^( *)powerdownTimeout: .*/\1powerdownTimeout: 21/' "$S/work/good.yaml" > "$S/work/fixed.yaml"
 put_config "$S/work/fixed.yaml"
 await 180 "good edit" grep -q "vm.powerdownTimeout: 20 -> 21" "$S/work/runner.log" \
@@ -330,4 +333,5 @@ stop_ms=$((stopped - signalled))
     || die "the runner needed $stop_ms ms after SIGTERM, the grace period is $grace s"
 say "helm uninstall: graceful power-off $stop_ms ms after SIGTERM (grace period $grace s);" \
     "pod gone after $took s"
+reporting_after_uninstall
 say "PASSED in $((SECONDS - t0)) s"

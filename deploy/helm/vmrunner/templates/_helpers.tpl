@@ -323,3 +323,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $cpus := atoi (toString (default .Values.vm.currentCpus .Values.vm.maximumCpus | default 1)) -}}
 {{- printf "%dm" (mul $milli $cpus) -}}
 {{- end -}}
+
+{{- /* The runner's environment for its reports (reporting.enabled): which pod it is, from the
+       downward API; the API server's address and the token are the pod's own. */ -}}
+{{- define "vmrunner.podEnv" -}}
+- name: VMRUNNER_POD_NAME
+  valueFrom: {fieldRef: {fieldPath: metadata.name}}
+- name: VMRUNNER_POD_NAMESPACE
+  valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+- name: VMRUNNER_POD_UID
+  valueFrom: {fieldRef: {fieldPath: metadata.uid}}
+- name: VMRUNNER_NODE_NAME
+  valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
+{{- end -}}

@@ -6,6 +6,7 @@ import dev.vmrunner.config.ConfigWatcher;
 import dev.vmrunner.config.HttpAddress;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RunnerLocation;
+import dev.vmrunner.kube.PodReport;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
@@ -169,6 +170,12 @@ public final class Main {
         if (systemd != null) {
             supervisor.watchStatus(systemd);
         }
+        // In a pod: Events and the VM's state on the pod (sent only once QEMU runs); else null.
+        PodReport pod = PodReport.fromEnvironment(System.getenv());
+        if (pod != null) {
+            supervisor.watchStatus(pod);
+            supervisor.tellFacts(pod);
+        }
         // The watch is set up beside the start, not before it: the watcher reads the file once it
         // watches, so a change made in between still reaches the VM.
         CompletableFuture<ConfigWatcher> watcher =
@@ -183,6 +190,9 @@ public final class Main {
             }
             if (systemd != null) {
                 systemd.flush(2000);
+            }
+            if (pod != null) {
+                pod.close();
             }
         }
     }

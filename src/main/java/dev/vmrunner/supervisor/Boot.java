@@ -145,7 +145,8 @@ final class Boot implements Opening.Host {
         live.onRunning(qmp);
         display.watch(monitor::qmp);
         life.guest =
-                GuestWatch.ifChannel(loop, config.runtimeDir().resolve(RuntimeFiles.GUEST_AGENT));
+                GuestWatch.ifChannel(
+                        loop, config.runtimeDir().resolve(RuntimeFiles.GUEST_AGENT), life.facts);
         if (life.guest != null) {
             life.guest.start();
         }

@@ -4,6 +4,7 @@ import dev.vmrunner.agent.AgentException;
 import dev.vmrunner.agent.GuestAgent;
 import dev.vmrunner.agent.GuestAgentWatcher;
 import dev.vmrunner.agent.GuestInfo;
+import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.status.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,12 +32,14 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     private final Loop loop;
     private final GuestAgent agent;
     private final GuestAgentWatcher watcher;
+    private final VmFacts facts;
 
     /** The agent's port opened again after the guest booted: say when it answers again. */
     private boolean restarted;
 
-    private GuestWatch(Loop loop, Path socket) {
+    private GuestWatch(Loop loop, Path socket, VmFacts facts) {
         this.loop = loop;
+        this.facts = facts;
         this.agent = new GuestAgent(socket, COMMAND_TIMEOUT);
         this.watcher = new GuestAgentWatcher(agent, this::schedule, this, PROBE, REFRESH);
     }
@@ -45,12 +48,12 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
      * The watch of the agent whose channel QEMU serves at {@code socket}, or null when there is no
      * such channel (QEMU makes its server sockets before it answers QMP, so it is there by now).
      */
-    static GuestWatch ifChannel(Loop loop, Path socket) {
+    static GuestWatch ifChannel(Loop loop, Path socket, VmFacts facts) {
         if (!Files.exists(socket)) {
             LOG.fine(() -> "No guest agent channel at " + socket);
             return null;
         }
-        return new GuestWatch(loop, socket);
+        return new GuestWatch(loop, socket, facts);
     }
 
     /** The vCPUs run: the guest is booting. */
@@ -137,7 +140,9 @@ final class GuestWatch implements GuestAgentWatcher.Listener {
     }
 
     @Override
-    public void unreachable(AgentException cause) {}
+    public void unreachable(AgentException cause) {
+        facts.agentLost(cause.getMessage());
+    }
 
     /**
      * The watcher's scheduler. Answers arrive on the agent's thread and are handed over with no

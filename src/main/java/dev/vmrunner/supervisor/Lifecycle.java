@@ -1,5 +1,6 @@
 package dev.vmrunner.supervisor;
 
+import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.status.State;
 import java.time.Instant;
@@ -26,6 +27,9 @@ final class Lifecycle {
     PowerdownLadder ladder;
     GuestWatch guest;
     String lastError;
+
+    /** Who hears the facts the status does not carry (Kubernetes Events). */
+    VmFacts facts = VmFacts.NONE;
 
     State state() {
         return state;

@@ -5,6 +5,7 @@ import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.HttpAddress;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
+import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
 import dev.vmrunner.qmp.QmpStats;
@@ -212,6 +213,15 @@ public final class Supervisor {
      */
     public void watchStatus(Consumer<Status> watcher) {
         publisher.watch(watcher);
+    }
+
+    /**
+     * Tells {@code facts} what the status does not carry (a guest's power-off, every live change's
+     * outcome, a lost guest agent), on the loop thread. Before run.
+     */
+    public void tellFacts(VmFacts facts) {
+        life.facts = facts;
+        parts.live().tellFacts(facts);
     }
 
     /** The start code's warm-up of a config edit, run on the loop a second after the VM runs. */

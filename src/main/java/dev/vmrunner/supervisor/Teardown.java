@@ -234,6 +234,7 @@ final class Teardown {
             LOG.fine(() -> Children.describeExit(qemu, code));
         } else if (ending.guestPoweredOff && (code == 0 || !qemu.exitStatusKnown())) {
             LOG.info(() -> "The guest powered off" + (life.ladder != null ? " as asked" : ""));
+            life.facts.poweredOff(life.ladder != null);
         } else {
             life.error(
                     Children.describeExit(qemu, code) + " unexpectedly" + Children.lastWords(qemu));

@@ -6,8 +6,8 @@
  * dev.vmrunner.supervisor.Teardown}. The states are drawn in {@link dev.vmrunner.status.State}.
  *
  * <p>Dependency rule: uses every package below it ({@code config}, {@code launch}, {@code qmp},
- * {@code agent}, {@code reconcile}, {@code status}, {@code console}, {@code files}, {@code
- * supervisor.claim} and {@code supervisor.live}); none of them uses it. Code that never touches the
- * loop lives in those packages, not here.
+ * {@code agent}, {@code reconcile}, {@code status}, {@code kube}, {@code console}, {@code files},
+ * {@code supervisor.claim} and {@code supervisor.live}); none of them uses it. Code that never
+ * touches the loop lives in those packages, not here.
  */
 package dev.vmrunner.supervisor;

@@ -18,8 +18,11 @@ import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
 import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1Role;
+import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeDevice;
@@ -75,7 +78,8 @@ class HelmChartTest {
             List<V1Secret> secrets,
             List<V1Service> services,
             List<String> serviceMonitors,
-            RunnerConfig runner) {
+            RunnerConfig runner,
+            List<Object> reporting) {
 
         V1PodSpec pod() {
             return statefulSet.getSpec().getTemplate().getSpec();
@@ -123,6 +127,8 @@ class HelmChartTest {
         List<V1Service> services = new ArrayList<>();
         // The Prometheus Operator's kind is no type of the client: kept as text.
         List<String> monitors = new ArrayList<>();
+        // The runner's ServiceAccount, Role and RoleBinding (reporting.enabled).
+        List<Object> reporting = new ArrayList<>();
         StringBuilder core = new StringBuilder();
         for (String doc : manifests.split("(?m)^---$")) {
             if (doc.contains("\nkind: ServiceMonitor\n")) {
@@ -143,6 +149,10 @@ class HelmChartTest {
                 secrets.add(x);
             } else if (o instanceof V1Service v) {
                 services.add(v);
+            } else if (o instanceof V1ServiceAccount
+                    || o instanceof V1Role
+                    || o instanceof V1RoleBinding) {
+                reporting.add(o);
             } else {
                 throw new AssertionError("unexpected kind " + o.getClass().getSimpleName());
             }
@@ -161,7 +171,7 @@ class HelmChartTest {
                         Map.of());
         assertEquals(List.of(), loaded.warnings(), "warnings for the rendered config.yaml");
         return new Rendered(
-                set, config, maps, claims, secrets, services, monitors, loaded.config());
+                set, config, maps, claims, secrets, services, monitors, loaded.config(), reporting);
     }
 
     @ParameterizedTest

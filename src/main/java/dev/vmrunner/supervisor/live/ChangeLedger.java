@@ -1,6 +1,7 @@
 package dev.vmrunner.supervisor.live;
 
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.reconcile.ChangeReport;
 import dev.vmrunner.reconcile.ChangeReport.Change;
 import dev.vmrunner.reconcile.Desired;
@@ -33,6 +34,9 @@ final class ChangeLedger {
 
     /** How many changes ended how, for metrics. */
     final Outcomes counted = new Outcomes();
+
+    /** Who else hears of every outcome. */
+    VmFacts facts = VmFacts.NONE;
 
     /** Live changes whose outcome is not logged yet, by key. */
     final Map<String, Change> unreported = new LinkedHashMap<>();
@@ -88,13 +92,14 @@ final class ChangeLedger {
 
     /**
      * The one sink of outcomes: logs the outcome for a key (one line per change, with its old and
-     * new value), keeps it for the status and counts it for metrics.
+     * new value), keeps it for the status, counts it for metrics and tells the facts' listener.
      */
     void report(String key, Outcome outcome) {
         Change change = unreported.remove(key);
         LOG.info(() -> (change != null ? change.toString() : key) + ": " + outcome.text());
         outcomes.put(key, outcome);
         counted.count(outcome);
+        facts.changeDone(key, outcome.kind(), outcome.text());
     }
 
     /**

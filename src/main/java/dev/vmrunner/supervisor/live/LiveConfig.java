@@ -3,6 +3,7 @@ package dev.vmrunner.supervisor.live;
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
+import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
@@ -100,6 +101,11 @@ public final class LiveConfig {
     /** How many changes ended how, for metrics. */
     public Outcomes counted() {
         return ledger.counted;
+    }
+
+    /** Every outcome is told to {@code facts} as well (Kubernetes Events). Loop thread. */
+    public void tellFacts(VmFacts facts) {
+        ledger.facts = facts;
     }
 
     public RunnerConfig current() {

@@ -10,7 +10,7 @@
  * <p>Dependency rule: runs on the supervisor's loop thread, through {@link
  * dev.vmrunner.supervisor.live.LiveLoop} (completions, timers, the clock), which the supervisor's
  * {@code Loop} implements; never names the {@code supervisor} package ({@code Supervisor}, {@code
- * Teardown}, {@code Boot}, {@code Event} …). Uses {@code config}, {@code qmp}, {@code reconcile}
- * and {@code status}'s records.
+ * Teardown}, {@code Boot}, {@code Event} …). Uses {@code config}, {@code qmp}, {@code reconcile},
+ * {@code status}'s records and {@code kube}'s {@code VmFacts} (outcomes told to the cluster).
  */
 package dev.vmrunner.supervisor.live;

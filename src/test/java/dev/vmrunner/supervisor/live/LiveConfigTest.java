@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.qmp.VcpuSlot;
 import dev.vmrunner.qmp.VmEvent;
 import java.nio.file.Path;
@@ -41,6 +42,31 @@ class LiveConfigTest {
             assertEquals(
                     Map.of("vm.currentRam", "applied (balloon target 512M)"),
                     rig.view().lastChanges());
+        }
+    }
+
+    @Test
+    void everyOutcomeIsToldToTheFactsListenerWithItsCategory() throws Exception {
+        try (LiveRig rig = new LiveRig(dir).running()) {
+            List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+            rig.live.tellFacts(
+                    new VmFacts() {
+                        @Override
+                        public void changeDone(String key, String kind, String text) {
+                            told.add(key + " " + kind + ": " + text);
+                        }
+                    });
+            rig.awaitRoundAndRefresh();
+            rig.edit("/resetCounter: 1");
+            rig.awaitLog("resetCounter: (none) -> 1: applied (VM reset)");
+            rig.edit("/resetCounter: 0");
+            rig.awaitLog("resetCounter: 1 -> 0: ignored");
+            rig.counted(); // a barrier: what the loop has queued has run
+            assertEquals(
+                    List.of(
+                            "resetCounter applied: applied (VM reset)",
+                            "resetCounter ignored: ignored (only an increase resets the VM)"),
+                    told);
         }
     }
 
