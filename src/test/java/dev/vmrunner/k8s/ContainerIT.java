@@ -16,11 +16,15 @@ import dev.vmrunner.qmp.QemuVersion;
 import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpConnection;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
@@ -247,52 +251,15 @@ class ContainerIT {
 
     @Test
     void bootsAppliesAConfigMapUpdateLiveAndPowersOffOnStop() throws Exception {
-        Path configDir = dir.resolve("configmap");
-        Path templates = Files.createDirectories(dir.resolve("templates"));
-        Path vmDir = ownedByTheImagesUser(dir.resolve("vm"));
-        Path data = ownedByTheImagesUser(dir.resolve("data"));
-        Path serial = vmDir.resolve("serial.log");
+        Volumes pod = volumes();
+        Path configDir = pod.configMap();
+        Path data = pod.data();
+        Path serial = pod.serial();
         Path log = dir.resolve("container.log");
-        // The machine type upstream's template names (QEMU 9.2 and newer), not just "q35".
-        String standard =
-                Files.readString(
-                        Path.of("src/main/resources/templates/Standard-VM-latest.ftl.yaml"));
-        assertTrue(standard.contains("\"q35,usb=off"), "the standard template's -machine changed");
-        Files.writeString(
-                templates.resolve("Q35-9.2.ftl.yaml"),
-                standard.replace("\"q35,usb=off", "\"pc-q35-9.2,usb=off"));
-        Files.writeString(
-                templates.resolve("testguest.ftl.yaml"),
-                Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
-                        .replace("Standard-VM-latest.ftl.yaml", "Q35-9.2.ftl.yaml")
-                        .replace("@GUEST@", "/guest")
-                        .replace("@SERIAL@", "/vm/serial.log")
-                        .replace("@CMDSOCK@", "/vm/command.sock")
-                        .replace("@TESTQMP@", "/vm/observer.sock")
-                        .replace("@APPEND@", ""));
         ConfigMapVolume.publish(configDir, "config.yaml", config("512M", 1));
 
         String name = name();
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "--name", name));
-        args.add("--network=none");
-        args.addAll(RESTRICTED);
-        args.addAll(
-                List.of(
-                        "-e",
-                        Waits.ENV + "=" + Waits.text(),
-                        "-v",
-                        guest + ":/guest:ro",
-                        "-v",
-                        configDir + ":/etc/opt/vmrunner:ro",
-                        "-v",
-                        templates + ":/opt/vmrunner/templates:ro",
-                        "-v",
-                        data + ":/var/opt/vmrunner/data",
-                        "-v",
-                        vmDir + ":/vm",
-                        image));
-        Process client = Podman.start(log, args.toArray(String[]::new));
-        clients.add(client);
+        Process client = startRestricted(name, "none", pod, log);
         awaitText(serial, "VMRUNNER-GUEST: booted", BOOT, client, log);
 
         String pid1 = Podman.ok(WAIT, "exec", name, "cat", "/proc/1/cmdline").replace('\0', ' ');
@@ -303,7 +270,7 @@ class ContainerIT {
         assertTrue(
                 pid1.contains("java") && pid1.contains("dev.vmrunner.cli.Main"),
                 "PID 1 is not the runner: " + pid1);
-        assertUnprivileged(name);
+        assertUnprivileged(name, "java", "qemu-system-x86_64", "swtpm");
 
         long published = System.nanoTime();
         ConfigMapVolume.publish(configDir, "config.yaml", config("256M", 1));
@@ -392,8 +359,126 @@ class ContainerIT {
                 + "\n"
                 + "    powerdownTimeout: 25\n"
                 + "    useTpm: true\n"
-                + "    network:\n"
-                + "      - type: user\n";
+                + "    network: []\n";
+    }
+
+    /**
+     * Pod-style networking: the guest on the pod's network through passt, its port forwarded, all
+     * in the restricted pod. The container shares the host's network namespace, standing in for the
+     * pod's (a namespace of its own needs podman's CNI bridge here, which changes the host's
+     * iptables under other tests), so passt gives the guest the host's address and the guest's web
+     * server (port 80) answers on the forwarded port from outside the container. passt runs as the
+     * image's user without capabilities, like the runner and QEMU.
+     */
+    @Test
+    void passtPutsTheGuestOnThePodsNetworkWithItsPortForwarded() throws Exception {
+        Volumes pod = volumes();
+        Path log = dir.resolve("container.log");
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        ConfigMapVolume.publish(
+                pod.configMap(),
+                "config.yaml",
+                config("256M", 1)
+                        .replace(
+                                "    network: []\n",
+                                "    network:\n      - type: passt\n        ports: [\""
+                                        + port
+                                        + ":80\"]\n"));
+        String name = name();
+        Process client = startRestricted(name, "host", pod, log);
+        awaitText(pod.serial(), "VMRUNNER-GUEST: dhcp ", BOOT, client, log);
+        String page = fetch(port);
+        assertTrue(
+                page.startsWith("HTTP/1.") && page.contains("vmrunner-guest"),
+                page + "\nserial:\n" + Files.readString(pod.serial()));
+        System.out.println(
+                "the guest's page through passt on port "
+                        + port
+                        + ": "
+                        + page.lines().filter(l -> l.contains("vmrunner-guest")).findFirst());
+        assertUnprivileged(name, "java", "qemu-system-x86_64", "swtpm", "passt");
+
+        Podman.Result stop = Podman.run(Waits.seconds(90), "stop", "-t", "30", name);
+        assertTrue(
+                client.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS), "podman run did not end");
+        assertEquals(0, stop.code(), stop.output());
+        assertEquals(
+                0, client.exitValue(), "container exit code; its log:\n" + Files.readString(log));
+    }
+
+    /** The page the guest's web server serves, fetched from the host on the forwarded port. */
+    private static String fetch(int port) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout((int) WAIT.toMillis());
+            socket.getOutputStream()
+                    .write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The host directories of a restricted pod's volumes: its ConfigMap, the templates (the test
+     * guest's on the {@code pc-q35-9.2} machine upstream's template names, QEMU 9.2 and newer), the
+     * data volume, and the test's own volume with the guest's serial log and sockets.
+     */
+    private record Volumes(Path configMap, Path templates, Path data, Path vm) {
+        Path serial() {
+            return vm.resolve("serial.log");
+        }
+    }
+
+    private Volumes volumes() throws IOException {
+        Path templates = Files.createDirectories(dir.resolve("templates"));
+        String standard =
+                Files.readString(
+                        Path.of("src/main/resources/templates/Standard-VM-latest.ftl.yaml"));
+        assertTrue(standard.contains("\"q35,usb=off"), "the standard template's -machine changed");
+        Files.writeString(
+                templates.resolve("Q35-9.2.ftl.yaml"),
+                standard.replace("\"q35,usb=off", "\"pc-q35-9.2,usb=off"));
+        Files.writeString(
+                templates.resolve("testguest.ftl.yaml"),
+                Files.readString(Path.of("testguest/testguest.ftl.yaml.in"))
+                        .replace("Standard-VM-latest.ftl.yaml", "Q35-9.2.ftl.yaml")
+                        .replace("@GUEST@", "/guest")
+                        .replace("@SERIAL@", "/vm/serial.log")
+                        .replace("@CMDSOCK@", "/vm/command.sock")
+                        .replace("@TESTQMP@", "/vm/observer.sock")
+                        .replace("@APPEND@", ""));
+        return new Volumes(
+                dir.resolve("configmap"),
+                templates,
+                ownedByTheImagesUser(dir.resolve("data")),
+                ownedByTheImagesUser(dir.resolve("vm")));
+    }
+
+    /** Starts the image as a restricted pod with these volumes on {@code --network=NETWORK}. */
+    private Process startRestricted(String name, String network, Volumes pod, Path log)
+            throws IOException {
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--name", name));
+        args.add("--network=" + network);
+        args.addAll(RESTRICTED);
+        args.addAll(
+                List.of(
+                        "-e",
+                        Waits.ENV + "=" + Waits.text(),
+                        "-v",
+                        guest + ":/guest:ro",
+                        "-v",
+                        pod.configMap() + ":/etc/opt/vmrunner:ro",
+                        "-v",
+                        pod.templates() + ":/opt/vmrunner/templates:ro",
+                        "-v",
+                        pod.data() + ":/var/opt/vmrunner/data",
+                        "-v",
+                        pod.vm() + ":/vm",
+                        image));
+        Process client = Podman.start(log, args.toArray(String[]::new));
+        clients.add(client);
+        return client;
     }
 
     /**
@@ -643,10 +728,11 @@ class ContainerIT {
     }
 
     /**
-     * The runner and QEMU in container {@code name} run as the image's user, with no capabilities
-     * and no way to gain any, on a root file system they cannot write.
+     * The runner and its children in container {@code name}, the processes of each of {@code
+     * programs} (executables' names; passt may run as passt.avx2), run as the image's user, with no
+     * capabilities and no way to gain any, on a root file system they cannot write.
      */
-    private static void assertUnprivileged(String name) throws Exception {
+    private static void assertUnprivileged(String name, String... programs) throws Exception {
         String status =
                 Podman.ok(
                         WAIT,
@@ -654,13 +740,22 @@ class ContainerIT {
                         name,
                         "sh",
                         "-c",
-                        "for p in /proc/[0-9]*; do case $(readlink $p/exe) in"
-                                + " */java|*/qemu-system-x86_64) echo \"$(readlink $p/exe)"
+                        "for p in /proc/[0-9]*; do c=$(cat $p/comm 2>/dev/null); case $c in"
+                                + " java|qemu-system-x*|swtpm|passt*) echo \"process $c"
                                 + " $(grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs):' $p/status"
                                 + " | tr -s '\\t\\n' '  ')\";; esac; done;"
                                 + " touch /opt/vmrunner/lib/x 2>&1 || true");
-        List<String> processes = status.lines().filter(l -> l.startsWith("/")).toList();
-        assertEquals(2, processes.size(), "the runner and QEMU:\n" + status);
+        // By the command name: passt makes itself undumpable, so its /proc/PID/exe is root's.
+        List<String> processes = status.lines().filter(l -> l.startsWith("process ")).toList();
+        List<String> names =
+                processes.stream()
+                        .map(l -> l.split(" ")[1])
+                        .map(n -> n.startsWith("passt") ? "passt" : n)
+                        .map(n -> n.startsWith("qemu-system-x") ? "qemu-system-x86_64" : n)
+                        .distinct() // swtpm may be two processes
+                        .sorted()
+                        .toList();
+        assertEquals(Arrays.stream(programs).sorted().toList(), names, status);
         for (String process : processes) {
             assertTrue(
                     process.contains("Uid: 107 107 107 107")
@@ -671,7 +766,7 @@ class ContainerIT {
                     "not the unprivileged user:\n" + status);
         }
         assertTrue(status.contains("Read-only file system"), status);
-        System.out.println("runner and QEMU unprivileged:\n" + status.strip());
+        System.out.println(String.join(", ", programs) + " unprivileged:\n" + status.strip());
     }
 
     /**
