@@ -3,10 +3,12 @@ package dev.vmrunner.supervisor;
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.HttpAddress;
+import dev.vmrunner.config.MigrationUri;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
+import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.ExitCode;
@@ -22,6 +24,10 @@ import dev.vmrunner.supervisor.Event.SignalReceived;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
 import dev.vmrunner.supervisor.live.LiveConfig;
+import dev.vmrunner.supervisor.migrate.Incoming;
+import dev.vmrunner.supervisor.migrate.IncomingCommands;
+import dev.vmrunner.supervisor.migrate.Outgoing;
+import dev.vmrunner.supervisor.migrate.Requests;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -49,6 +55,10 @@ public final class Supervisor {
     private final Teardown teardown;
     private final Boot boot;
     private final Opening opening;
+    private final Outgoing outgoing;
+
+    /** The target's side of a migration ({@code --incoming}); null for a runner that starts it. */
+    private final Incoming incoming;
 
     /** The heap ran out for good: the VM is stopped as on SIGTERM, and that is no success. */
     private boolean heapExhausted;
@@ -95,6 +105,9 @@ public final class Supervisor {
                                 s.parts,
                                 s.teardown,
                                 s.boot));
+        if (incoming != null) {
+            incoming.tpmStateDir(commands.swtpm().flatMap(IncomingCommands::tpmStateDir));
+        }
     }
 
     /**
@@ -167,13 +180,20 @@ public final class Supervisor {
                         monitor,
                         new DisplayAccess(loop, config),
                         live);
+        this.outgoing = new Outgoing(loop, config.migration(), new Migrating(started));
         this.publisher = new StatusPublisher(config, parts);
         this.servers =
                 new StatusServers(
                         publisher::status,
                         publisher::loopAnswers,
                         qmpStats,
-                        live.counted()::snapshot);
+                        live.counted()::snapshot,
+                        line ->
+                                Requests.answer(
+                                        line,
+                                        outgoing,
+                                        config.migration(),
+                                        action -> loop.post(new Continuation(action))));
         publisher.watch(servers::published);
         loop.afterEach(publisher::publish);
         loop.onHeapExhausted(
@@ -184,6 +204,14 @@ public final class Supervisor {
         this.teardown = new Teardown(parts, timeouts, this::failStart);
         this.boot = new Boot(config, parts, teardown, publisher, this::failStart, this::opening);
         this.opening = opening.apply(this);
+        MigrationUri from = config.migration().incoming();
+        this.incoming = from == null ? null : new Incoming(loop, from, new Arriving());
+        if (incoming != null) {
+            boot.receiveFirst(incoming::receive);
+        }
+        publisher.migration(
+                () -> incoming != null ? incoming.status() : outgoing.status(),
+                () -> incoming != null && incoming.waiting());
     }
 
     private Opening opening() {
@@ -247,6 +275,9 @@ public final class Supervisor {
             servers.close();
             teardown.endLeftovers();
             opening.close();
+            if (incoming != null) {
+                incoming.close(config);
+            }
             if (claim != null) {
                 claim.release();
             }
@@ -274,6 +305,9 @@ public final class Supervisor {
     }
 
     private void failStart(String message) {
+        if (incoming != null && incoming.waiting()) {
+            life.ending.incomingFailed = true;
+        }
         life.error(message);
         opening.failed();
     }
@@ -309,7 +343,9 @@ public final class Supervisor {
         switch (SignalMeaning.of(name)) {
             case STOP -> {
                 LOG.info(() -> "Received SIG" + name);
-                teardown.stopAsked();
+                if (!outgoing.cancelOnStop(name) && (incoming == null || !incoming.stopLater())) {
+                    teardown.stopAsked();
+                }
             }
             case RELOAD -> reload(name);
             case REPORT -> LOG.info(() -> "SIG" + name + ": " + publisher.statusLine());
@@ -394,6 +430,63 @@ public final class Supervisor {
                             + Children.lastWords(child));
         } else if (life.state() == State.BOOTING || life.state() == State.RUNNING) {
             teardown.helperExited(child, code);
+        }
+    }
+
+    /** What an outgoing migration is lent: the monitor, the state, the end without powerdown. */
+    private final class Migrating implements Outgoing.Host {
+        private final RunnerConfig started;
+
+        Migrating(RunnerConfig started) {
+            this.started = started;
+        }
+
+        @Override
+        public Qmp qmp() {
+            return parts.monitor().isOpen() ? parts.monitor().qmp() : null;
+        }
+
+        @Override
+        public String notReady() {
+            return life.state() == State.RUNNING ? null : "the VM is " + publisher.status().state();
+        }
+
+        @Override
+        public RunnerConfig started() {
+            return started;
+        }
+
+        @Override
+        public RunnerConfig current() {
+            return parts.live().current();
+        }
+
+        @Override
+        public void migrated() {
+            teardown.migratedAway();
+        }
+    }
+
+    /** What an incoming migration is lent: the claim, the start's failure, the stop. */
+    private final class Arriving implements Incoming.Host {
+        @Override
+        public void failed(String message) {
+            failStart(message);
+        }
+
+        @Override
+        public boolean takeOver() {
+            return claim == null || claim.takeOver(config);
+        }
+
+        @Override
+        public boolean running() {
+            return life.state() == State.RUNNING;
+        }
+
+        @Override
+        public void stop() {
+            teardown.stopAsked();
         }
     }
 }
