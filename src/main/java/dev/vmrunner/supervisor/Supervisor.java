@@ -3,12 +3,10 @@ package dev.vmrunner.supervisor;
 import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.HttpAddress;
-import dev.vmrunner.config.MigrationUri;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
-import dev.vmrunner.qmp.Qmp;
 import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.ExitCode;
@@ -24,10 +22,6 @@ import dev.vmrunner.supervisor.Event.SignalReceived;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
 import dev.vmrunner.supervisor.live.LiveConfig;
-import dev.vmrunner.supervisor.migrate.Incoming;
-import dev.vmrunner.supervisor.migrate.IncomingCommands;
-import dev.vmrunner.supervisor.migrate.Outgoing;
-import dev.vmrunner.supervisor.migrate.Requests;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -55,10 +49,7 @@ public final class Supervisor {
     private final Teardown teardown;
     private final Boot boot;
     private final Opening opening;
-    private final Outgoing outgoing;
-
-    /** The target's side of a migration ({@code --incoming}); null for a runner that starts it. */
-    private final Incoming incoming;
+    private final Migrations migrations;
 
     /** The heap ran out for good: the VM is stopped as on SIGTERM, and that is no success. */
     private boolean heapExhausted;
@@ -105,9 +96,7 @@ public final class Supervisor {
                                 s.parts,
                                 s.teardown,
                                 s.boot));
-        if (incoming != null) {
-            incoming.tpmStateDir(commands.swtpm().flatMap(IncomingCommands::tpmStateDir));
-        }
+        migrations.swtpm(commands.swtpm());
     }
 
     /**
@@ -180,20 +169,16 @@ public final class Supervisor {
                         monitor,
                         new DisplayAccess(loop, config),
                         live);
-        this.outgoing = new Outgoing(loop, config.migration(), new Migrating(started));
         this.publisher = new StatusPublisher(config, parts);
+        this.teardown = new Teardown(parts, timeouts, this::failStart);
+        this.migrations = new Migrations(config, started, parts, teardown, claim, this::failStart);
         this.servers =
                 new StatusServers(
                         publisher::status,
                         publisher::loopAnswers,
                         qmpStats,
                         live.counted()::snapshot,
-                        line ->
-                                Requests.answer(
-                                        line,
-                                        outgoing,
-                                        config.migration(),
-                                        action -> loop.post(new Continuation(action))));
+                        migrations::request);
         publisher.watch(servers::published);
         loop.afterEach(publisher::publish);
         loop.onHeapExhausted(
@@ -201,17 +186,9 @@ public final class Supervisor {
                     heapExhausted = true;
                     onSignal("TERM");
                 });
-        this.teardown = new Teardown(parts, timeouts, this::failStart);
         this.boot = new Boot(config, parts, teardown, publisher, this::failStart, this::opening);
         this.opening = opening.apply(this);
-        MigrationUri from = config.migration().incoming();
-        this.incoming = from == null ? null : new Incoming(loop, from, new Arriving());
-        if (incoming != null) {
-            boot.receiveFirst(incoming::receive);
-        }
-        publisher.migration(
-                () -> incoming != null ? incoming.status() : outgoing.status(),
-                () -> incoming != null && incoming.waiting());
+        migrations.wire(boot, publisher);
     }
 
     private Opening opening() {
@@ -275,9 +252,7 @@ public final class Supervisor {
             servers.close();
             teardown.endLeftovers();
             opening.close();
-            if (incoming != null) {
-                incoming.close(config);
-            }
+            migrations.close();
             if (claim != null) {
                 claim.release();
             }
@@ -305,9 +280,7 @@ public final class Supervisor {
     }
 
     private void failStart(String message) {
-        if (incoming != null && incoming.waiting()) {
-            life.ending.incomingFailed = true;
-        }
+        migrations.startFailing();
         life.error(message);
         opening.failed();
     }
@@ -343,7 +316,7 @@ public final class Supervisor {
         switch (SignalMeaning.of(name)) {
             case STOP -> {
                 LOG.info(() -> "Received SIG" + name);
-                if (!outgoing.cancelOnStop(name) && (incoming == null || !incoming.stopLater())) {
+                if (!migrations.onStop(name)) {
                     teardown.stopAsked();
                 }
             }
@@ -430,63 +403,6 @@ public final class Supervisor {
                             + Children.lastWords(child));
         } else if (life.state() == State.BOOTING || life.state() == State.RUNNING) {
             teardown.helperExited(child, code);
-        }
-    }
-
-    /** What an outgoing migration is lent: the monitor, the state, the end without powerdown. */
-    private final class Migrating implements Outgoing.Host {
-        private final RunnerConfig started;
-
-        Migrating(RunnerConfig started) {
-            this.started = started;
-        }
-
-        @Override
-        public Qmp qmp() {
-            return parts.monitor().isOpen() ? parts.monitor().qmp() : null;
-        }
-
-        @Override
-        public String notReady() {
-            return life.state() == State.RUNNING ? null : "the VM is " + publisher.status().state();
-        }
-
-        @Override
-        public RunnerConfig started() {
-            return started;
-        }
-
-        @Override
-        public RunnerConfig current() {
-            return parts.live().current();
-        }
-
-        @Override
-        public void migrated() {
-            teardown.migratedAway();
-        }
-    }
-
-    /** What an incoming migration is lent: the claim, the start's failure, the stop. */
-    private final class Arriving implements Incoming.Host {
-        @Override
-        public void failed(String message) {
-            failStart(message);
-        }
-
-        @Override
-        public boolean takeOver() {
-            return claim == null || claim.takeOver(config);
-        }
-
-        @Override
-        public boolean running() {
-            return life.state() == State.RUNNING;
-        }
-
-        @Override
-        public void stop() {
-            teardown.stopAsked();
         }
     }
 }

@@ -17,7 +17,8 @@ import java.util.Optional;
  * TPM state directory of its own, {@link #TPM_DIR} inside the one the template names, because swtpm
  * 0.7 locks its state directory for as long as the source's swtpm runs (only swtpm 0.8 can let go
  * of it for an incoming peer). The TPM's state arrives through QEMU's stream; when the target's run
- * ends, its state file replaces the one in the template's directory ({@link TpmHandover}). Pure.
+ * ends, its state file replaces the one in the template's directory ({@link TpmHandover}). {@link
+ * #of} is pure.
  */
 public final class IncomingCommands {
 

@@ -18,7 +18,7 @@ import java.util.logging.Logger;
  * any state moves, sets QEMU's limits, starts {@code migrate}, follows {@code query-migrate} and
  * bounds it. Precopy only: postcopy needs userfaultfd, which a restricted pod does not get, and a
  * postcopy that fails half-way loses the guest; at the deadline the runner gives up instead (the
- * guest runs on here). Loop thread only, except {@link Requests}.
+ * guest runs on here). Loop thread only, except {@link #status}.
  *
  * <pre>
  *   idle ──start──▶ active ──completed──▶ (QEMU ended without the power button: the run ends)
@@ -70,6 +70,7 @@ public final class Outgoing {
     private long deadline;
     private int polls;
     private boolean cancelAsked;
+    private boolean deadlinePassed;
     private volatile MigrationStatus status;
 
     public Outgoing(LiveLoop loop, Migration settings, Host host) {
@@ -243,8 +244,6 @@ public final class Outgoing {
                     }
                 });
     }
-
-    private boolean deadlinePassed;
 
     /**
      * The decision, pure: an ended migration ends; a running one past its deadline is given up
