@@ -4,6 +4,7 @@ import dev.vmrunner.config.MigrationUri;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.launch.ProcessSpec;
 import dev.vmrunner.qmp.Qmp;
+import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.State;
 import dev.vmrunner.supervisor.Event.Continuation;
 import dev.vmrunner.supervisor.claim.VmClaim;
@@ -58,10 +59,10 @@ final class Migrations {
                 () -> incoming != null && incoming.waiting());
     }
 
-    /** The target's swtpm state directory, from the command the template rendered. */
+    /** The VM's TPM state directory, from the target's swtpm command. */
     void swtpm(Optional<ProcessSpec> swtpm) {
         if (incoming != null) {
-            incoming.tpmStateDir(swtpm.flatMap(IncomingCommands::tpmStateDir));
+            incoming.tpmStateDir(swtpm.flatMap(IncomingCommands::templateStateDir));
         }
     }
 
@@ -80,6 +81,16 @@ final class Migrations {
      */
     boolean onStop(String signal) {
         return outgoing.cancelOnStop(signal) || incoming != null && incoming.stopLater();
+    }
+
+    /** QEMU's {@code MIGRATION} event (the migration sets that capability): asks at once. */
+    void onQmpEvent(VmEvent event) {
+        if (event instanceof VmEvent.Other other && other.name().equals("MIGRATION")) {
+            outgoing.migrationEvent();
+            if (incoming != null) {
+                incoming.migrationEvent();
+            }
+        }
     }
 
     /** The start fails: while a target waits for the guest, that is the exit code of its own. */

@@ -348,6 +348,7 @@ public final class Supervisor {
 
     private void onQmpEvent(VmEvent event) {
         parts.live().onQmpEvent(event);
+        migrations.onQmpEvent(event);
         if (event instanceof VmEvent.Shutdown s) {
             LOG.info(
                     () ->

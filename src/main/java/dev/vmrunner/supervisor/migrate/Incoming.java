@@ -8,6 +8,7 @@ import dev.vmrunner.status.MigrationStatus;
 import dev.vmrunner.supervisor.live.LiveLoop;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Logger;
 
@@ -29,6 +30,9 @@ public final class Incoming {
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
     static final Duration POLL = Duration.ofMillis(100);
+
+    /** How often the source runner's lock is tried once the guest has arrived (cheap). */
+    static final Duration LOCK_RETRY = Duration.ofMillis(10);
 
     /** How often the wait for the source runner's end is logged. */
     static final Duration LOG_WAIT_EVERY = Duration.ofSeconds(10);
@@ -58,6 +62,7 @@ public final class Incoming {
     private long lastWaitLog;
     private volatile MigrationStatus status;
     private Path tpmStateDir;
+    private Poller poller;
 
     public Incoming(LiveLoop loop, MigrationUri from, Host host) {
         this.loop = loop;
@@ -80,6 +85,13 @@ public final class Incoming {
         TargetFacts.remove(config);
         if (tpmStateDir != null) {
             TpmHandover.finish(tpmStateDir, takenOver);
+        }
+    }
+
+    /** QEMU's {@code MIGRATION} event: the status changed, asked at once. */
+    public void migrationEvent() {
+        if (poller != null && !arrived) {
+            poller.now();
         }
     }
 
@@ -113,8 +125,11 @@ public final class Incoming {
 
     /** QEMU is connected and paused: listens for the guest; {@code then} goes on with the start. */
     public void receive(Qmp qmp, Runnable then) {
+        poller = new Poller(loop, POLL, () -> poll(qmp, then));
         loop.whenDone(
-                qmp.migration().migrateIncoming(from.toString()),
+                qmp.migration()
+                        .setCapabilities(Map.of("events", true))
+                        .thenCompose(ok -> qmp.migration().migrateIncoming(from.toString())),
                 (ok, error) -> {
                     if (error != null) {
                         host.failed(
@@ -126,7 +141,7 @@ public final class Incoming {
                     }
                     listening = true;
                     LOG.info(() -> "Waiting for the guest on " + from);
-                    poll(qmp, then);
+                    poller.run();
                 });
     }
 
@@ -137,11 +152,13 @@ public final class Incoming {
                     if (error != null) {
                         // QEMU ends on a failed incoming migration; its exit ends the start.
                         LOG.fine(() -> "query-migrate failed: " + error.getMessage());
+                        poller.stop();
                         return;
                     }
                     update(info, null);
                     switch (info.status()) {
                         case "completed" -> {
+                            poller.stop();
                             arrived = true;
                             LOG.info(
                                     () ->
@@ -152,16 +169,14 @@ public final class Incoming {
                             lastWaitLog = loop.nanoTime();
                             takeOver(then);
                         }
-                        case "failed", "cancelled" ->
-                                host.failed(
-                                        "The incoming migration "
-                                                + info.status()
-                                                + (info.error() == null
-                                                        ? ""
-                                                        : ": " + info.error()));
-                        default -> {
-                            var unused = loop.schedule(POLL, () -> poll(qmp, then));
+                        case "failed", "cancelled" -> {
+                            poller.stop();
+                            host.failed(
+                                    "The incoming migration "
+                                            + info.status()
+                                            + (info.error() == null ? "" : ": " + info.error()));
                         }
+                        default -> poller.later();
                     }
                 });
     }
@@ -172,7 +187,7 @@ public final class Incoming {
                 lastWaitLog = loop.nanoTime();
                 LOG.info("Still waiting for the source runner to end (it holds the VM's lock)");
             }
-            var unused = loop.schedule(POLL, () -> takeOver(then));
+            var unused = loop.schedule(LOCK_RETRY, () -> takeOver(then));
             return;
         }
         takenOver = true;

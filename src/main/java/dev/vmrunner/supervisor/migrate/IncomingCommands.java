@@ -83,6 +83,15 @@ public final class IncomingCommands {
         return Optional.empty();
     }
 
+    /**
+     * The state directory the template gave swtpm, from a target's swtpm command (whose directory
+     * is {@link #TPM_DIR} inside it).
+     */
+    public static Optional<Path> templateStateDir(ProcessSpec targetSwtpm) {
+        return tpmStateDir(targetSwtpm)
+                .map(d -> d.getFileName().toString().equals(TPM_DIR) ? d.getParent() : d);
+    }
+
     private static ProcessSpec swtpm(ProcessSpec swtpm) {
         List<String> args = new ArrayList<>(swtpm.arguments());
         Optional<Path> dir = tpmStateDir(swtpm);

@@ -71,12 +71,15 @@ public final class Outgoing {
     private int polls;
     private boolean cancelAsked;
     private boolean deadlinePassed;
+    private boolean askedForTimes;
     private volatile MigrationStatus status;
+    private final Poller poller;
 
     public Outgoing(LiveLoop loop, Migration settings, Host host) {
         this.loop = loop;
         this.settings = settings;
         this.host = host;
+        this.poller = new Poller(loop, POLL, this::poll);
     }
 
     /** The migration for {@code status}, null when none ran; any thread. */
@@ -103,6 +106,7 @@ public final class Outgoing {
         to = target;
         answer = new CompletableFuture<>();
         cancelAsked = false;
+        askedForTimes = false;
         polls = 0;
         deadline = loop.nanoTime() + settings.deadline().toNanos();
         status = new MigrationStatus("outgoing", to.toString(), "setup", 0, 0, 0, 0, 0, 0, 0, null);
@@ -117,7 +121,7 @@ public final class Outgoing {
                                 + " s)");
         CompletableFuture<Void> begun =
                 qmp.migration()
-                        .setCapabilities(Map.of("postcopy-ram", false))
+                        .setCapabilities(Map.of("postcopy-ram", false, "events", true))
                         .thenCompose(
                                 ok ->
                                         qmp.migration()
@@ -132,7 +136,7 @@ public final class Outgoing {
                     if (error != null) {
                         end(Step.FAILED, "failed to start: " + error.getMessage());
                     } else {
-                        poll();
+                        poller.run();
                     }
                 });
         return mine;
@@ -196,32 +200,45 @@ public final class Outgoing {
         }
     }
 
+    /** QEMU's {@code MIGRATION} event: its status changed, asked at once. */
+    public void migrationEvent() {
+        if (active()) {
+            poller.now();
+        }
+    }
+
     private void poll() {
         Qmp qmp = host.qmp();
         if (!active()) {
+            poller.stop();
             return;
         }
         if (qmp == null) {
-            var unused = loop.schedule(POLL, this::poll);
+            poller.later();
             return;
         }
         loop.whenDone(
                 qmp.migration().query(),
                 (info, error) -> {
                     if (!active()) {
+                        poller.stop();
                         return;
                     }
                     if (error != null) {
                         LOG.fine(() -> "query-migrate failed: " + error.getMessage());
-                        var unused = loop.schedule(POLL, this::poll);
+                        poller.later();
                         return;
                     }
                     progress(info);
                     Step step = decide(info, loop.nanoTime(), deadline, cancelAsked);
+                    if (step == Step.COMPLETED && info.totalTimeMs() == 0 && !askedForTimes) {
+                        // QEMU says completed a moment before it has its times: once more, now.
+                        askedForTimes = true;
+                        poller.run();
+                        return;
+                    }
                     switch (step) {
-                        case WAIT -> {
-                            var unused = loop.schedule(POLL, this::poll);
-                        }
+                        case WAIT -> poller.later();
                         case GIVE_UP -> {
                             cancelAsked = true;
                             LOG.warning(
@@ -233,14 +250,16 @@ public final class Outgoing {
                                                     + " s): giving up, the guest runs on here");
                             sendCancel();
                             deadlinePassed = true;
-                            var unused = loop.schedule(POLL, this::poll);
+                            poller.later();
                         }
-                        default ->
-                                end(
-                                        step,
-                                        info.error() != null
-                                                ? info.error()
-                                                : deadlinePassed ? "deadline passed" : "");
+                        default -> {
+                            poller.stop();
+                            end(
+                                    step,
+                                    info.error() != null
+                                            ? info.error()
+                                            : deadlinePassed ? "deadline passed" : "");
+                        }
                     }
                 });
     }

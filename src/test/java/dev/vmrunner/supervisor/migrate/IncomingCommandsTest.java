@@ -39,6 +39,9 @@ class IncomingCommandsTest {
                         "--terminate"),
                 target.swtpm().orElseThrow().arguments());
         assertEquals(Optional.of(Path.of("/data/vm")), IncomingCommands.tpmStateDir(SWTPM));
+        assertEquals(
+                Optional.of(Path.of("/data/vm")),
+                IncomingCommands.templateStateDir(target.swtpm().orElseThrow()));
     }
 
     @Test
