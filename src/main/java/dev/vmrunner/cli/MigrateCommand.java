@@ -42,15 +42,7 @@ final class MigrateCommand {
                     try {
                         answer = StatusCommand.ask(socket, request);
                     } catch (IOException e) {
-                        System.err.println(
-                                "vmrunner: no vmrunner is running VM "
-                                        + target.location().name()
-                                        + " (nothing answers on "
-                                        + socket
-                                        + ": "
-                                        + e.getMessage()
-                                        + ")");
-                        return ExitCode.NOT_RUNNING.code();
+                        return StatusCommand.notRunning(target.location().name(), socket, e);
                     }
                     return answered(answer, socket, out);
                 });

@@ -131,15 +131,6 @@ class MigrationIT {
         }
     }
 
-    /** Whether any process still has this runtime directory on its command line. */
-    private static List<String> processesOf(TestVm vm) {
-        String marker = vm.runtimeDir.toString();
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false))
-                .map(p -> p.pid() + ": " + p.info().commandLine().orElse("?"))
-                .toList();
-    }
-
     @Test
     void theGuestGoesOnOnTheTargetWithItsTpmAndDisk() throws Exception {
         Path disk = dir.resolve("disk.img");
@@ -228,7 +219,7 @@ class MigrationIT {
                 assertEquals(0, exitOf(migrate(source, cancel, "--cancel")));
                 assertEquals(13, exitOf(first), Files.readString(out));
                 assertEquals(11, target.awaitExit(STOP), target.log());
-                assertEquals(List.of(), processesOf(target), "target processes left");
+                assertEquals(List.of(), DevicesIT.processesOf(target), "target processes left");
                 assertFalse(Files.exists(target.runtimeDir), "target runtime directory left");
             }
             assertTrue(source.runnerAlive());
@@ -283,7 +274,7 @@ class MigrationIT {
                 ProcessHandle.of(qemu).ifPresent(ProcessHandle::destroyForcibly);
                 assertEquals(11, target.awaitExit(STOP), target.log());
                 Thread.sleep(200);
-                assertEquals(List.of(), processesOf(target), "target processes left");
+                assertEquals(List.of(), DevicesIT.processesOf(target), "target processes left");
                 assertFalse(Files.exists(target.runtimeDir), "target runtime directory left");
                 assertFalse(
                         Files.exists(source.dataDir.resolve("incoming.shape")),

@@ -112,21 +112,7 @@ public final class VmClaim {
             Path dir = config.runtimeDir();
             LiveQemu live = Files.isDirectory(dir) ? liveQemu(config, dir, processes) : null;
             boolean created = live == null && prepareRuntimeDir(dir, processes);
-            try {
-                Files.writeString(
-                        dir.resolve(RuntimeFiles.RUNNER_PID),
-                        ProcessHandle.current().pid() + "\n",
-                        StandardCharsets.US_ASCII);
-            } catch (IOException e) {
-                if (live == null) {
-                    new VmClaim(dir, null, created, null).release();
-                }
-                throw new ClaimException(
-                        IoFailure.message(
-                                "write the pid file", dir.resolve(RuntimeFiles.RUNNER_PID), e),
-                        false,
-                        e);
-            }
+            writePid(dir, created, live == null);
             return new VmClaim(dir, lock, created, live);
         } catch (ClaimException | RuntimeException e) {
             closeQuietly(lock);
@@ -189,19 +175,7 @@ public final class VmClaim {
                         null);
             }
             boolean created = prepareRuntimeDir(dir, Processes.PROC);
-            try {
-                Files.writeString(
-                        dir.resolve(RuntimeFiles.RUNNER_PID),
-                        ProcessHandle.current().pid() + "\n",
-                        StandardCharsets.US_ASCII);
-            } catch (IOException e) {
-                new VmClaim(dir, null, created, null).release();
-                throw new ClaimException(
-                        IoFailure.message(
-                                "write the pid file", dir.resolve(RuntimeFiles.RUNNER_PID), e),
-                        false,
-                        e);
-            }
+            writePid(dir, created, true);
             return new VmClaim(dir, incoming, created, null);
         } catch (ClaimException | RuntimeException e) {
             closeQuietly(incoming);
@@ -222,6 +196,28 @@ public final class VmClaim {
             return true;
         } catch (ClaimException e) {
             return false;
+        }
+    }
+
+    /**
+     * The runner's pid file in the runtime directory; on failure what the claim made there is
+     * removed first, unless {@code clean} is false (a live QEMU's files are there).
+     */
+    private static void writePid(Path dir, boolean created, boolean clean) throws ClaimException {
+        try {
+            Files.writeString(
+                    dir.resolve(RuntimeFiles.RUNNER_PID),
+                    ProcessHandle.current().pid() + "\n",
+                    StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            if (clean) {
+                new VmClaim(dir, null, created, null).release();
+            }
+            throw new ClaimException(
+                    IoFailure.message(
+                            "write the pid file", dir.resolve(RuntimeFiles.RUNNER_PID), e),
+                    false,
+                    e);
         }
     }
 
