@@ -93,6 +93,16 @@ final class Migrations {
         }
     }
 
+    /**
+     * QEMU has exited. After a completed migration the guest runs nowhere here any more: the VM's
+     * lock goes at once, so that the target need not wait for this runner's cleanup.
+     */
+    void qemuExited() {
+        if (parts.life().ending.migrated && claim != null) {
+            claim.letGo();
+        }
+    }
+
     /** The start fails: while a target waits for the guest, that is the exit code of its own. */
     void startFailing() {
         if (incoming != null && incoming.waiting()) {

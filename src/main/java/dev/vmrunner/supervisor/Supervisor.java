@@ -381,6 +381,7 @@ public final class Supervisor {
         Children.OneShot step = parts.children().oneShot(child);
         if (child == life.qemu) {
             teardown.qemuExited(child);
+            migrations.qemuExited();
         } else if (life.state() == State.STARTING && step != null) {
             if (code == 0) {
                 step.then().run();

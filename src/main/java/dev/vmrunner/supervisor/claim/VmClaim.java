@@ -221,6 +221,15 @@ public final class VmClaim {
         }
     }
 
+    /**
+     * Lets go of the VM's lock before the rest of {@link #release}: for a source whose guest was
+     * migrated, once its QEMU has exited, so that the target continues the guest sooner.
+     */
+    public void letGo() {
+        closeQuietly(lockFile);
+        lockFile = null;
+    }
+
     /** A claim that failed leaves no data directory it made (a full or read-only disk). */
     private static void forgetDataDir(RunnerConfig config) {
         try {
