@@ -154,7 +154,10 @@ def one_run(args, work, n):
         if "STOP" not in stop.seen or "RESUME" not in resume.seen:
             raise Failure(f"events missing: source {stop.seen}, target {resume.seen}")
         down = resume.seen["RESUME"] - stop.seen["STOP"]
-        uptime = target.guest("cat /proc/uptime", 60).split()[0]
+        try:  # a guest busy dirtying memory may answer late: the figure is informative only
+            uptime = target.guest("cat /proc/uptime", 60).split()[0]
+        except OSError:
+            uptime = "?"
         print(f"run {n}: total {total * 1000:.0f} ms, downtime {down * 1000:.0f} ms "
               f"(QEMU: total {qemu_total} ms, downtime {qemu_down} ms), guest uptime after "
               f"{uptime} s, load {loadavg()}", flush=True)

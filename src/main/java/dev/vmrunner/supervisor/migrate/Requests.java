@@ -23,9 +23,6 @@ public final class Requests {
     public static final String MIGRATE = "migrate";
     public static final String CANCEL = "migrate-cancel";
 
-    /** Longer than any request line the socket reads: a URI of up to 300 characters. */
-    public static final int MAX_REQUEST = 320;
-
     private static final Duration QUICK = Duration.ofSeconds(10);
 
     private Requests() {}
