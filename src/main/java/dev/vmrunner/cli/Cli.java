@@ -42,6 +42,14 @@ final class Cli {
                         + " the guest and what it prints until it has been quiet for 1.5 s after"
                         + " the input ended. Exit 7 when the VM has no console, 9 when another"
                         + " 'vmrunner console' is attached (QEMU serves one at a time)."),
+        MIGRATE(
+                "Moves the running guest to a target runner (live migration)",
+                "Asks the runner of the configuration's VM to migrate the running guest to a target"
+                        + " runner started with --incoming (same VM, shared data directory and"
+                        + " disks) and waits until it has ended. Exit 0 once the target has the"
+                        + " guest and this runner has ended, 12 when the migration failed or was"
+                        + " refused, 13 when it was cancelled (the guest runs on here either way),"
+                        + " 7 when no runner runs this VM. --cancel cancels a running migration."),
         CHECK(
                 "Validates the configuration, its template, files and host; starts nothing",
                 "Validates the configuration, its template, the executables, disk and ISO files and"
@@ -99,7 +107,10 @@ final class Cli {
             boolean version,
             String output,
             boolean ready,
-            String http) {}
+            String http,
+            String incoming,
+            String to,
+            boolean cancel) {}
 
     static final String FOOTER =
             String.join(
@@ -121,6 +132,10 @@ final class Cli {
                     "  8  status --ready: the runner answered, but the VM is starting or"
                             + " stopping",
                     "  9  console: another console is attached to this VM",
+                    " 10  the guest was migrated to a target runner and runs there now",
+                    " 11  --incoming: no guest arrived (the source gave up or disappeared)",
+                    " 12  migrate: the migration failed or was refused; the guest runs on",
+                    " 13  migrate: the migration was cancelled; the guest runs on",
                     "  1  internal error of the runner",
                     "",
                     "SIGTERM/SIGINT press the guest's power button and wait up to"
@@ -166,7 +181,10 @@ final class Cli {
                 line.hasOption("version"),
                 line.getOptionValue("output", "text"),
                 line.hasOption("ready"),
-                line.getOptionValue("http"));
+                line.getOptionValue("http"),
+                line.getOptionValue("incoming"),
+                line.getOptionValue("to"),
+                line.hasOption("cancel"));
     }
 
     /** {@code --log-format}, else {@code $VMRUNNER_LOG_FORMAT}, else text. */
@@ -197,7 +215,8 @@ final class Cli {
         CommonOptions defaults =
                 new CommonOptions(
                         Path.of(CommonOptions.DEFAULT_CONFIG), null, false, false, LogFormat.TEXT);
-        return new Parsed(command, defaults, false, true, false, "text", false, null);
+        return new Parsed(
+                command, defaults, false, true, false, "text", false, null, null, null, false);
     }
 
     /** A command's help ({@code vmrunner COMMAND --help}), or the overview if it is null. */
@@ -283,6 +302,27 @@ final class Cli {
                                             + " QEMU is started (default address 127.0.0.1; in a"
                                             + " pod 0.0.0.0:PORT). Overrides the http key.")
                             .build());
+            options.addOption(
+                    Option.builder()
+                            .longOpt("incoming")
+                            .hasArg()
+                            .argName("tcp:ADDR:PORT")
+                            .desc(
+                                    "Be the target of a live migration: start swtpm and QEMU"
+                                        + " waiting for the guest on ADDR:PORT, take the VM over"
+                                        + " once it has arrived and the source runner has ended."
+                                        + " Overrides the incoming key.")
+                            .build());
+        }
+        if (command == Command.MIGRATE) {
+            options.addOption(
+                            Option.builder()
+                                    .longOpt("to")
+                                    .hasArg()
+                                    .argName("tcp:HOST:PORT")
+                                    .desc("Where the target runner waits (its --incoming).")
+                                    .build())
+                    .addOption(null, "cancel", false, "Cancel the running migration.");
         }
         if (command == Command.RENDER) {
             options.addOption(null, "raw", false, "Print the template's YAML output instead.");

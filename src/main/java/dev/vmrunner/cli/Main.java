@@ -4,9 +4,11 @@ import dev.vmrunner.config.ConfigException;
 import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.ConfigWatcher;
 import dev.vmrunner.config.HttpAddress;
+import dev.vmrunner.config.MigrationUri;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RunnerLocation;
 import dev.vmrunner.kube.PodReport;
+import dev.vmrunner.launch.Commands;
 import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
@@ -16,6 +18,7 @@ import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
+import dev.vmrunner.supervisor.migrate.IncomingCommands;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -72,16 +75,19 @@ public final class Main {
             return 0;
         }
         return switch (parsed.command()) {
-            case RUN -> runVm(parsed.options(), parsed.http(), EarlyStart.begin());
+            case RUN ->
+                    runVm(parsed.options(), parsed.http(), parsed.incoming(), EarlyStart.begin());
             case RENDER -> RenderCommand.run(parsed.options(), parsed.raw(), out);
             case STATUS ->
                     StatusCommand.run(parsed.options(), parsed.output(), parsed.ready(), out);
             case CONSOLE -> ConsoleCommand.run(parsed.options());
             case CHECK -> CheckCommand.run(parsed.options(), out);
+            case MIGRATE -> MigrateCommand.run(parsed.options(), parsed.to(), parsed.cancel(), out);
         };
     }
 
-    private static int runVm(CommonOptions options, String httpOption, EarlyStart early) {
+    private static int runVm(
+            CommonOptions options, String httpOption, String incoming, EarlyStart early) {
         // The configuration is read before the logging is set up, which meanwhile the early thread
         // does (the JDK's logging takes some 20 ms to start, most of it spent looking for logging
         // providers on the class path).
@@ -96,7 +102,17 @@ public final class Main {
             return reportInvalid(e);
         }
         LogSetup.configure(options.logLevel());
-        RunnerConfig config = accepted(loaded);
+        RunnerConfig config;
+        try {
+            config =
+                    incoming == null
+                            ? accepted(loaded)
+                            : accepted(loaded).incoming(MigrationUri.parse(incoming));
+        } catch (IllegalArgumentException e) {
+            Log.LOG.severe("Invalid --incoming: " + e.getMessage());
+            return ExitCode.CONFIG.code();
+        }
+
         // Signals are caught from here on (the early thread installed the handlers): one that
         // arrives before the supervisor runs is handed to it once it does (a stop then ends the
         // start at once). Before this, nothing exists that a signal's default could harm.
@@ -117,7 +133,10 @@ public final class Main {
         }
         VmClaim claim;
         try {
-            claim = VmClaim.acquire(config);
+            claim =
+                    config.migration().incoming() != null
+                            ? VmClaim.acquireIncoming(config)
+                            : VmClaim.acquire(config);
         } catch (VmClaim.ClaimException e) {
             Log.LOG.severe(e.getMessage());
             return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
@@ -146,6 +165,13 @@ public final class Main {
                 return reportInvalid(e);
             }
             warnAbout(prepared);
+            Commands commands;
+            try {
+                commands = IncomingCommands.prepare(config, prepared.commands());
+            } catch (LaunchException e) {
+                claim.release();
+                return reportInvalid(e);
+            }
             Log.LOG.info(
                     () ->
                             "vmrunner "
@@ -159,7 +185,7 @@ public final class Main {
                     new Supervisor(
                             config,
                             content,
-                            prepared.commands(),
+                            commands,
                             OsProcess.starter(config.runtimeDir()),
                             timeouts,
                             claim);

@@ -44,15 +44,7 @@ final class StatusCommand {
             if (target.rejected() != null) {
                 warnRejected(target.rejected(), System.err);
             }
-            System.err.println(
-                    "vmrunner: no vmrunner is running VM "
-                            + config.name()
-                            + " (nothing answers on "
-                            + socket
-                            + ": "
-                            + e.getMessage()
-                            + ")");
-            return ExitCode.NOT_RUNNING.code();
+            return notRunning(config.name(), socket, e);
         }
         JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
         if ("json".equals(output)) {
@@ -96,6 +88,19 @@ final class StatusCommand {
                 "vmrunner: warning: the configuration file is invalid (a runner keeps its last"
                         + " good configuration):");
         rejected.problems().forEach(p -> err.println("  " + p));
+    }
+
+    /** No runner answers on {@code socket}: said on standard error; exit 7. */
+    static int notRunning(String vm, Path socket, IOException e) {
+        System.err.println(
+                "vmrunner: no vmrunner is running VM "
+                        + vm
+                        + " (nothing answers on "
+                        + socket
+                        + ": "
+                        + e.getMessage()
+                        + ")");
+        return ExitCode.NOT_RUNNING.code();
     }
 
     /** One request, one answer line, over a fresh connection. */

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param resetCounter the reset counter or {@code null}
  * @param vm the VM
  * @param http where the HTTP endpoints listen, {@code null} for none (the default)
+ * @param migration how this runner takes part in a live migration
  */
 public record RunnerConfig(
         Path configFile,
@@ -27,11 +28,29 @@ public record RunnerConfig(
         boolean guestShutdownStops,
         Long resetCounter,
         Vm vm,
-        HttpAddress http) {
+        HttpAddress http,
+        Migration migration) {
 
     public RunnerConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(runtimeDir, "runtimeDir");
         Objects.requireNonNull(vm, "vm");
+        Objects.requireNonNull(migration, "migration");
+    }
+
+    /** The same configuration, waiting for the guest at {@code incoming} ({@code --incoming}). */
+    public RunnerConfig incoming(MigrationUri incoming) {
+        return new RunnerConfig(
+                configFile,
+                dataDir,
+                runtimeDir,
+                template,
+                updateTemplate,
+                cloudInit,
+                guestShutdownStops,
+                resetCounter,
+                vm,
+                http,
+                migration.incoming(incoming));
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmrunner.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -28,6 +29,7 @@ final class RunnerReader {
         Long resetCounter = runner.integer("resetCounter", 0, Long.MAX_VALUE);
         CloudInit cloudInit = cloudInit(runner.section("cloudInit"));
         HttpAddress http = http(runner);
+        Migration migration = migration(runner);
         Vm vm = null;
         Section vmSection = runner.section("vm");
         if (vmSection != null) {
@@ -73,7 +75,35 @@ final class RunnerReader {
                 guestShutdownStops,
                 resetCounter,
                 vm,
-                http);
+                http,
+                migration);
+    }
+
+    /** The {@code incoming} key and the {@code migration} section (see {@link Migration}). */
+    private static Migration migration(Section runner) {
+        MigrationUri incoming = null;
+        String text = runner.string("incoming");
+        if (text != null) {
+            try {
+                incoming = MigrationUri.parse(text);
+            } catch (IllegalArgumentException e) {
+                runner.problems()
+                        .error(runner.value("incoming"), runner.pathOf("incoming"), e.getMessage());
+            }
+        }
+        Section section = runner.section("migration");
+        if (section == null) {
+            return Migration.DEFAULTS.incoming(incoming);
+        }
+        Long downtime = section.integer("maxDowntime", 1, 600_000);
+        Long deadline = section.integer("deadline", 1, 86_400);
+        Long bandwidth = section.size("maxBandwidth");
+        section.warnUnused();
+        return new Migration(
+                incoming,
+                downtime == null ? Migration.DEFAULT_MAX_DOWNTIME : Duration.ofMillis(downtime),
+                deadline == null ? Migration.DEFAULT_DEADLINE : Duration.ofSeconds(deadline),
+                bandwidth == null ? 0 : bandwidth);
     }
 
     /** The {@code http} key: {@code [ADDR:]PORT}, a bare number being a port. */

@@ -67,6 +67,11 @@ public final class Qmp {
         return new QmpDisplay(connection, timeout);
     }
 
+    /** The commands of a live migration. */
+    public QmpMigration migration() {
+        return new QmpMigration(connection, timeout);
+    }
+
     /**
      * {@code quit}: QEMU exits at once. Its reply may lose the race with the socket closing, so a
      * disconnect also counts as success.

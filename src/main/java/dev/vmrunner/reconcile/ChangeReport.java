@@ -40,7 +40,8 @@ public final class ChangeReport {
     public static List<Change> between(RunnerConfig before, RunnerConfig after) {
         List<Change> changes = new ArrayList<>();
         compare("", before, after, changes);
-        changes.removeIf(c -> c.key().equals("configFile"));
+        // --incoming overrides the file's key: the file saying otherwise is no change.
+        changes.removeIf(c -> c.key().equals("configFile") || c.key().equals("migration.incoming"));
         return changes.stream().map(c -> cdMediumIsLive(c, before, after)).toList();
     }
 

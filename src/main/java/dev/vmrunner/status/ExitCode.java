@@ -2,9 +2,10 @@ package dev.vmrunner.status;
 
 /**
  * Every exit code of vmrunner, in one place. 0 to 6 say how a runner ended (decided once, from what
- * happened to the run); 7 to 9 are the answers of the client commands ({@code status}, {@code
- * console}) about a runner. A service manager must see a graceful stop as success, so every clean
- * guest power-off is 0, whether the guest chose it or the runner asked for it.
+ * happened to the run), as do 10 and 11 (a live migration's source and target); 7 to 9 and 12 to 13
+ * are the answers of the client commands ({@code status}, {@code console}, {@code migrate}) about a
+ * runner. A service manager must see a graceful stop as success, so every clean guest power-off is
+ * 0, whether the guest chose it or the runner asked for it.
  */
 public enum ExitCode {
     /** The guest powered off cleanly (by itself or on SIGTERM), or was stopped before it ran. */
@@ -32,7 +33,21 @@ public enum ExitCode {
     /** {@code status --ready}: a runner answers, but the VM is not running (starting, stopping). */
     NOT_READY(8),
     /** {@code console}: another {@code vmrunner console} is attached. */
-    CONSOLE_BUSY(9);
+    CONSOLE_BUSY(9),
+    /**
+     * The source runner of a live migration: the guest runs on the target now; QEMU here was ended
+     * without the power button.
+     */
+    MIGRATED(10),
+    /**
+     * A target runner ({@code --incoming}): no guest arrived (the source gave up, was cancelled or
+     * disappeared, or the stream did not fit); it ran nowhere here, nothing is left behind.
+     */
+    INCOMING_FAILED(11),
+    /** {@code migrate}: the migration failed or was refused; the guest runs on at the source. */
+    MIGRATION_FAILED(12),
+    /** {@code migrate}: the migration was cancelled; the guest runs on at the source. */
+    MIGRATION_CANCELLED(13);
 
     private final int code;
 

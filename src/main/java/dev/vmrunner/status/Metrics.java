@@ -17,7 +17,8 @@ public final class Metrics {
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     /** The states {@code vmrunner_vm_state} has a series for, one of them 1. */
-    static final List<String> STATES = List.of("starting", "running", "stopping", "stopped");
+    static final List<String> STATES =
+            List.of("starting", "incoming", "running", "stopping", "stopped");
 
     /** Label values from the guest are cut to this many characters. */
     private static final int MAX_LABEL = 128;
@@ -68,6 +69,7 @@ public final class Metrics {
                 counters.eventsMerged());
         m.guest(s.guest());
         m.rejectedEdit(s.rejectedEdit());
+        m.migration(s.migration());
         return m.out.toString();
     }
 
@@ -195,6 +197,33 @@ public final class Metrics {
                 "vmrunner_config_rejected_timestamp_seconds",
                 "When the runner read the refused edit, in seconds since the epoch.",
                 rejected.at().toEpochMilli() / 1000.0);
+    }
+
+    /** A live migration's progress, while one runs or after it ended (the runner goes on). */
+    private void migration(MigrationStatus m) {
+        if (m == null) {
+            return;
+        }
+        gauge(
+                "vmrunner_migration_active",
+                "1 while a live migration runs (either role).",
+                m.result() == null ? 1 : 0);
+        gauge(
+                "vmrunner_migration_transferred_bytes",
+                "RAM bytes the live migration has sent or received.",
+                (double) m.transferredBytes());
+        gauge(
+                "vmrunner_migration_remaining_bytes",
+                "RAM bytes the live migration still has to send.",
+                (double) m.remainingBytes());
+        gauge(
+                "vmrunner_migration_dirty_pages_rate",
+                "Pages the guest dirties per second during the migration.",
+                (double) m.dirtyPagesRate());
+        gauge(
+                "vmrunner_migration_expected_downtime_seconds",
+                "The guest's pause QEMU expects for the switch-over.",
+                m.expectedDowntimeMs() / 1000.0);
     }
 
     private void gauge(String name, String help, double value) {

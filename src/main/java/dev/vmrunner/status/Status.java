@@ -10,8 +10,9 @@ import java.util.Map;
  * of {@code vmrunner status -o json} and of {@code GET /status}.
  *
  * @param name the VM's name
- * @param state {@code starting} (until QEMU runs the vCPUs), {@code running}, {@code stopping},
- *     {@code stopped}
+ * @param state {@code starting} (until QEMU runs the vCPUs), {@code incoming} (a migration's
+ *     target, until the guest has arrived and the VM is taken over), {@code running}, {@code
+ *     stopping}, {@code stopped}
  * @param since when the VM entered that state
  * @param runnerStarted when this runner started
  * @param adoptedAt when this runner adopted a QEMU it did not start, null when it started it
@@ -30,6 +31,7 @@ import java.util.Map;
  *     seen
  * @param rejectedEdit the configuration file's last content that the runner refused (it keeps its
  *     last good configuration), null when the file's last content was accepted
+ * @param migration the live migration this runner takes part in, null when none ran
  */
 public record Status(
         String name,
@@ -49,13 +51,57 @@ public record Status(
         String lastError,
         Guest guest,
         Display display,
-        RejectedEdit rejectedEdit) {
+        RejectedEdit rejectedEdit,
+        MigrationStatus migration) {
 
     public Status {
         drives = List.copyOf(drives);
         pending = List.copyOf(pending);
         needsRestart = List.copyOf(needsRestart);
         lastChanges = Map.copyOf(lastChanges);
+    }
+
+    /** A status without a migration. */
+    @SuppressWarnings("TooManyParameters") // the record's own components, but the last
+    public Status(
+            String name,
+            String state,
+            Instant since,
+            Instant runnerStarted,
+            Instant adoptedAt,
+            Long qemuPid,
+            Long swtpmPid,
+            Ram ram,
+            Cpus cpus,
+            List<Drive> drives,
+            List<String> pending,
+            List<String> needsRestart,
+            Map<String, String> lastChanges,
+            Instant powerdownDeadline,
+            String lastError,
+            Guest guest,
+            Display display,
+            RejectedEdit rejectedEdit) {
+        this(
+                name,
+                state,
+                since,
+                runnerStarted,
+                adoptedAt,
+                qemuPid,
+                swtpmPid,
+                ram,
+                cpus,
+                drives,
+                pending,
+                needsRestart,
+                lastChanges,
+                powerdownDeadline,
+                lastError,
+                guest,
+                display,
+                rejectedEdit,
+                null);
     }
 
     /** A status without display facts. */

@@ -12,6 +12,22 @@ public final class StatusJson {
 
     private StatusJson() {}
 
+    private static JsonObject migration(MigrationStatus m) {
+        JsonObject o = new JsonObject();
+        o.addProperty("role", m.role());
+        o.addProperty("peer", m.peer());
+        o.addProperty("status", m.status());
+        o.addProperty("transferredBytes", m.transferredBytes());
+        o.addProperty("remainingBytes", m.remainingBytes());
+        o.addProperty("totalBytes", m.totalBytes());
+        o.addProperty("dirtyPagesRate", m.dirtyPagesRate());
+        o.addProperty("expectedDowntimeMs", m.expectedDowntimeMs());
+        o.addProperty("downtimeMs", m.downtimeMs());
+        o.addProperty("totalTimeMs", m.totalTimeMs());
+        o.addProperty("result", m.result());
+        return o;
+    }
+
     public static JsonObject of(Status s) {
         JsonObject o = new JsonObject();
         o.addProperty("name", s.name());
@@ -70,6 +86,9 @@ public final class StatusJson {
             guest.addProperty("agentMisbehaving", s.guest().agentMisbehaving());
             guest.addProperty("agentDisconnects", s.guest().agentDisconnects());
             o.add("guest", guest);
+        }
+        if (s.migration() != null) {
+            o.add("migration", migration(s.migration()));
         }
         if (s.display() != null) {
             JsonObject display = new JsonObject();

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Semaphore;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -23,6 +24,8 @@ import java.util.logging.Logger;
  *   <li>{@code status}: the latest {@link Status} as one line of JSON.
  *   <li>{@code ping}: {@code ok} when the supervisor's loop answers within a second, else {@code
  *       stuck} (for liveness probes).
+ *   <li>anything else goes to the runner's other requests (a migration's, {@code migrate
+ *       tcp:HOST:PORT} and {@code migrate-cancel}), which answer one line.
  * </ul>
  *
  * The status is read from the published snapshot, never from the loop, so a busy loop cannot delay
@@ -31,13 +34,14 @@ import java.util.logging.Logger;
 public final class StatusServer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger("vmrunner");
-    private static final int MAX_REQUEST = 64;
+    private static final int MAX_REQUEST = 320; // a migration URI fits
     private static final int MAX_CLIENTS = 4;
 
     private final Path socket;
     private final ServerSocketChannel server;
     private final Supplier<Status> status;
     private final BooleanSupplier loopAnswers;
+    private final Function<String, String> requests;
     private final Semaphore clients = new Semaphore(MAX_CLIENTS);
     private volatile boolean closed;
 
@@ -45,11 +49,13 @@ public final class StatusServer implements AutoCloseable {
             Path socket,
             ServerSocketChannel server,
             Supplier<Status> status,
-            BooleanSupplier loopAnswers) {
+            BooleanSupplier loopAnswers,
+            Function<String, String> requests) {
         this.socket = socket;
         this.server = server;
         this.status = status;
         this.loopAnswers = loopAnswers;
+        this.requests = requests;
     }
 
     /**
@@ -57,13 +63,19 @@ public final class StatusServer implements AutoCloseable {
      *
      * @param loopAnswers true when the supervisor's loop handled a ping in time; called on a
      *     client's thread
+     * @param requests the answer to any other request, null for an unknown one; on a client's
+     *     thread, and may take long (a migration answers when it has ended)
      */
     public static StatusServer start(
-            Path socket, Supplier<Status> status, BooleanSupplier loopAnswers) throws IOException {
+            Path socket,
+            Supplier<Status> status,
+            BooleanSupplier loopAnswers,
+            Function<String, String> requests)
+            throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        StatusServer s = new StatusServer(socket, server, status, loopAnswers);
+        StatusServer s = new StatusServer(socket, server, status, loopAnswers, requests);
         Thread acceptor = new Thread(s::accept, "status-server");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -102,7 +114,10 @@ public final class StatusServer implements AutoCloseable {
                     switch (request) {
                         case "status" -> StatusJson.of(status.get()).toString();
                         case "ping" -> loopAnswers.getAsBoolean() ? "ok" : "stuck";
-                        default -> "error: unknown request (status, ping)";
+                        default -> {
+                            String other = requests.apply(request);
+                            yield other != null ? other : "error: unknown request (status, ping)";
+                        }
                     };
             ByteBuffer out = StandardCharsets.UTF_8.encode(answer + "\n");
             while (out.hasRemaining()) {

@@ -13,6 +13,7 @@ import dev.vmrunner.supervisor.live.LiveConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -44,6 +45,9 @@ final class Boot implements Opening.Host {
     private volatile Runnable warmUp = () -> {};
     private ConsoleTail console;
 
+    /** What happens between QEMU's first connection and the configuring of a start. */
+    private BiConsumer<Qmp, Runnable> receive = (qmp, then) -> then.run();
+
     Boot(
             RunnerConfig config,
             Parts parts,
@@ -62,6 +66,14 @@ final class Boot implements Opening.Host {
         this.publisher = publisher;
         this.failStart = failStart;
         this.opening = opening;
+    }
+
+    /**
+     * A target of a live migration: before the start goes on, the guest is received ({@code
+     * Incoming#receive}).
+     */
+    void receiveFirst(BiConsumer<Qmp, Runnable> receive) {
+        this.receive = receive;
     }
 
     @Override
@@ -114,7 +126,9 @@ final class Boot implements Opening.Host {
             becameRunning(qmp);
         } else if (life.state() == State.STARTING) {
             // What must hold before the guest runs (the display password), then the vCPUs run.
-            loop.whenDone(display.configure(qmp), (ok, error) -> continueVm(qmp));
+            receive.accept(
+                    qmp,
+                    () -> loop.whenDone(display.configure(qmp), (ok, error) -> continueVm(qmp)));
         } else if (life.state() == State.RUNNING) {
             LOG.info("Connected to QEMU's monitor again");
             live.onReconnected(qmp);

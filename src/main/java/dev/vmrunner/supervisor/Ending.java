@@ -37,6 +37,12 @@ final class Ending {
     /** A QEMU left running by an earlier runner could not be adopted; it was left alone. */
     boolean refused;
 
+    /** The guest was migrated to a target runner, which runs it now; QEMU here was ended. */
+    boolean migrated;
+
+    /** A target runner ({@code --incoming}) failed before the guest arrived and ran here. */
+    boolean incomingFailed;
+
     /**
      * The one decision of how the run ended, pure. The order matters: a terminated QEMU is a
      * timeout whatever it said before; a failed start is a start failure even if a signal came too;
@@ -45,6 +51,12 @@ final class Ending {
     ExitCode exitCode() {
         if (refused) {
             return ExitCode.ALREADY_RUNNING;
+        }
+        if (migrated) {
+            return ExitCode.MIGRATED;
+        }
+        if (incomingFailed) {
+            return ExitCode.INCOMING_FAILED;
         }
         if (escalated) {
             return ExitCode.POWERDOWN_TIMEOUT;

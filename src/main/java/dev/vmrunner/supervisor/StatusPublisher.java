@@ -3,6 +3,7 @@ package dev.vmrunner.supervisor;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.Sizes;
 import dev.vmrunner.launch.ChildProcess;
+import dev.vmrunner.status.MigrationStatus;
 import dev.vmrunner.status.Status;
 import dev.vmrunner.supervisor.Event.Continuation;
 import dev.vmrunner.supervisor.live.LiveConfig;
@@ -12,7 +13,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -35,6 +38,8 @@ final class StatusPublisher {
     private final long startNanos;
     private final List<Consumer<Status>> watchers = new CopyOnWriteArrayList<>();
     private volatile Status published;
+    private Supplier<MigrationStatus> migration = () -> null;
+    private BooleanSupplier incoming = () -> false;
 
     StatusPublisher(RunnerConfig config, Parts parts) {
         this.config = config;
@@ -45,6 +50,15 @@ final class StatusPublisher {
         this.display = parts.display();
         this.live = parts.live();
         this.startNanos = loop.clock().nanoTime();
+    }
+
+    /**
+     * Where the status finds a live migration's progress, and whether this runner waits for an
+     * incoming guest (state {@code incoming}).
+     */
+    void migration(Supplier<MigrationStatus> migration, BooleanSupplier incoming) {
+        this.migration = migration;
+        this.incoming = incoming;
     }
 
     /** The latest status; any thread. */
@@ -84,7 +98,8 @@ final class StatusPublisher {
                 new Status(
                         vm.name(),
                         switch (life.state()) {
-                            case STARTING, BOOTING -> "starting";
+                            case STARTING -> incoming.getAsBoolean() ? "incoming" : "starting";
+                            case BOOTING -> "starting";
                             case RUNNING -> "running";
                             case TERMINATING -> "stopping";
                             case STOPPED -> "stopped";
@@ -106,7 +121,8 @@ final class StatusPublisher {
                         life.lastError,
                         life.guest == null ? null : life.guest.status(),
                         display.status(),
-                        view.rejectedEdit());
+                        view.rejectedEdit(),
+                        migration.get());
         for (Consumer<Status> watcher : watchers) {
             try {
                 watcher.accept(published);

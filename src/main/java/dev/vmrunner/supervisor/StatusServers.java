@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -30,6 +31,7 @@ final class StatusServers implements AutoCloseable {
     private final Supplier<Status> status;
     private final BooleanSupplier loopAnswers;
     private final Supplier<Metrics.Counters> counters;
+    private final Function<String, String> requests;
     private HttpAddress http;
     private boolean httpBegun;
     private StatusServer socketServer;
@@ -40,8 +42,10 @@ final class StatusServers implements AutoCloseable {
             Supplier<Status> status,
             BooleanSupplier loopAnswers,
             QmpStats qmpStats,
-            Supplier<Map<String, Long>> reconciliations) {
+            Supplier<Map<String, Long>> reconciliations,
+            Function<String, String> requests) {
         this.status = status;
+        this.requests = requests;
         this.loopAnswers = loopAnswers;
         this.counters = () -> counters(qmpStats, reconciliations.get());
     }
@@ -61,7 +65,8 @@ final class StatusServers implements AutoCloseable {
                                 StatusServer.start(
                                         runtimeDir.resolve(RuntimeFiles.STATUS),
                                         status,
-                                        loopAnswers);
+                                        loopAnswers,
+                                        requests);
                         keep(s);
                     } catch (IOException e) {
                         LOG.warning(

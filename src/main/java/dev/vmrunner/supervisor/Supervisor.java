@@ -50,6 +50,7 @@ public final class Supervisor {
     private final Teardown teardown;
     private final Boot boot;
     private final Opening opening;
+    private final Migrations migrations;
 
     /** The heap ran out for good: the VM is stopped as on SIGTERM, and that is no success. */
     private boolean heapExhausted;
@@ -96,6 +97,7 @@ public final class Supervisor {
                                 s.parts,
                                 s.teardown,
                                 s.boot));
+        migrations.swtpm(commands.swtpm());
     }
 
     /**
@@ -169,12 +171,15 @@ public final class Supervisor {
                         new DisplayAccess(loop, config),
                         live);
         this.publisher = new StatusPublisher(config, parts);
+        this.teardown = new Teardown(parts, timeouts, this::failStart);
+        this.migrations = new Migrations(config, started, parts, teardown, claim, this::failStart);
         this.servers =
                 new StatusServers(
                         publisher::status,
                         publisher::loopAnswers,
                         qmpStats,
-                        live.counted()::snapshot);
+                        live.counted()::snapshot,
+                        migrations::request);
         publisher.watch(servers::published);
         loop.afterEach(publisher::publish);
         loop.onHeapExhausted(
@@ -182,9 +187,9 @@ public final class Supervisor {
                     heapExhausted = true;
                     onSignal("TERM");
                 });
-        this.teardown = new Teardown(parts, timeouts, this::failStart);
         this.boot = new Boot(config, parts, teardown, publisher, this::failStart, this::opening);
         this.opening = opening.apply(this);
+        migrations.wire(boot, publisher);
     }
 
     private Opening opening() {
@@ -257,6 +262,7 @@ public final class Supervisor {
             servers.close();
             teardown.endLeftovers();
             opening.close();
+            migrations.close();
             if (claim != null) {
                 claim.release();
             }
@@ -284,6 +290,7 @@ public final class Supervisor {
     }
 
     private void failStart(String message) {
+        migrations.startFailing();
         life.error(message);
         opening.failed();
     }
@@ -319,7 +326,9 @@ public final class Supervisor {
         switch (SignalMeaning.of(name)) {
             case STOP -> {
                 LOG.info(() -> "Received SIG" + name);
-                teardown.stopAsked();
+                if (!migrations.onStop(name)) {
+                    teardown.stopAsked();
+                }
             }
             case RELOAD -> reload(name);
             case REPORT -> LOG.info(() -> "SIG" + name + ": " + publisher.statusLine());
@@ -349,6 +358,7 @@ public final class Supervisor {
 
     private void onQmpEvent(VmEvent event) {
         parts.live().onQmpEvent(event);
+        migrations.onQmpEvent(event);
         if (event instanceof VmEvent.Shutdown s) {
             LOG.info(
                     () ->
@@ -381,6 +391,7 @@ public final class Supervisor {
         Children.OneShot step = parts.children().oneShot(child);
         if (child == life.qemu) {
             teardown.qemuExited(child);
+            migrations.qemuExited();
         } else if (life.state() == State.STARTING && step != null) {
             if (code == 0) {
                 step.then().run();

@@ -14,12 +14,13 @@ import java.util.logging.Logger;
 /**
  * How a run stops, and the one way to its end.
  *
- * <p>Stopping starts in one of three ways: the powerdown ladder for a guest that may run ({@link
+ * <p>Stopping starts in one of four ways: the powerdown ladder for a guest that may run ({@link
  * #startPowerdown}: power button, wait, SIGTERM, SIGKILL), SIGTERM to every child for a start that
- * failed or was stopped before the guest ran ({@link #terminateAll}), or leaving alone a QEMU that
- * could not be adopted ({@link #leaveQemu}). QEMU may also end by itself (the guest powers off,
- * QEMU crashes). However it begins, the end takes one route, opened by the {@link QemuEnd} join and
- * handled once, by {@link #onQemuEnded}:
+ * failed or was stopped before the guest ran ({@link #terminateAll}), {@code quit} for a QEMU whose
+ * guest was migrated away ({@link #migratedAway}), or leaving alone a QEMU that could not be
+ * adopted ({@link #leaveQemu}). QEMU may also end by itself (the guest powers off, QEMU crashes).
+ * However it begins, the end takes one route, opened by the {@link QemuEnd} join and handled once,
+ * by {@link #onQemuEnded}:
  *
  * <pre>
  *  step                      tears down                             holds when
@@ -149,6 +150,29 @@ final class Teardown {
         }
     }
 
+    /**
+     * The guest was migrated: the target has it, and QEMU here (paused, its disks let go) is ended
+     * without the power button, by {@code quit}.
+     */
+    void migratedAway() {
+        life.ending.migrated = true;
+        life.terminating();
+        live.onTerminating();
+        Qmp qmp = monitor.qmp();
+        if (qmp != null) {
+            loop.whenDone(
+                    qmp.quit(),
+                    (ok, error) -> {
+                        if (error != null && life.qemu.isAlive()) {
+                            LOG.warning(() -> "Failed to end QEMU (quit): " + error.getMessage());
+                            life.qemu.terminate();
+                        }
+                    });
+        } else if (life.qemu.isAlive()) {
+            life.qemu.terminate();
+        }
+    }
+
     /** A QEMU that could not be adopted is left as it was found: nothing of it to wait for. */
     void leaveQemu() {
         children.forgetAll();
@@ -230,6 +254,8 @@ final class Teardown {
         if (life.state() == State.STARTING) {
             failStart.accept(
                     Children.describeExit(qemu, code) + " during start" + Children.lastWords(qemu));
+        } else if (ending.migrated) {
+            LOG.info("QEMU ended here: the guest runs on the migration's target");
         } else if (ending.escalated || ending.stoppedBeforeRun || ending.startFailed) {
             LOG.fine(() -> Children.describeExit(qemu, code));
         } else if (ending.guestPoweredOff && (code == 0 || !qemu.exitStatusKnown())) {

@@ -84,7 +84,7 @@ class CommandLineIT {
                 r.out()
                         .contains(
                                 "Unknown command: frobnicate (commands: run, render, status,"
-                                        + " console, check,"),
+                                        + " console, migrate, check,"),
                 r.out());
     }
 

@@ -96,7 +96,7 @@ class MetricsTest {
         Map<String, Family> f = parse(Metrics.render(running(null), COUNTERS, T0.plusSeconds(70)));
         assertEquals(1.0, sample(f, "vmrunner_vm_state", "vmrunner_vm_state{state=\"running\"}"));
         assertEquals(0.0, sample(f, "vmrunner_vm_state", "vmrunner_vm_state{state=\"starting\"}"));
-        assertEquals(4, f.get("vmrunner_vm_state").samples().size());
+        assertEquals(5, f.get("vmrunner_vm_state").samples().size());
         assertEquals(1.0, sample(f, "vmrunner_vm_info", "vmrunner_vm_info{name=\"web\"}"));
         assertEquals(1024.0 * M, only(f, "vmrunner_ram_maximum_bytes"));
         assertEquals(512.0 * M, only(f, "vmrunner_ram_target_bytes"));

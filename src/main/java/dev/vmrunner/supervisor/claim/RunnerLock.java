@@ -24,8 +24,16 @@ final class RunnerLock {
     private RunnerLock() {}
 
     static FileChannel lock(RunnerConfig config) throws ClaimException {
+        return lock(config, VmClaim.LOCK_FILE, "another vmrunner");
+    }
+
+    /**
+     * Locks {@code name} in the data directory; {@code holder} names who holds it in the message
+     * that refuses.
+     */
+    static FileChannel lock(RunnerConfig config, String name, String holder) throws ClaimException {
         Path dataDir = config.dataDir();
-        Path file = dataDir.resolve(VmClaim.LOCK_FILE);
+        Path file = dataDir.resolve(name);
         FileChannel channel;
         try {
             if (!Files.isDirectory(dataDir)) {
@@ -61,7 +69,8 @@ final class RunnerLock {
                 throw new ClaimException(
                         "VM "
                                 + config.vm().name()
-                                + " is already run by another vmrunner"
+                                + " is already run by "
+                                + holder
                                 + (pid.isEmpty() ? "" : " (pid " + pid + ")")
                                 + " (lock "
                                 + file

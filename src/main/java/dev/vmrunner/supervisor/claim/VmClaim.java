@@ -40,13 +40,19 @@ public final class VmClaim {
     static final String LOCK_FILE = "runner.lock";
 
     /**
+     * Held by the target runner of a live migration ({@code --incoming}) while it waits for the
+     * guest: one target at a time, and a source that finds it unlocked knows that none waits.
+     */
+    public static final String INCOMING_LOCK_FILE = "incoming.lock";
+
+    /**
      * Marks a runtime directory a runner made, so that the runner that ends the VM removes it as a
      * whole also when an earlier runner made it (an adopted QEMU).
      */
     static final String MADE_BY_RUNNER = ".made-by-vmrunner";
 
     private final Path runtimeDir;
-    private final FileChannel lockFile;
+    private FileChannel lockFile;
     private final boolean createdRuntimeDir;
     private final LiveQemu adoptable;
 
@@ -106,21 +112,7 @@ public final class VmClaim {
             Path dir = config.runtimeDir();
             LiveQemu live = Files.isDirectory(dir) ? liveQemu(config, dir, processes) : null;
             boolean created = live == null && prepareRuntimeDir(dir, processes);
-            try {
-                Files.writeString(
-                        dir.resolve(RuntimeFiles.RUNNER_PID),
-                        ProcessHandle.current().pid() + "\n",
-                        StandardCharsets.US_ASCII);
-            } catch (IOException e) {
-                if (live == null) {
-                    new VmClaim(dir, null, created, null).release();
-                }
-                throw new ClaimException(
-                        IoFailure.message(
-                                "write the pid file", dir.resolve(RuntimeFiles.RUNNER_PID), e),
-                        false,
-                        e);
-            }
+            writePid(dir, created, live == null);
             return new VmClaim(dir, lock, created, live);
         } catch (ClaimException | RuntimeException e) {
             closeQuietly(lock);
@@ -129,6 +121,113 @@ public final class VmClaim {
             }
             throw e;
         }
+    }
+
+    /**
+     * Claims the VM as the target of a live migration: the source runner holds {@code runner.lock}
+     * meanwhile, so this takes {@code incoming.lock} and its own runtime directory; {@link
+     * #takeOver} takes {@code runner.lock} once the source has let go. Refused when no runner holds
+     * the VM (nothing to migrate from), when another target waits, or when a QEMU runs in the
+     * runtime directory (the source's: a target needs its own).
+     */
+    public static VmClaim acquireIncoming(RunnerConfig config) throws ClaimException {
+        if (!Files.isDirectory(config.dataDir())) {
+            throw new ClaimException(
+                    "No runner runs VM "
+                            + config.vm().name()
+                            + " (no data directory "
+                            + config.dataDir()
+                            + "): nothing to migrate from; start it without --incoming",
+                    false,
+                    null);
+        }
+        FileChannel incoming =
+                RunnerLock.lock(config, INCOMING_LOCK_FILE, "another target (--incoming)");
+        try {
+            RunnerLock.lock(config).close();
+            closeQuietly(incoming);
+            throw new ClaimException(
+                    "No runner runs VM "
+                            + config.vm().name()
+                            + " ("
+                            + config.dataDir().resolve(LOCK_FILE)
+                            + " is free): nothing to migrate from; start it without --incoming",
+                    false,
+                    null);
+        } catch (ClaimException e) {
+            if (!e.alreadyRunning()) {
+                closeQuietly(incoming);
+                throw e;
+            }
+        } catch (IOException e) {
+            closeQuietly(incoming);
+            throw new ClaimException(IoFailure.message("check", config.dataDir(), e), false, e);
+        }
+        Path dir = config.runtimeDir();
+        try {
+            if (Files.isDirectory(dir) && LiveQemu.find(dir, Processes.PROC).isPresent()) {
+                throw new ClaimException(
+                        "A QEMU runs in the runtime directory "
+                                + dir
+                                + ": the target of a migration needs a runtime directory of its"
+                                + " own",
+                        true,
+                        null);
+            }
+            boolean created = prepareRuntimeDir(dir, Processes.PROC);
+            writePid(dir, created, true);
+            return new VmClaim(dir, incoming, created, null);
+        } catch (ClaimException | RuntimeException e) {
+            closeQuietly(incoming);
+            throw e;
+        }
+    }
+
+    /**
+     * The target of a migration takes the VM over: true once it holds {@code runner.lock} (the
+     * source runner has ended); then {@code incoming.lock} is let go. False while the source holds
+     * it; call again later.
+     */
+    public boolean takeOver(RunnerConfig config) {
+        try {
+            FileChannel runner = RunnerLock.lock(config);
+            closeQuietly(lockFile);
+            lockFile = runner;
+            return true;
+        } catch (ClaimException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The runner's pid file in the runtime directory; on failure what the claim made there is
+     * removed first, unless {@code clean} is false (a live QEMU's files are there).
+     */
+    private static void writePid(Path dir, boolean created, boolean clean) throws ClaimException {
+        try {
+            Files.writeString(
+                    dir.resolve(RuntimeFiles.RUNNER_PID),
+                    ProcessHandle.current().pid() + "\n",
+                    StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            if (clean) {
+                new VmClaim(dir, null, created, null).release();
+            }
+            throw new ClaimException(
+                    IoFailure.message(
+                            "write the pid file", dir.resolve(RuntimeFiles.RUNNER_PID), e),
+                    false,
+                    e);
+        }
+    }
+
+    /**
+     * Lets go of the VM's lock before the rest of {@link #release}: for a source whose guest was
+     * migrated, once its QEMU has exited, so that the target continues the guest sooner.
+     */
+    public void letGo() {
+        closeQuietly(lockFile);
+        lockFile = null;
     }
 
     /** A claim that failed leaves no data directory it made (a full or read-only disk). */
