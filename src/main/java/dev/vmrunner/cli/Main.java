@@ -10,6 +10,8 @@ import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
 import dev.vmrunner.launch.Renderer;
+import dev.vmrunner.prestart.PrestartCache;
+import dev.vmrunner.prestart.Prestarted;
 import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
@@ -21,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToIntFunction;
 import java.util.logging.Level;
@@ -114,6 +117,8 @@ public final class Main {
             Log.LOG.severe(e.getMessage());
             return ExitCode.CONFIG.code();
         }
+        Optional<Prestarted> prestarted = Prestarted.fromEnvironment(env);
+        prestarted.ifPresent(Prestarted::awaitExec);
         VmClaim claim;
         try {
             claim = VmClaim.acquire(config);
@@ -123,6 +128,32 @@ public final class Main {
         }
         leaveLink(config, env);
         Supervisor supervisor;
+        Preparation.Prepared prepared = null;
+        if (prestarted.isPresent() && prestarted.get().isIn(claim)) {
+            // The overlapped start: QEMU was started by the launcher while this JVM booted.
+            try {
+                prepared = prepare(config, options);
+            } catch (LaunchException e) {
+                prestarted.get().end();
+                claim.release();
+                return reportInvalid(e);
+            }
+            Optional<Adoption> taken =
+                    prestarted
+                            .get()
+                            .take(config, content, prepared.commands(), timeouts.qmpConnect());
+            if (taken.isPresent()) {
+                supervisor = Supervisor.adopting(config, content, taken.get(), timeouts, claim);
+                return supervise(supervisor, options, http, config, content, env, signals);
+            }
+            claim.release(); // its QEMU is gone: claimed afresh, the runtime directory cleared
+            try {
+                claim = VmClaim.acquire(config);
+            } catch (VmClaim.ClaimException e) {
+                Log.LOG.severe(e.getMessage());
+                return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
+            }
+        }
         if (claim.adoptable().isPresent()) {
             try {
                 Adoption adoption = Adoption.prepare(claim, config, content, env);
@@ -133,18 +164,17 @@ public final class Main {
                 return ExitCode.ALREADY_RUNNING.code();
             }
         } else {
-            Preparation.Prepared prepared;
             try {
-                prepared =
-                        Preparation.forRun(
-                                config,
-                                options.templatesDir(),
-                                new Renderer(options.templatesDir()));
+                if (prepared == null) {
+                    prepared = prepare(config, options);
+                }
             } catch (LaunchException e) {
                 claim.release();
                 return reportInvalid(e);
             }
             warnAbout(prepared);
+            cacheForLauncher(env, config, content, prepared, options.templatesDir());
+            Preparation.Prepared started = prepared;
             Log.LOG.info(
                     () ->
                             "vmrunner "
@@ -152,17 +182,59 @@ public final class Main {
                                     + " starting VM "
                                     + config.vm().name()
                                     + " (template "
-                                    + prepared.template().origin()
+                                    + started.template().origin()
                                     + ")");
             supervisor =
                     new Supervisor(
                             config,
                             content,
-                            prepared.commands(),
+                            started.commands(),
                             OsProcess.starter(config.runtimeDir()),
                             timeouts,
                             claim);
         }
+        return supervise(supervisor, options, http, config, content, env, signals);
+    }
+
+    private static Preparation.Prepared prepare(RunnerConfig config, CommonOptions options)
+            throws LaunchException {
+        return Preparation.forRun(
+                config, options.templatesDir(), new Renderer(options.templatesDir()));
+    }
+
+    /** For the launcher's overlapped start next time ({@link PrestartCache}), beside this one. */
+    private static void cacheForLauncher(
+            Map<String, String> env,
+            RunnerConfig config,
+            byte[] content,
+            Preparation.Prepared prepared,
+            Path templatesDir) {
+        if (env.get(PrestartCache.DIR_ENV) == null) {
+            return;
+        }
+        Thread writer =
+                new Thread(
+                        () ->
+                                PrestartCache.write(
+                                        env,
+                                        config,
+                                        content,
+                                        prepared.commands(),
+                                        prepared.template(),
+                                        templatesDir),
+                        "prestart-cache");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    private static int supervise(
+            Supervisor supervisor,
+            CommonOptions options,
+            HttpAddress http,
+            RunnerConfig config,
+            byte[] content,
+            Map<String, String> env,
+            Signals.Relay signals) {
         supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, env));
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
