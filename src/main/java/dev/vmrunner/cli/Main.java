@@ -144,7 +144,7 @@ public final class Main {
                             .take(config, content, prepared.commands(), timeouts.qmpConnect());
             if (taken.isPresent()) {
                 supervisor = Supervisor.adopting(config, content, taken.get(), timeouts, claim);
-                return supervise(supervisor, options, http, config, content, env, signals);
+                return supervise(supervisor, options, http, config, content, env, signals, null);
             }
             claim.release(); // its QEMU is gone: claimed afresh, the runtime directory cleared
             try {
@@ -173,7 +173,6 @@ public final class Main {
                 return reportInvalid(e);
             }
             warnAbout(prepared);
-            cacheForLauncher(env, config, content, prepared, options.templatesDir());
             Preparation.Prepared started = prepared;
             Log.LOG.info(
                     () ->
@@ -193,7 +192,11 @@ public final class Main {
                             timeouts,
                             claim);
         }
-        return supervise(supervisor, options, http, config, content, env, signals);
+        Runnable cache =
+                prepared == null
+                        ? null // an adoption: what it runs was not rendered by this runner
+                        : cacheForLauncher(env, config, content, prepared, options.templatesDir());
+        return supervise(supervisor, options, http, config, content, env, signals, cache);
     }
 
     private static Preparation.Prepared prepare(RunnerConfig config, CommonOptions options)
@@ -202,29 +205,34 @@ public final class Main {
                 config, options.templatesDir(), new Renderer(options.templatesDir()));
     }
 
-    /** For the launcher's overlapped start next time ({@link PrestartCache}), beside this one. */
-    private static void cacheForLauncher(
+    /**
+     * For the launcher's overlapped start next time ({@link PrestartCache}): written on a thread of
+     * its own once the VM runs, so that it costs this start nothing; null when not asked for.
+     */
+    private static Runnable cacheForLauncher(
             Map<String, String> env,
             RunnerConfig config,
             byte[] content,
             Preparation.Prepared prepared,
             Path templatesDir) {
         if (env.get(PrestartCache.DIR_ENV) == null) {
-            return;
+            return null;
         }
-        Thread writer =
-                new Thread(
-                        () ->
-                                PrestartCache.write(
-                                        env,
-                                        config,
-                                        content,
-                                        prepared.commands(),
-                                        prepared.template(),
-                                        templatesDir),
-                        "prestart-cache");
-        writer.setDaemon(true);
-        writer.start();
+        return () -> {
+            Thread writer =
+                    new Thread(
+                            () ->
+                                    PrestartCache.write(
+                                            env,
+                                            config,
+                                            content,
+                                            prepared.commands(),
+                                            prepared.template(),
+                                            templatesDir),
+                            "prestart-cache");
+            writer.setDaemon(true);
+            writer.start();
+        };
     }
 
     private static int supervise(
@@ -234,8 +242,16 @@ public final class Main {
             RunnerConfig config,
             byte[] content,
             Map<String, String> env,
-            Signals.Relay signals) {
-        supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, env));
+            Signals.Relay signals,
+            Runnable onceRunning) {
+        Runnable rehearsal = Warmup.configEdit(config, content, env);
+        supervisor.warmUpOnceRunning(
+                onceRunning == null
+                        ? rehearsal
+                        : () -> {
+                            rehearsal.run();
+                            onceRunning.run();
+                        });
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         if (systemd != null) {

@@ -84,6 +84,18 @@ public final class PrestartCache {
             Commands commands,
             TemplateSource template,
             Path templatesDir) {
+        write(env, config, content, commands, template, templatesDir, classPathJar());
+    }
+
+    /** {@link #write}, with the runner's jar given. */
+    static void write(
+            Map<String, String> env,
+            RunnerConfig config,
+            byte[] content,
+            Commands commands,
+            TemplateSource template,
+            Path templatesDir,
+            Optional<String> jar) {
         String dir = env.get(DIR_ENV);
         String key = env.get(KEY_ENV);
         if (dir == null || key == null || !dir.startsWith("/") || config.configFile() == null) {
@@ -97,7 +109,6 @@ public final class PrestartCache {
                 LOG.fine(() -> "No overlapped start next time: " + why.get());
                 return;
             }
-            Optional<String> jar = classPathJar();
             if (jar.isEmpty()) {
                 return; // classes of a development build: no identity to key on
             }

@@ -88,16 +88,16 @@ public record Prestarted(long pid) {
     /**
      * Waits (at most 5 s) until the launcher's child has become QEMU ({@code exec}), so that the
      * claim sees it as the live QEMU it is: before, it would find a runtime directory without one
-     * and clear it.
+     * and clear it. A child that does not become QEMU in time is ended.
      */
     public void awaitExec() {
         long deadline = System.nanoTime() + EXEC_WITHIN.toNanos();
-        while (Processes.PROC.alive(pid)
-                && !Processes.PROC
-                        .executable(pid)
-                        .map(p -> String.valueOf(p.getFileName()).startsWith("qemu"))
-                        .orElse(false)
-                && System.nanoTime() - deadline < 0) {
+        while (Processes.PROC.alive(pid) && !isQemu()) {
+            if (System.nanoTime() - deadline > 0) {
+                refused("it did not become QEMU within " + EXEC_WITHIN.toSeconds() + " s");
+                end();
+                return;
+            }
             try {
                 Thread.sleep(2);
             } catch (InterruptedException e) {
@@ -107,17 +107,21 @@ public record Prestarted(long pid) {
         }
     }
 
+    private boolean isQemu() {
+        return Processes.PROC
+                .executable(pid)
+                .map(p -> String.valueOf(p.getFileName()).startsWith("qemu"))
+                .orElse(false);
+    }
+
     /**
-     * Whether this is the QEMU the claim found in the runtime directory and a child of this
-     * process: only then is it this runner's to verify, take or end. Any other QEMU the claim found
-     * is adopted or refused as before.
+     * Whether this is the QEMU the claim found in the runtime directory: then it is this runner's
+     * to verify, take or end (and never to adopt as one an earlier runner left, which the
+     * launcher's watchdog could end). Any other QEMU the claim found is adopted or refused as
+     * before.
      */
     public boolean isIn(VmClaim claim) {
-        return claim.adoptable().map(LiveQemu::pid).filter(p -> p == pid).isPresent()
-                && ProcessHandle.of(pid)
-                        .flatMap(ProcessHandle::parent)
-                        .map(p -> p.pid() == ProcessHandle.current().pid())
-                        .orElse(false);
+        return claim.adoptable().map(LiveQemu::pid).filter(p -> p == pid).isPresent();
     }
 
     /**
@@ -166,6 +170,14 @@ public record Prestarted(long pid) {
 
     /** What differs between the pre-started QEMU and the runner's own start, or null. */
     String mismatch(RunnerConfig config, Commands commands) {
+        boolean mine =
+                ProcessHandle.of(pid)
+                        .flatMap(ProcessHandle::parent)
+                        .map(p -> p.pid() == ProcessHandle.current().pid())
+                        .orElse(false);
+        if (!mine) {
+            return "it is not this runner's child (the launcher's exec keeps the pid)";
+        }
         Optional<String> unsuitable = PrestartCache.unsuitable(commands);
         if (unsuitable.isPresent()) {
             return unsuitable.get();

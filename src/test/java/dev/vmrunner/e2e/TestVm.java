@@ -164,6 +164,8 @@ final class TestVm implements AutoCloseable {
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put(Waits.ENV, Waits.text());
+        // The launcher's cache of the overlapped start, per test (bin/vmrunner).
+        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
         builder.environment().putAll(environment);
         runner = builder.start();
         pids.add(runner.pid());

@@ -18,7 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 /**
  * Runner against runner, the first half of {@link VmClaim}: an exclusive lock on {@code
  * <dataDir>/runner.lock}, held while the runner lives and dropped by the kernel when it dies; the
- * file names the holder's pid for the message that refuses a second runner.
+ * file names the holder's pid for the message that refuses a second runner. The launcher's flock on
+ * the same file (an overlapped start, bin/vmrunner) counts as held too: the two kinds of lock do
+ * not exclude each other on Linux, so each side looks for the other's ({@link LockTable}).
  */
 final class RunnerLock {
     private RunnerLock() {}
