@@ -486,7 +486,7 @@ class Bench:
             if not ov:
                 t_starting, _ = out.wait_for(r" starting VM ", T_RUNNING, "'starting VM' log line")
             t_running, m = out.wait_for(
-                r"VM \S+ is running \(QEMU pid (\d+), (\d+) ms after start\)", T_RUNNING,
+                r"VM \S+ is running \(QEMU pid (\d+), (?:adopted, )?(\d+) ms after start\)", T_RUNNING,
                 "'is running' log line")
             qemu_pid = int(m.group(1))
             self.procs.add_foreign(qemu_pid)

@@ -129,7 +129,8 @@ public final class Main {
         leaveLink(config, env);
         Supervisor supervisor;
         Preparation.Prepared prepared = null;
-        if (prestarted.isPresent() && prestarted.get().isIn(claim)) {
+        prestarted = Prestarted.pendingIn(claim, config, prestarted);
+        if (prestarted.isPresent()) {
             // The overlapped start: QEMU was started by the launcher while this JVM booted.
             try {
                 prepared = prepare(config, options);

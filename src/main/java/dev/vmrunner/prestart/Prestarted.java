@@ -115,13 +115,23 @@ public record Prestarted(long pid) {
     }
 
     /**
-     * Whether this is the QEMU the claim found in the runtime directory: then it is this runner's
-     * to verify, take or end (and never to adopt as one an earlier runner left, which the
-     * launcher's watchdog could end). Any other QEMU the claim found is adopted or refused as
-     * before.
+     * The QEMU a launcher started that this runner must verify, take or end, if the claim found
+     * one: the one this runner's launcher handed over ({@code handedOver}), or any QEMU whose token
+     * is still in the runtime directory (its launcher's runner died before it took it: never to be
+     * adopted as one an earlier runner left, since its watchdog would end it). Any other QEMU the
+     * claim found is adopted or refused as before.
      */
-    public boolean isIn(VmClaim claim) {
-        return claim.adoptable().map(LiveQemu::pid).filter(p -> p == pid).isPresent();
+    public static Optional<Prestarted> pendingIn(
+            VmClaim claim, RunnerConfig config, Optional<Prestarted> handedOver) {
+        Optional<Long> live = claim.adoptable().map(LiveQemu::pid);
+        if (live.isEmpty()) {
+            return Optional.empty();
+        }
+        boolean ours = handedOver.map(p -> p.pid() == live.get()).orElse(false);
+        if (ours || Files.exists(config.runtimeDir().resolve(TOKEN))) {
+            return Optional.of(new Prestarted(live.get()));
+        }
+        return Optional.empty();
     }
 
     /**
@@ -176,7 +186,7 @@ public record Prestarted(long pid) {
                         .map(p -> p.pid() == ProcessHandle.current().pid())
                         .orElse(false);
         if (!mine) {
-            return "it is not this runner's child (the launcher's exec keeps the pid)";
+            return "it is not this runner's child: its launcher's runner is gone";
         }
         Optional<String> unsuitable = PrestartCache.unsuitable(commands);
         if (unsuitable.isPresent()) {

@@ -128,22 +128,36 @@ class OverlapIT {
     }
 
     @Test
+    void aRunnerStartedRightAfterADeadLauncherEndsItsQemuNeverAdoptsIt() throws Exception {
+        try (TestVm vm = new TestVm(dir).template("").config()) {
+            bootAndStop(vm, false);
+            vm.start();
+            long orphan = vm.childPid("qemu");
+            vm.killRunner();
+            // At once, before the dead launcher's watchdog ends its QEMU: this runner must not
+            // continue a QEMU that watchdog would end under the guest.
+            vm.start();
+            vm.awaitLog("is running", TestVm.BOOT);
+            assertTrue(
+                    vm.log().contains("Overlapped start refused: QEMU (pid " + orphan), vm.log());
+            assertTrue(TestVm.gone(orphan, Duration.ofSeconds(10)));
+            vm.awaitSerial("VMRUNNER-GUEST: booted", TestVm.BOOT);
+            Thread.sleep(Waits.seconds(3).toMillis()); // the dead launcher's watchdog's turn
+            assertEquals(1, processes(vm, "qemu-system").size(), "one QEMU, still running");
+            vm.sigterm();
+            assertEquals(0, vm.awaitExit(STOP), vm.log());
+            assertEquals(1, count(vm.serialText(), "VMRUNNER-GUEST: booted"));
+            assertEquals("none", leftovers(vm));
+        }
+    }
+
+    @Test
     void twoRunnersStartedAtOnceOnACachedVmGiveOneQemu() throws Exception {
         try (TestVm vm = new TestVm(dir).template("").config()) {
             bootAndStop(vm, false);
             Files.deleteIfExists(vm.serial);
             Path secondLog = dir.resolve("second.log");
-            ProcessBuilder second =
-                    new ProcessBuilder(
-                                    TestVm.LAUNCHER.toString(),
-                                    "-c",
-                                    vm.config.toString(),
-                                    "--templates-dir",
-                                    vm.templates.toString())
-                            .redirectErrorStream(true)
-                            .redirectOutput(secondLog.toFile());
-            second.environment().put(Waits.ENV, Waits.text());
-            second.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+            ProcessBuilder second = vm.another(secondLog);
             Process first = vm.start();
             Process other = second.start();
             try {

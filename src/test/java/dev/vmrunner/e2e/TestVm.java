@@ -172,6 +172,25 @@ final class TestVm implements AutoCloseable {
         return runner;
     }
 
+    /**
+     * A second runner of this VM's configuration, started as {@link #start} starts one, with its
+     * output in {@code log}; not this VM's runner (the test ends it).
+     */
+    ProcessBuilder another(Path log) {
+        ProcessBuilder builder =
+                new ProcessBuilder(
+                                LAUNCHER.toString(),
+                                "-c",
+                                config.toString(),
+                                "--templates-dir",
+                                templates.toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile());
+        builder.environment().put(Waits.ENV, Waits.text());
+        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        return builder;
+    }
+
     /** Starts the runner and waits until the guest has booted. */
     Process boot() throws Exception {
         start();

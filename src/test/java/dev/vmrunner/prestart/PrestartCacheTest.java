@@ -59,12 +59,7 @@ class PrestartCacheTest {
     @BeforeEach
     void setUp() throws Exception {
         config = dir.resolve("config.yaml");
-        String yaml =
-                "\"/Runner\":\n  dataDir: "
-                        + dir.resolve("data")
-                        + "\n  runtimeDir: "
-                        + dir.resolve("run")
-                        + "\n  vm:\n    name: pre\n    maximumRam: 1G\n";
+        String yaml = PrestartedTest.yaml(dir);
         Files.writeString(config, yaml);
         content = yaml.getBytes(StandardCharsets.UTF_8);
         parsed = ConfigLoader.parse(yaml, config, Map.of());
@@ -86,14 +81,21 @@ class PrestartCacheTest {
     }
 
     private void write(Commands commands) {
+        write(
+                commands,
+                new TemplateSource("vm.ftl.yaml", "template text\n", template.toString()),
+                Optional.of(jar.toString()));
+    }
+
+    private void write(Commands commands, TemplateSource source, Optional<String> runnerJar) {
         PrestartCache.write(
                 Map.of(PrestartCache.DIR_ENV, cache.toString(), PrestartCache.KEY_ENV, "key|1"),
                 parsed,
                 content,
                 commands,
-                new TemplateSource("vm.ftl.yaml", "template text\n", template.toString()),
+                source,
                 template.getParent(),
-                Optional.of(jar.toString()));
+                runnerJar);
     }
 
     /** The launcher's check, as in bin/vmrunner: "match" when the key holds. */
@@ -132,13 +134,9 @@ class PrestartCacheTest {
 
     @Test
     void aBuiltInTemplateIsShadowedByANewFileInTheTemplatesDirectory() throws Exception {
-        PrestartCache.write(
-                Map.of(PrestartCache.DIR_ENV, cache.toString(), PrestartCache.KEY_ENV, "key|1"),
-                parsed,
-                content,
+        write(
                 qemuOnly(List.of("-S")),
                 new TemplateSource(TemplateSource.STANDARD, "built in", "built-in x"),
-                template.getParent(),
                 Optional.of(jar.toString()));
         assertEquals("match", launcherCheck());
         Files.writeString(template.resolveSibling(TemplateSource.STANDARD), "mine");
@@ -199,13 +197,9 @@ class PrestartCacheTest {
 
     @Test
     void noJarNoCache() throws Exception {
-        PrestartCache.write(
-                Map.of(PrestartCache.DIR_ENV, cache.toString(), PrestartCache.KEY_ENV, "key|1"),
-                parsed,
-                content,
+        write(
                 qemuOnly(List.of("-S")),
                 new TemplateSource("vm.ftl.yaml", "template text\n", template.toString()),
-                template.getParent(),
                 Optional.empty());
         assertFalse(Files.exists(cache.resolve("vars.sh")));
     }

@@ -22,13 +22,17 @@ class PrestartedTest {
 
     @TempDir Path dir;
 
+    /** A VM's configuration with its directories below {@code dir}. */
+    static String yaml(Path dir) {
+        return "\"/Runner\":\n  dataDir: "
+                + dir.resolve("data")
+                + "\n  runtimeDir: "
+                + dir.resolve("run")
+                + "\n  vm:\n    name: pre\n    maximumRam: 1G\n";
+    }
+
     private RunnerConfig config() throws Exception {
-        String yaml =
-                "\"/Runner\":\n  dataDir: "
-                        + dir.resolve("data")
-                        + "\n  runtimeDir: "
-                        + dir.resolve("run")
-                        + "\n  vm:\n    name: pre\n    maximumRam: 1G\n";
+        String yaml = yaml(dir);
         Files.createDirectories(dir.resolve("data"));
         Files.createFile(dir.resolve("data/runner.lock"));
         return ConfigLoader.parse(yaml, dir.resolve("config.yaml"), Map.of());
