@@ -333,6 +333,10 @@ class Bench:
         self.data = os.path.join(self.work, "data")
         self.config = os.path.join(self.work, "config.yaml")
         self.env = dict(os.environ)
+        # The launcher's cache of the overlapped start, in the work directory (bin/vmrunner).
+        self.env["XDG_CACHE_HOME"] = os.path.join(self.work, "cache")
+        self.env.pop("VMRUNNER_NO_PRESTART", None)
+        self.edits = 0
         if IMAGE_ROOT:
             self.env.pop("JAVA_HOME", None)  # the image's own java
 
@@ -457,9 +461,21 @@ class Bench:
 
     # -- the runner --
 
-    def runner(self, r):
+    def runner(self, r, mode="ordinary"):
+        """mode "ordinary": the configuration file was edited (a comment) since the launcher's
+        cache was written, so the launcher starts nothing (the fallback path, its key check
+        included); "overlapped": unchanged since the ordinary run, so the launcher starts QEMU
+        while the JVM boots. The overlapped run's figures are keyed ov_ instead of run_, and it
+        skips the idle window."""
+        ov = mode == "overlapped"
+        key = (lambda k: "ov_" + k[len("run_"):] if k.startswith("run_") else "ov_" + k) if ov \
+            else (lambda k: k)
+        if not ov:
+            self.edits += 1
+            with open(self.config, "a") as f:
+                f.write(f"# edit {self.edits}\n")
         self.clean()
-        errlog = open(os.path.join(self.work, "runner-stderr.log"), "w")
+        errlog = open(os.path.join(self.work, f"runner-{mode}-stderr.log"), "w")
         t0 = time.monotonic()
         p = self.procs.popen([RUNNER, "-c", self.config, "--templates-dir", self.templates],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -467,26 +483,34 @@ class Bench:
         out = LineLog(p.stderr, errlog)
         qemu_pid = None
         try:
-            t_starting, _ = out.wait_for(r" starting VM ", T_RUNNING, "'starting VM' log line")
+            if not ov:
+                t_starting, _ = out.wait_for(r" starting VM ", T_RUNNING, "'starting VM' log line")
             t_running, m = out.wait_for(
-                r"VM \S+ is running \(QEMU pid (\d+), (\d+) ms after start\)", T_RUNNING,
+                r"VM \S+ is running \(QEMU pid (\d+), (?:adopted, )?(\d+) ms after start\)", T_RUNNING,
                 "'is running' log line")
             qemu_pid = int(m.group(1))
             self.procs.add_foreign(qemu_pid)
-            r["run_start"] = (t_running - t0) * 1000
-            r["run_to_starting"] = (t_starting - t0) * 1000
-            r["run_starting_to_running"] = (t_running - t_starting) * 1000
-            r["run_internal"] = float(m.group(2))
+            r[key("run_start")] = (t_running - t0) * 1000
+            if not ov:
+                r["run_to_starting"] = (t_starting - t0) * 1000
+                r["run_starting_to_running"] = (t_running - t_starting) * 1000
+            r[key("run_internal")] = float(m.group(2))
+            path = "Overlapped start: QEMU" if ov else "Ordinary start: the launcher started nothing"
+            if not any(path in line for _, line in out.lines):
+                raise Failure(f"the {mode} run's log does not say '{path}'")
             exe = os.readlink(f"/proc/{p.pid}/exe")
             if "java" not in os.path.basename(exe):
                 raise Failure(f"runner pid {p.pid} is {exe}, not the JVM (launcher without exec?)")
 
             self.wait_serial("VMRUNNER-GUEST: booted", T_BOOT, lambda: p.poll() is None)
-            r["run_rss"], r["run_pss"] = smaps_rollup(p.pid)
-            r["qemu_rss"] = smaps_rollup(qemu_pid)[0]
+            r[key("run_rss")], r[key("run_pss")] = smaps_rollup(p.pid)
+            r[key("qemu_rss")] = smaps_rollup(qemu_pid)[0]
 
             # Idle window: the guest has booted and waits; so should the runner. --idle-delay
             # first lets the start's aftermath pass (JIT compiling, the guest agent's first probes).
+            if ov:
+                self.stop_runner(r, p, qemu_pid, key)
+                return
             if self.args.idle_delay > 0:
                 time.sleep(self.args.idle_delay)
             c0, k0 = cpu_ms(p.pid), task_stats(p.pid)
@@ -508,22 +532,7 @@ class Bench:
                     f"{ended} runner thread(s) ended during the idle window "
                     "(their CPU time is in utime+stime, not in the schedstat sum)")
             r["run_rss_after_idle"], r["run_pss_after_idle"] = smaps_rollup(p.pid)
-
-            t1 = time.monotonic()
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(T_STOP)
-            except subprocess.TimeoutExpired:
-                raise Failure(f"runner did not exit within {T_STOP:.0f} s of SIGTERM")
-            r["run_stop"] = (time.monotonic() - t1) * 1000
-            r["run_rc"] = p.returncode
-            if not wait_gone(qemu_pid, 2):
-                r.setdefault("notes", []).append(f"QEMU pid {qemu_pid} still alive after the runner exited")
-            if os.path.exists(self.runtime):
-                r.setdefault("notes", []).append("runtime directory left behind")
-            with open(self.serial, errors="replace") as f:
-                if "VMRUNNER-GUEST: power button" not in f.read():
-                    r.setdefault("notes", []).append("guest never reported the power button")
+            self.stop_runner(r, p, qemu_pid, key)
         finally:
             if p.poll() is None:
                 p.kill()
@@ -541,6 +550,23 @@ class Bench:
             r["log"] = out.tail(30)
             self.clean()
 
+    def stop_runner(self, r, p, qemu_pid, key):
+        t1 = time.monotonic()
+        os.kill(p.pid, signal.SIGTERM)
+        try:
+            p.wait(T_STOP)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"runner did not exit within {T_STOP:.0f} s of SIGTERM")
+        r[key("run_stop")] = (time.monotonic() - t1) * 1000
+        r[key("run_rc")] = p.returncode
+        if not wait_gone(qemu_pid, 2):
+            r.setdefault("notes", []).append(f"QEMU pid {qemu_pid} still alive after the runner exited")
+        if os.path.exists(self.runtime):
+            r.setdefault("notes", []).append("runtime directory left behind")
+        with open(self.serial, errors="replace") as f:
+            if "VMRUNNER-GUEST: power button" not in f.read():
+                r.setdefault("notes", []).append("guest never reported the power button")
+
     def version_floor(self, r):
         t0 = time.monotonic()
         run_tool([RUNNER, "--version"], "vmrunner --version", env=self.env)
@@ -549,8 +575,11 @@ class Bench:
     def one_run(self, label):
         r = {"label": label, "failures": [], "load": loadavg(),
              "others": len([pid for pid in qemu_pids() if not self.procs.ours(pid)])}
-        for name, step in (("baseline", self.baseline), ("runner", self.runner),
-                           ("--version", self.version_floor)):
+        steps = [("baseline", self.baseline), ("runner", self.runner)]
+        if not self.args.no_overlap:
+            steps.append(("runner, overlapped", lambda r: self.runner(r, "overlapped")))
+        steps.append(("--version", self.version_floor))
+        for name, step in steps:
             try:
                 step(r)
             except Failure as e:
@@ -705,8 +734,15 @@ def report(runs, args, header):
     def col(key):
         return [r.get(key) for r in runs]
 
-    diffs = [r["run_start"] - r["base_start"] if "run_start" in r and "base_start" in r else None
-             for r in runs]
+    def paired(key, base):
+        return [r[key] - r[base] if key in r and base in r else None for r in runs]
+
+    diffs = paired("run_start", "base_start")
+    ov_diffs = paired("ov_start", "base_start")
+    over_version = [d / r["version"] if d is not None and r.get("version") else None
+                    for d, r in zip(diffs, runs)]
+    ov_over_version = [d / r["version"] if d is not None and r.get("version") else None
+                       for d, r in zip(ov_diffs, runs)]
     stop_diffs = [r["run_stop"] - r["base_stop"] if "run_stop" in r and "base_stop" in r else None
                   for r in runs]
     n = len(runs)
@@ -724,11 +760,17 @@ def report(runs, args, header):
     row("  'starting VM' -> 'is running' (QEMU, QMP, cont)", "ms", col("run_starting_to_running"))
     row("  runner's own figure ('N ms after start')", "ms", col("run_internal"))
     row("  bin/vmrunner --version (JVM + CLI floor)", "ms", col("version"))
+    row("  overhead in --version starts (paired)", "x", over_version, digits=2)
+    row("runner, overlapped: launch -> 'is running' line", "ms", col("ov_start"), base="base_start")
+    row("overlapped overhead (runner - baseline, paired)", "ms", ov_diffs)
+    row("  overhead in --version starts (paired)", "x", ov_over_version, digits=2)
+    row("  runner's own figure ('N ms after start')", "ms", col("ov_internal"))
     rows.append(("MEMORY (guest booted and idle)",))
     row("runner JVM RSS", "MiB", col("run_rss"))
     row("runner JVM PSS", "MiB", col("run_pss"))
     row("runner JVM RSS after the idle window", "MiB", col("run_rss_after_idle"))
     row("runner JVM PSS after the idle window", "MiB", col("run_pss_after_idle"))
+    row("runner JVM PSS, overlapped start, after boot", "MiB", col("ov_pss"))
     row("QEMU RSS under the runner (context)", "MiB", col("qemu_rss"))
     row("QEMU RSS, baseline (context)", "MiB", col("base_qemu_rss"))
     rows.append(("STOP (guest booted, cooperative)",))
@@ -763,8 +805,8 @@ def report(runs, args, header):
             ratio = f"{med / medians[base][0]:.2f}x"
         out.append(f"{label:<{w}} {unit:>4} {fmt(med, digits):>8} {fmt(lo, digits):>8} "
                    f"{fmt(hi, digits):>8} {cnt:>3} {ratio:>7}")
-    codes = [r.get("run_rc") for r in runs]
-    out.append(f"runner exit codes after SIGTERM: {codes}"
+    codes = [r.get("run_rc") for r in runs] + [r.get("ov_rc") for r in runs if "ov_rc" in r]
+    out.append(f"runner exit codes after SIGTERM (ordinary, then overlapped): {codes}"
                + ("" if all(c == 0 for c in codes) else "   <-- expected 0 every time"))
     out.append("ratio: runner median / baseline median of the same run set")
     out.append("1-min load average at each run's start: "
@@ -809,6 +851,8 @@ def main():
     ap.add_argument("--idle-delay", type=float, default=0.0,
                     help="seconds between the guest's boot and the idle window (default 0)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--no-overlap", action="store_true",
+                    help="no overlapped runner phase (a build without bin/vmrunner's overlap)")
     ap.add_argument("--fresh-data", action="store_true",
                     help="remove the VM's data directory before every run (a first start "
                          "each time: no render cache)")
@@ -829,7 +873,8 @@ def main():
         status = "ok" if not r["failures"] else "FAILED: " + "; ".join(
             f.splitlines()[0] for f in r["failures"])
         print(f"[{time.monotonic() - started:6.1f} s] run {label}: "
-              f"start {fmt(r.get('base_start'), 0)} / {fmt(r.get('run_start'), 0)} ms, "
+              f"start {fmt(r.get('base_start'), 0)} / {fmt(r.get('run_start'), 0)} / "
+              f"{fmt(r.get('ov_start'), 0)} ms, "
               f"stop {fmt(r.get('base_stop'), 0)} / {fmt(r.get('run_stop'), 0)} ms, {status}",
               file=sys.stderr, flush=True)
         if i >= args.warmup:

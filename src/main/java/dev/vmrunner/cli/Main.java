@@ -13,6 +13,8 @@ import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.launch.OsProcess;
 import dev.vmrunner.launch.Preparation;
 import dev.vmrunner.launch.Renderer;
+import dev.vmrunner.prestart.PrestartCache;
+import dev.vmrunner.prestart.Prestarted;
 import dev.vmrunner.status.ExitCode;
 import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
@@ -25,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToIntFunction;
 import java.util.logging.Level;
@@ -131,6 +134,8 @@ public final class Main {
             Log.LOG.severe(e.getMessage());
             return ExitCode.CONFIG.code();
         }
+        Optional<Prestarted> prestarted = Prestarted.fromEnvironment(env);
+        prestarted.ifPresent(Prestarted::awaitExec);
         VmClaim claim;
         try {
             claim =
@@ -143,6 +148,39 @@ public final class Main {
         }
         leaveLink(config, env);
         Supervisor supervisor;
+        Preparation.Prepared prepared = null;
+        boolean incoming = config.migration().incoming() != null;
+        if (incoming) {
+            // A target's QEMU waits for the guest (-incoming): never one the launcher started
+            prestarted.ifPresent(Prestarted::end);
+            prestarted = Optional.empty();
+        }
+        prestarted = Prestarted.pendingIn(claim, config, prestarted);
+        if (prestarted.isPresent()) {
+            // The overlapped start: QEMU was started by the launcher while this JVM booted.
+            try {
+                prepared = prepare(config, options);
+            } catch (LaunchException e) {
+                prestarted.get().end();
+                claim.release();
+                return reportInvalid(e);
+            }
+            Optional<Adoption> taken =
+                    prestarted
+                            .get()
+                            .take(config, content, prepared.commands(), timeouts.qmpConnect());
+            if (taken.isPresent()) {
+                supervisor = Supervisor.adopting(config, content, taken.get(), timeouts, claim);
+                return supervise(supervisor, options, http, config, content, env, signals, null);
+            }
+            claim.release(); // its QEMU is gone: claimed afresh, the runtime directory cleared
+            try {
+                claim = VmClaim.acquire(config);
+            } catch (VmClaim.ClaimException e) {
+                Log.LOG.severe(e.getMessage());
+                return (e.alreadyRunning() ? ExitCode.ALREADY_RUNNING : ExitCode.CONFIG).code();
+            }
+        }
         if (claim.adoptable().isPresent()) {
             try {
                 Adoption adoption = Adoption.prepare(claim, config, content, env);
@@ -153,13 +191,10 @@ public final class Main {
                 return ExitCode.ALREADY_RUNNING.code();
             }
         } else {
-            Preparation.Prepared prepared;
             try {
-                prepared =
-                        Preparation.forRun(
-                                config,
-                                options.templatesDir(),
-                                new Renderer(options.templatesDir()));
+                if (prepared == null) {
+                    prepared = prepare(config, options);
+                }
             } catch (LaunchException e) {
                 claim.release();
                 return reportInvalid(e);
@@ -172,6 +207,7 @@ public final class Main {
                 claim.release();
                 return reportInvalid(e);
             }
+            Preparation.Prepared started = prepared;
             Log.LOG.info(
                     () ->
                             "vmrunner "
@@ -179,7 +215,7 @@ public final class Main {
                                     + " starting VM "
                                     + config.vm().name()
                                     + " (template "
-                                    + prepared.template().origin()
+                                    + started.template().origin()
                                     + ")");
             supervisor =
                     new Supervisor(
@@ -190,7 +226,66 @@ public final class Main {
                             timeouts,
                             claim);
         }
-        supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, env));
+        Runnable cache =
+                prepared == null || incoming
+                        ? null // an adoption, or a target: not what an ordinary start runs
+                        : cacheForLauncher(env, config, content, prepared, options.templatesDir());
+        return supervise(supervisor, options, http, config, content, env, signals, cache);
+    }
+
+    private static Preparation.Prepared prepare(RunnerConfig config, CommonOptions options)
+            throws LaunchException {
+        return Preparation.forRun(
+                config, options.templatesDir(), new Renderer(options.templatesDir()));
+    }
+
+    /**
+     * For the launcher's overlapped start next time ({@link PrestartCache}): written on a thread of
+     * its own once the VM runs, so that it costs this start nothing; null when not asked for.
+     */
+    private static Runnable cacheForLauncher(
+            Map<String, String> env,
+            RunnerConfig config,
+            byte[] content,
+            Preparation.Prepared prepared,
+            Path templatesDir) {
+        if (env.get(PrestartCache.DIR_ENV) == null) {
+            return null;
+        }
+        return () -> {
+            Thread writer =
+                    new Thread(
+                            () ->
+                                    PrestartCache.write(
+                                            env,
+                                            config,
+                                            content,
+                                            prepared.commands(),
+                                            prepared.template(),
+                                            templatesDir),
+                            "prestart-cache");
+            writer.setDaemon(true);
+            writer.start();
+        };
+    }
+
+    private static int supervise(
+            Supervisor supervisor,
+            CommonOptions options,
+            HttpAddress http,
+            RunnerConfig config,
+            byte[] content,
+            Map<String, String> env,
+            Signals.Relay signals,
+            Runnable onceRunning) {
+        Runnable rehearsal = Warmup.configEdit(config, content, env);
+        supervisor.warmUpOnceRunning(
+                onceRunning == null
+                        ? rehearsal
+                        : () -> {
+                            rehearsal.run();
+                            onceRunning.run();
+                        });
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         if (systemd != null) {

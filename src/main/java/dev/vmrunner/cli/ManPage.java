@@ -95,6 +95,11 @@ public final class ManPage {
                 "\\fB" + LogFormat.ENV + "\\fR",
                 "The log format (text or json) when --log-format is not given.");
         man.tagged("\\fBVMRUNNER_JAVA_OPTS\\fR", "More options for the Java virtual machine.");
+        man.tagged(
+                "\\fBVMRUNNER_NO_PRESTART\\fR",
+                "Set: the launcher never starts QEMU while the Java virtual machine boots (the"
+                        + " overlapped start, from the command line cached below"
+                        + " XDG_CACHE_HOME, else HOME/.cache, at the VM's last start).");
         man.tagged("\\fBJAVA_HOME\\fR", "The Java runtime to use; else java on the PATH.");
         man.tagged("\\fBTZ\\fR", "The time zone of log times (default UTC).");
         man.tagged(

@@ -164,10 +164,31 @@ final class TestVm implements AutoCloseable {
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put(Waits.ENV, Waits.text());
+        // The launcher's cache of the overlapped start, per test (bin/vmrunner).
+        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
         builder.environment().putAll(environment);
         runner = builder.start();
         pids.add(runner.pid());
         return runner;
+    }
+
+    /**
+     * A second runner of this VM's configuration, started as {@link #start} starts one, with its
+     * output in {@code log}; not this VM's runner (the test ends it).
+     */
+    ProcessBuilder another(Path log) {
+        ProcessBuilder builder =
+                new ProcessBuilder(
+                                LAUNCHER.toString(),
+                                "-c",
+                                config.toString(),
+                                "--templates-dir",
+                                templates.toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile());
+        builder.environment().put(Waits.ENV, Waits.text());
+        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        return builder;
     }
 
     /** Starts the runner and waits until the guest has booted. */

@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * What the runner may learn about a process by its pid: {@code /proc} on Linux, a fake in tests.
  */
-interface Processes {
+public interface Processes {
 
     /** Whether a process with this pid exists (a zombie counts as gone). */
     boolean alive(long pid);

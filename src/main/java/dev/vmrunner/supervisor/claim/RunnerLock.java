@@ -18,7 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 /**
  * Runner against runner, the first half of {@link VmClaim}: an exclusive lock on {@code
  * <dataDir>/runner.lock}, held while the runner lives and dropped by the kernel when it dies; the
- * file names the holder's pid for the message that refuses a second runner.
+ * file names the holder's pid for the message that refuses a second runner. The launcher's flock on
+ * the same file (an overlapped start, bin/vmrunner) counts as held too: the two kinds of lock do
+ * not exclude each other on Linux, so each side looks for the other's ({@link LockTable}).
  */
 final class RunnerLock {
     private RunnerLock() {}
@@ -57,11 +59,19 @@ final class RunnerLock {
             throw new ClaimException(IoFailure.message("open the lock file", file, e), false, e);
         }
         try {
-            FileLock held;
-            try {
-                held = channel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                held = null; // this JVM holds it already
+            FileLock held = tryLock(channel, file);
+            if (held != null && LockTable.now().foreignFlockOn(LockTable.fileId(file))) {
+                // A launcher holds it while it starts QEMU for the runner it becomes
+                // (bin/vmrunner).
+                VmClaim.closeQuietly(channel);
+                throw new ClaimException(
+                        "VM "
+                                + config.vm().name()
+                                + " is being started by another vmrunner (its launcher holds "
+                                + file
+                                + "); stop that runner first (SIGTERM powers the guest down)",
+                        true,
+                        null);
             }
             if (held == null) {
                 String pid = holderPid(channel);
@@ -85,6 +95,38 @@ final class RunnerLock {
         } catch (IOException e) {
             VmClaim.closeQuietly(channel);
             throw new ClaimException(IoFailure.message("lock", file, e), false, e);
+        }
+    }
+
+    /**
+     * The lock, or null while another holds it. A runner whose launcher holds the file's flock (an
+     * overlapped start) waits a moment: a runner started at the same moment without that flock may
+     * hold the lock only until it has seen the flock, and then lets go.
+     */
+    private static FileLock tryLock(FileChannel channel, Path file) throws IOException {
+        boolean launcherHolds = false;
+        for (int i = 0; ; i++) {
+            FileLock held;
+            try {
+                held = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return null; // this JVM holds it already
+            }
+            if (held != null) {
+                return held;
+            }
+            if (i == 0) {
+                launcherHolds = LockTable.now().holdsFlockOn(LockTable.fileId(file));
+            }
+            if (!launcherHolds || i == 40) {
+                return null;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
         }
     }
 
