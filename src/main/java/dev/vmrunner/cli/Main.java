@@ -149,8 +149,8 @@ public final class Main {
         leaveLink(config, env);
         Supervisor supervisor;
         Preparation.Prepared prepared = null;
-        boolean incoming = config.migration().incoming() != null;
-        if (incoming) {
+        boolean target = config.migration().incoming() != null;
+        if (target) {
             // A target's QEMU waits for the guest (-incoming): never one the launcher started
             prestarted.ifPresent(Prestarted::end);
             prestarted = Optional.empty();
@@ -227,7 +227,7 @@ public final class Main {
                             claim);
         }
         Runnable cache =
-                prepared == null || incoming
+                prepared == null || target
                         ? null // an adoption, or a target: not what an ordinary start runs
                         : cacheForLauncher(env, config, content, prepared, options.templatesDir());
         return supervise(supervisor, options, http, config, content, env, signals, cache);
