@@ -37,10 +37,11 @@ reporting_after_bad_edits() {
     say "ConfigRejected: $(reporting_events | awk '$3 == "ConfigRejected"' | head -1 | cut -c1-200)"
 }
 
-# After the uninstall (Events outlive the pod): VmStopping, PoweredOff and VmStopped.
+# After the uninstall (Events outlive the pod): what the runner could still say. helm uninstall
+# deletes the ServiceAccount with the StatefulSet, so its token is refused (401) by the time
+# the runner stops: VmStopping/PoweredOff/VmStopped are expected only from a stop that leaves the
+# release (vm.state Stopped, a deleted pod, the guest's own poweroff).
 reporting_after_uninstall() {
-    await 30 "VmStopped event" reporting_has_event VmStopped || { reporting_events; die "no VmStopped Event from the runner"; }
-    reporting_has_event PoweredOff || { reporting_events; die "no PoweredOff Event"; }
     say "kubectl get events after helm uninstall:"
     reporting_events | sed 's/^/    /'
 }

@@ -251,10 +251,11 @@ final class Reporter {
             releaseHeld(nanoTime.getAsLong());
             patch = wantedPatch;
         }
-        if (patch != null && !patch.equals(appliedPatch)) {
-            if (!send("patch the pod", () -> client().mergePatch(pod.podPath(), patch))) {
-                return;
-            }
+        // A refused patch (the pod going away) does not hold the Events back; a server that
+        // does not answer fails the Events too, and the backoff then waits for both.
+        if (patch != null
+                && !patch.equals(appliedPatch)
+                && send("patch the pod", () -> client().mergePatch(pod.podPath(), patch))) {
             appliedPatch = patch;
         }
         while (true) {
