@@ -15,6 +15,7 @@ import dev.vmrunner.supervisor.Supervisor;
 import dev.vmrunner.supervisor.Timeouts;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
+import dev.vmrunner.supervisor.power.PowerCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -77,6 +78,10 @@ public final class Main {
                     StatusCommand.run(parsed.options(), parsed.output(), parsed.ready(), out);
             case CONSOLE -> ConsoleCommand.run(parsed.options());
             case CHECK -> CheckCommand.run(parsed.options(), out);
+            case START -> PowerCommands.run(parsed.options(), new PowerCommand.Start(), out);
+            case STOP ->
+                    PowerCommands.run(parsed.options(), new PowerCommand.Stop(parsed.force()), out);
+            case RESET -> PowerCommands.run(parsed.options(), new PowerCommand.Reset(), out);
         };
     }
 
@@ -163,6 +168,17 @@ public final class Main {
                             timeouts,
                             claim);
         }
+        supervisor.startsAfreshWith(
+                now -> {
+                    Preparation.Prepared again =
+                            Preparation.forRun(
+                                    now,
+                                    options.templatesDir(),
+                                    new Renderer(options.templatesDir()));
+                    warnAbout(again);
+                    return again.commands();
+                },
+                OsProcess.starter(config.runtimeDir()));
         supervisor.warmUpOnceRunning(Warmup.configEdit(config, content, env));
         signals.deliverTo(supervisor::signal);
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());

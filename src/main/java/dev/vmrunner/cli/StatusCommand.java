@@ -68,9 +68,15 @@ final class StatusCommand {
             }
         }
         out.flush();
-        return ready && !"running".equals(status.get("state").getAsString())
-                ? ExitCode.NOT_READY.code()
-                : 0;
+        return ready && !ready(status) ? ExitCode.NOT_READY.code() : 0;
+    }
+
+    /** Running, or stopped on purpose; a runner older than {@code ready} says running only. */
+    private static boolean ready(JsonObject status) {
+        JsonElement ready = status.get("ready");
+        return ready != null && !ready.isJsonNull()
+                ? ready.getAsBoolean()
+                : "running".equals(status.get("state").getAsString());
     }
 
     /** The file on disk, which the runner would refuse: it runs on with its last good one. */
@@ -124,6 +130,12 @@ final class StatusCommand {
         String state = s.get("state").getAsString() + " since " + str(s, "since");
         if (s.get("adopted").getAsBoolean()) {
             state += " (adopted " + str(s, "adoptedAt") + ")";
+        }
+        String desired = str(s, "desiredState");
+        if ("stopped".equals(desired)) {
+            state += " (meant to be stopped: 'vmrunner start' or vm.state: Running starts it)";
+        } else if ("stopped".equals(s.get("state").getAsString()) && "running".equals(desired)) {
+            state += " (meant to run)";
         }
         rows.add(row("State", state));
         rows.add(row("QEMU", "pid " + str(s.getAsJsonObject("qemu"), "pid")));

@@ -2,9 +2,10 @@ package dev.vmrunner.status;
 
 /**
  * Every exit code of vmrunner, in one place. 0 to 6 say how a runner ended (decided once, from what
- * happened to the run); 7 to 9 are the answers of the client commands ({@code status}, {@code
- * console}) about a runner. A service manager must see a graceful stop as success, so every clean
- * guest power-off is 0, whether the guest chose it or the runner asked for it.
+ * happened to the run); 7 to 10 are the answers of the client commands ({@code status}, {@code
+ * console}, {@code start}, {@code stop}, {@code reset}) about a runner. A service manager must see
+ * a graceful stop as success, so every clean guest power-off is 0, whether the guest chose it or
+ * the runner asked for it.
  */
 public enum ExitCode {
     /** The guest powered off cleanly (by itself or on SIGTERM), or was stopped before it ran. */
@@ -32,7 +33,12 @@ public enum ExitCode {
     /** {@code status --ready}: a runner answers, but the VM is not running (starting, stopping). */
     NOT_READY(8),
     /** {@code console}: another {@code vmrunner console} is attached. */
-    CONSOLE_BUSY(9);
+    CONSOLE_BUSY(9),
+    /**
+     * {@code start}, {@code stop}, {@code reset}: the runner answered but refused, with its reason
+     * (a reset while the VM does not run, a start while the runner is ending).
+     */
+    REFUSED(10);
 
     private final int code;
 

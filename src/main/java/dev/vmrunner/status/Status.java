@@ -30,6 +30,8 @@ import java.util.Map;
  *     seen
  * @param rejectedEdit the configuration file's last content that the runner refused (it keeps its
  *     last good configuration), null when the file's last content was accepted
+ * @param desiredState {@code running} or {@code stopped}: where the VM is meant to be ({@code
+ *     vm.state}, or a command until the file's {@code vm.state} changes)
  */
 public record Status(
         String name,
@@ -49,13 +51,63 @@ public record Status(
         String lastError,
         Guest guest,
         Display display,
-        RejectedEdit rejectedEdit) {
+        RejectedEdit rejectedEdit,
+        String desiredState) {
+
+    /** {@link #desiredState} of a VM that is meant to run. */
+    public static final String RUNNING = "running";
+
+    /** {@link #state} and {@link #desiredState} of a VM that is (meant to be) stopped. */
+    public static final String STOPPED = "stopped";
 
     public Status {
         drives = List.copyOf(drives);
         pending = List.copyOf(pending);
         needsRestart = List.copyOf(needsRestart);
         lastChanges = Map.copyOf(lastChanges);
+    }
+
+    /** A status of a VM that is meant to run. */
+    @SuppressWarnings("TooManyParameters") // the record's own components, but the last
+    public Status(
+            String name,
+            String state,
+            Instant since,
+            Instant runnerStarted,
+            Instant adoptedAt,
+            Long qemuPid,
+            Long swtpmPid,
+            Ram ram,
+            Cpus cpus,
+            List<Drive> drives,
+            List<String> pending,
+            List<String> needsRestart,
+            Map<String, String> lastChanges,
+            Instant powerdownDeadline,
+            String lastError,
+            Guest guest,
+            Display display,
+            RejectedEdit rejectedEdit) {
+        this(
+                name,
+                state,
+                since,
+                runnerStarted,
+                adoptedAt,
+                qemuPid,
+                swtpmPid,
+                ram,
+                cpus,
+                drives,
+                pending,
+                needsRestart,
+                lastChanges,
+                powerdownDeadline,
+                lastError,
+                guest,
+                display,
+                rejectedEdit,
+                RUNNING);
     }
 
     /** A status without display facts. */
@@ -176,8 +228,13 @@ public record Status(
      */
     public record Display(boolean passwordSet, String passwordExpiry, Integer clients) {}
 
-    /** True once QEMU runs the guest's vCPUs, and until a stop begins. */
+    /**
+     * True when the VM is where it is meant to be: its vCPUs run (until a stop begins), or it is
+     * stopped on purpose ({@code vm.state: Stopped}, {@code vmrunner stop}, a guest power-off with
+     * {@code guestShutdownStops}), so that a deliberately stopped VM makes an orchestrator restart
+     * nothing and holds up no rolling update.
+     */
     public boolean ready() {
-        return "running".equals(state);
+        return "running".equals(state) || STOPPED.equals(state) && STOPPED.equals(desiredState);
     }
 }

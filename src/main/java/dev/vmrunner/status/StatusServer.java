@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Semaphore;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -23,6 +24,9 @@ import java.util.logging.Logger;
  *   <li>{@code status}: the latest {@link Status} as one line of JSON.
  *   <li>{@code ping}: {@code ok} when the supervisor's loop answers within a second, else {@code
  *       stuck} (for liveness probes).
+ *   <li>any other line is handed to the runner's command handler ({@code start}, {@code stop},
+ *       {@code stop --force}, {@code reset}: {@code dev.vmrunner.supervisor.power.PowerCommand}),
+ *       which answers one line; a line it does not know is an error.
  * </ul>
  *
  * The status is read from the published snapshot, never from the loop, so a busy loop cannot delay
@@ -38,6 +42,7 @@ public final class StatusServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Supplier<Status> status;
     private final BooleanSupplier loopAnswers;
+    private final Function<String, String> commands;
     private final Semaphore clients = new Semaphore(MAX_CLIENTS);
     private volatile boolean closed;
 
@@ -45,11 +50,13 @@ public final class StatusServer implements AutoCloseable {
             Path socket,
             ServerSocketChannel server,
             Supplier<Status> status,
-            BooleanSupplier loopAnswers) {
+            BooleanSupplier loopAnswers,
+            Function<String, String> commands) {
         this.socket = socket;
         this.server = server;
         this.status = status;
         this.loopAnswers = loopAnswers;
+        this.commands = commands;
     }
 
     /**
@@ -60,10 +67,25 @@ public final class StatusServer implements AutoCloseable {
      */
     public static StatusServer start(
             Path socket, Supplier<Status> status, BooleanSupplier loopAnswers) throws IOException {
+        return start(socket, status, loopAnswers, request -> null);
+    }
+
+    /**
+     * As {@link #start(Path, Supplier, BooleanSupplier)}, with a handler of the other requests.
+     *
+     * @param commands answers a request line it knows (on a client's thread; it may wait a bounded
+     *     time for the supervisor's loop), null for one it does not know
+     */
+    public static StatusServer start(
+            Path socket,
+            Supplier<Status> status,
+            BooleanSupplier loopAnswers,
+            Function<String, String> commands)
+            throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        StatusServer s = new StatusServer(socket, server, status, loopAnswers);
+        StatusServer s = new StatusServer(socket, server, status, loopAnswers, commands);
         Thread acceptor = new Thread(s::accept, "status-server");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -102,7 +124,7 @@ public final class StatusServer implements AutoCloseable {
                     switch (request) {
                         case "status" -> StatusJson.of(status.get()).toString();
                         case "ping" -> loopAnswers.getAsBoolean() ? "ok" : "stuck";
-                        default -> "error: unknown request (status, ping)";
+                        default -> command(request);
                     };
             ByteBuffer out = StandardCharsets.UTF_8.encode(answer + "\n");
             while (out.hasRemaining()) {
@@ -113,6 +135,13 @@ public final class StatusServer implements AutoCloseable {
         } finally {
             clients.release();
         }
+    }
+
+    private String command(String request) {
+        String answer = commands.apply(request);
+        return answer != null
+                ? answer
+                : "error: unknown request (status, ping, start, stop, reset)";
     }
 
     private static String readLine(SocketChannel client) throws IOException {

@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -34,9 +35,14 @@ final class StatusPublisher {
     private final LiveConfig live;
     private final long startNanos;
     private final List<Consumer<Status>> watchers = new CopyOnWriteArrayList<>();
+    private final Supplier<String> desired;
     private volatile Status published;
 
-    StatusPublisher(RunnerConfig config, Parts parts) {
+    /**
+     * @param desired where the VM is meant to be: {@code running} or {@code stopped}
+     */
+    StatusPublisher(RunnerConfig config, Parts parts, Supplier<String> desired) {
+        this.desired = desired;
         this.config = config;
         this.loop = parts.loop();
         this.life = parts.life();
@@ -106,7 +112,8 @@ final class StatusPublisher {
                         life.lastError,
                         life.guest == null ? null : life.guest.status(),
                         display.status(),
-                        view.rejectedEdit());
+                        view.rejectedEdit(),
+                        desired.get());
         for (Consumer<Status> watcher : watchers) {
             try {
                 watcher.accept(published);

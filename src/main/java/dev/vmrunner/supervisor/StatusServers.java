@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -29,6 +30,7 @@ final class StatusServers implements AutoCloseable {
 
     private final Supplier<Status> status;
     private final BooleanSupplier loopAnswers;
+    private final Function<String, String> commands;
     private final Supplier<Metrics.Counters> counters;
     private HttpAddress http;
     private boolean httpBegun;
@@ -39,10 +41,12 @@ final class StatusServers implements AutoCloseable {
     StatusServers(
             Supplier<Status> status,
             BooleanSupplier loopAnswers,
+            Function<String, String> commands,
             QmpStats qmpStats,
             Supplier<Map<String, Long>> reconciliations) {
         this.status = status;
         this.loopAnswers = loopAnswers;
+        this.commands = commands;
         this.counters = () -> counters(qmpStats, reconciliations.get());
     }
 
@@ -61,7 +65,8 @@ final class StatusServers implements AutoCloseable {
                                 StatusServer.start(
                                         runtimeDir.resolve(RuntimeFiles.STATUS),
                                         status,
-                                        loopAnswers);
+                                        loopAnswers,
+                                        commands);
                         keep(s);
                     } catch (IOException e) {
                         LOG.warning(

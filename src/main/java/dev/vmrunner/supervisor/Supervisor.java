@@ -7,6 +7,7 @@ import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
+import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.ExitCode;
@@ -22,7 +23,6 @@ import dev.vmrunner.supervisor.Event.SignalReceived;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
 import dev.vmrunner.supervisor.live.LiveConfig;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -39,7 +39,6 @@ public final class Supervisor {
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
     private final RunnerConfig config;
-    private final String content;
     private final VmClaim claim;
     private final Lifecycle life = new Lifecycle();
     private final QmpStats qmpStats = new QmpStats();
@@ -48,7 +47,13 @@ public final class Supervisor {
     private final StatusServers servers;
     private final Teardown teardown;
     private final Boot boot;
-    private final Opening opening;
+    private final PowerControl power;
+    private final Runs runs;
+
+    /** Renders the commands of a fresh start in the same runner from the configuration then. */
+    public interface Preparer {
+        Commands prepare(RunnerConfig config) throws LaunchException;
+    }
 
     /** The heap ran out for good: the VM is stopped as on SIGTERM, and that is no success. */
     private boolean heapExhausted;
@@ -69,6 +74,17 @@ public final class Supervisor {
         this(config, content, commands, starter, timeouts, claim, Clock.SYSTEM);
     }
 
+    /**
+     * How a stopped VM is started again in this runner ({@code vmrunner start}, {@code vm.state:
+     * Running}): {@code preparer} renders the commands from the configuration of then, {@code
+     * starter} starts them. Without it a supervisor that started the VM starts the same commands
+     * again, and one that adopted QEMU refuses. Before {@link #run}.
+     */
+    public void startsAfreshWith(Preparer preparer, ChildProcess.Starter starter) {
+        runs.prepareWith(preparer);
+        parts.children().startWith(starter);
+    }
+
     /** A supervisor that starts the VM, on {@code clock}. */
     Supervisor(
             RunnerConfig config,
@@ -86,15 +102,8 @@ public final class Supervisor {
                 timeouts,
                 claim,
                 clock,
-                s ->
-                        new StartSequence(
-                                config,
-                                s.content,
-                                commands,
-                                timeouts.helperStart(),
-                                s.parts,
-                                s.teardown,
-                                s.boot));
+                s -> s.runs.startSequence(config, commands));
+        runs.prepareWith(c -> commands);
     }
 
     /**
@@ -143,7 +152,6 @@ public final class Supervisor {
             Clock clock,
             Function<Supervisor, Opening> opening) {
         this.config = config;
-        this.content = new String(content, StandardCharsets.UTF_8);
         this.claim = claim;
         Loop loop = new Loop(clock);
         MonitorLink monitor =
@@ -167,11 +175,16 @@ public final class Supervisor {
                         monitor,
                         new DisplayAccess(loop, config),
                         live);
-        this.publisher = new StatusPublisher(config, parts);
+        this.teardown = new Teardown(parts, timeouts, this::failStart);
+        this.runs = new Runs(config, content, parts, teardown, timeouts.helperStart());
+        this.power = new PowerControl(config, parts, teardown, runs);
+        teardown.onStopped(power::runEnded);
+        this.publisher = new StatusPublisher(config, parts, power::desired);
         this.servers =
                 new StatusServers(
                         publisher::status,
                         publisher::loopAnswers,
+                        power::command,
                         qmpStats,
                         live.counted()::snapshot);
         publisher.watch(servers::published);
@@ -181,18 +194,19 @@ public final class Supervisor {
                     heapExhausted = true;
                     onSignal("TERM");
                 });
-        this.teardown = new Teardown(parts, timeouts, this::failStart);
-        this.boot = new Boot(config, parts, teardown, publisher, this::failStart, this::opening);
-        this.opening = opening.apply(this);
-    }
-
-    private Opening opening() {
-        return opening;
+        this.boot = new Boot(config, parts, teardown, publisher, this::failStart, runs::current);
+        runs.bootWith(boot);
+        runs.first(opening.apply(this));
     }
 
     /** The configuration file has new content. Callable from any thread. */
     public void configFileChanged(byte[] content) {
         parts.loop().post(new Event.ConfigFileChanged(content));
+    }
+
+    /** A power command's request line, as the status socket hands it over; its answer. */
+    String command(String line) {
+        return power.command(line);
     }
 
     /** A signal arrived (TERM, INT, HUP, USR1, ...; see {@link SignalMeaning}). Any thread. */
@@ -229,7 +243,9 @@ public final class Supervisor {
         publisher.publish();
         servers.serveSocket(config.runtimeDir());
         try {
-            opening.begin();
+            if (!power.beginsStopped()) {
+                runs.current().begin();
+            }
             // What the opening started (QEMU's pid: the HTTP endpoints follow it) is seen now,
             // not only after the next event, which may be seconds away.
             publisher.publish();
@@ -246,7 +262,7 @@ public final class Supervisor {
             parts.monitor().close();
             servers.close();
             teardown.endLeftovers();
-            opening.close();
+            runs.current().close();
             if (claim != null) {
                 claim.release();
             }
@@ -264,9 +280,9 @@ public final class Supervisor {
      */
     @SuppressWarnings("CatchingUnchecked") // see above
     private void runLoop() throws InterruptedException {
-        while (life.state() != State.STOPPED) {
+        while (!power.finished()) {
             try {
-                parts.loop().run(this::handle, () -> life.state() == State.STOPPED);
+                parts.loop().run(this::handle, power::finished);
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "Internal error in the supervisor's loop: " + e, e);
             }
@@ -275,7 +291,7 @@ public final class Supervisor {
 
     private void failStart(String message) {
         life.error(message);
-        opening.failed();
+        runs.current().failed();
     }
 
     // ---- events ------------------------------------------------------------------------
@@ -296,19 +312,24 @@ public final class Supervisor {
         } else if (event instanceof Event.QemuEnded) {
             teardown.onQemuEnded();
         } else if (event instanceof Event.ConfigFileChanged f) {
-            parts.live()
-                    .onFileChanged(
-                            f.content(),
-                            life.state() == State.TERMINATING || life.state() == State.STOPPED);
+            RunnerConfig before = parts.live().current();
+            parts.live().onFileChanged(f.content(), life.state() == State.TERMINATING);
+            @SuppressWarnings("ReferenceEquality") // a new object: the edit was accepted
+            boolean accepted = parts.live().current() != before;
+            if (accepted) {
+                runs.fileAccepted(f.content());
+            }
         } else if (event instanceof Continuation c) {
             c.action().run();
         }
+        power.followFile();
     }
 
     private void onSignal(String name) {
         switch (SignalMeaning.of(name)) {
             case STOP -> {
                 LOG.info(() -> "Received SIG" + name);
+                power.exitAsked();
                 teardown.stopAsked();
             }
             case RELOAD -> reload(name);
