@@ -78,9 +78,14 @@ final class StatusServers implements AutoCloseable {
                 });
     }
 
-    /** On the loop thread with every status: starts HTTP once QEMU has a pid. Returns at once. */
+    /**
+     * On the loop thread with every status: starts HTTP once QEMU has a pid (or the VM is stopped
+     * on purpose). Returns at once.
+     */
     synchronized void published(Status current) {
-        if (http == null || httpBegun || current.qemuPid() == null) {
+        // A VM that begins stopped has no QEMU: its probes are answered all the same.
+        boolean begun = current.qemuPid() != null || Status.STOPPED.equals(current.state());
+        if (http == null || httpBegun || !begun) {
             return;
         }
         httpBegun = true;
