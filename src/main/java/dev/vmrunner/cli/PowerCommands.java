@@ -31,15 +31,7 @@ final class PowerCommands {
         try {
             line = StatusCommand.ask(socket, command.line());
         } catch (IOException e) {
-            System.err.println(
-                    "vmrunner: no vmrunner is running VM "
-                            + config.name()
-                            + " (nothing answers on "
-                            + socket
-                            + ": "
-                            + e.getMessage()
-                            + ")");
-            return ExitCode.NOT_RUNNING.code();
+            return StatusCommand.noRunner(config, socket, e);
         }
         Answer answer = Answer.parse(line);
         if (answer.refused()) {

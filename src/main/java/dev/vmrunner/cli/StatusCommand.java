@@ -44,15 +44,7 @@ final class StatusCommand {
             if (target.rejected() != null) {
                 warnRejected(target.rejected(), System.err);
             }
-            System.err.println(
-                    "vmrunner: no vmrunner is running VM "
-                            + config.name()
-                            + " (nothing answers on "
-                            + socket
-                            + ": "
-                            + e.getMessage()
-                            + ")");
-            return ExitCode.NOT_RUNNING.code();
+            return noRunner(config, socket, e);
         }
         JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
         if ("json".equals(output)) {
@@ -77,6 +69,19 @@ final class StatusCommand {
         return ready != null && !ready.isJsonNull()
                 ? ready.getAsBoolean()
                 : "running".equals(status.get("state").getAsString());
+    }
+
+    /** Nothing answers on the runner's socket: said on standard error, exit 7. */
+    static int noRunner(RunnerLocation config, Path socket, IOException e) {
+        System.err.println(
+                "vmrunner: no vmrunner is running VM "
+                        + config.name()
+                        + " (nothing answers on "
+                        + socket
+                        + ": "
+                        + e.getMessage()
+                        + ")");
+        return ExitCode.NOT_RUNNING.code();
     }
 
     /** The file on disk, which the runner would refuse: it runs on with its last good one. */

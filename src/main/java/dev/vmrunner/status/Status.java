@@ -67,49 +67,6 @@ public record Status(
         lastChanges = Map.copyOf(lastChanges);
     }
 
-    /** A status of a VM that is meant to run. */
-    @SuppressWarnings("TooManyParameters") // the record's own components, but the last
-    public Status(
-            String name,
-            String state,
-            Instant since,
-            Instant runnerStarted,
-            Instant adoptedAt,
-            Long qemuPid,
-            Long swtpmPid,
-            Ram ram,
-            Cpus cpus,
-            List<Drive> drives,
-            List<String> pending,
-            List<String> needsRestart,
-            Map<String, String> lastChanges,
-            Instant powerdownDeadline,
-            String lastError,
-            Guest guest,
-            Display display,
-            RejectedEdit rejectedEdit) {
-        this(
-                name,
-                state,
-                since,
-                runnerStarted,
-                adoptedAt,
-                qemuPid,
-                swtpmPid,
-                ram,
-                cpus,
-                drives,
-                pending,
-                needsRestart,
-                lastChanges,
-                powerdownDeadline,
-                lastError,
-                guest,
-                display,
-                rejectedEdit,
-                RUNNING);
-    }
-
     /** A status without display facts. */
     @SuppressWarnings("TooManyParameters") // the record's own components, but the last
     public Status(
@@ -147,7 +104,8 @@ public record Status(
                 lastError,
                 guest,
                 null,
-                null);
+                null,
+                RUNNING);
     }
 
     /**

@@ -330,15 +330,7 @@ class FaultIT {
     void twoRunnersStartedAtOnceGiveOneQemu() throws Exception {
         try (TestVm vm = new TestVm(dir).template("").config()) {
             Path secondLog = dir.resolve("second.log");
-            ProcessBuilder second =
-                    new ProcessBuilder(
-                                    TestVm.LAUNCHER.toString(),
-                                    "-c",
-                                    vm.config.toString(),
-                                    "--templates-dir",
-                                    vm.templates.toString())
-                            .redirectErrorStream(true)
-                            .redirectOutput(secondLog.toFile());
+            ProcessBuilder second = vm.another().redirectOutput(secondLog.toFile());
             long t = System.nanoTime();
             Process first = vm.start();
             Process other = second.start();

@@ -67,15 +67,7 @@ class PowerIT {
         assertTrue(Files.exists(vm.runtimeDir.resolve("status.sock")));
         assertTrue(!Files.exists(vm.runtimeDir.resolve("runner-state.json")), "stale state");
         // The claim is held: a second runner of the VM is refused.
-        Process second =
-                new ProcessBuilder(
-                                TestVm.LAUNCHER.toString(),
-                                "-c",
-                                vm.config.toString(),
-                                "--templates-dir",
-                                vm.templates.toString())
-                        .redirectErrorStream(true)
-                        .start();
+        Process second = vm.another().start();
         String said = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(second.waitFor(Waits.seconds(60).toMillis(), TimeUnit.MILLISECONDS));
         assertEquals(6, second.exitValue(), said);
@@ -171,19 +163,7 @@ class PowerIT {
     void commandsWhileStarting() throws Exception {
         // A helper that never gets ready: the runner is still starting.
         try (TestVm vm = new TestVm(dir).config("useTpm: true")) {
-            Files.createDirectories(vm.templates);
-            Files.writeString(
-                    vm.templates.resolve("testguest.ftl.yaml"),
-                    """
-                    "swtpm":
-                      "executable": [ "/bin/sleep", "/usr/bin/sleep" ]
-                      "arguments": [ "600" ]
-                    "qemu":
-                      "executable": [ "/usr/bin/qemu-system-x86_64" ]
-                      "arguments": [ "-S" ]
-                    """);
-            Files.createDirectories(vm.dataDir);
-            Files.writeString(vm.dataDir.resolve("tpm2-00.permall"), "");
+            LifecycleIT.helperNeverReady(vm);
             vm.start();
             awaitState(vm, "starting");
             long helper = vm.childPid("swtpm");

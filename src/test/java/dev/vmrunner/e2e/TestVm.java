@@ -170,6 +170,17 @@ final class TestVm implements AutoCloseable {
         return runner;
     }
 
+    /** Another runner of this configuration, not started (its output merged). */
+    ProcessBuilder another() {
+        return new ProcessBuilder(
+                        LAUNCHER.toString(),
+                        "-c",
+                        config.toString(),
+                        "--templates-dir",
+                        templates.toString())
+                .redirectErrorStream(true);
+    }
+
     /** Starts the runner and waits until the guest has booted. */
     Process boot() throws Exception {
         start();

@@ -245,7 +245,8 @@ class MetricsTest {
                         ok.lastError(),
                         ok.guest(),
                         ok.display(),
-                        edit);
+                        edit,
+                        ok.desiredState());
         f = parse(Metrics.render(rejected, COUNTERS, T0.plusSeconds(70)));
         assertEquals(
                 1.0,
