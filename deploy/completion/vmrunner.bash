@@ -7,13 +7,16 @@
 # The lists below are the command line of src/main/java/dev/vmrunner/cli/Cli.java;
 # CompletionScriptTest fails when they differ, so a new command or option is added here too.
 
-_vmrunner_commands="run render status console migrate check help"
+_vmrunner_commands="run render status console check start stop reset migrate help"
 _vmrunner_opts_run="-c --config --templates-dir --http --incoming -v --verbose -q --quiet --log-format -h --help -V --version"
 _vmrunner_opts_render="-c --config --templates-dir --raw -v --verbose -q --quiet --log-format -h --help -V --version"
 _vmrunner_opts_status="-c --config --templates-dir -o --output --ready -v --verbose -q --quiet --log-format -h --help -V --version"
 _vmrunner_opts_console="-c --config --templates-dir -v --verbose -q --quiet --log-format -h --help -V --version"
 _vmrunner_opts_migrate="-c --config --templates-dir --to --cancel -v --verbose -q --quiet --log-format -h --help -V --version"
 _vmrunner_opts_check="-c --config --templates-dir -v --verbose -q --quiet --log-format -h --help -V --version"
+_vmrunner_opts_start="-c --config --templates-dir -v --verbose -q --quiet --log-format -h --help -V --version"
+_vmrunner_opts_stop="-c --config --templates-dir --force -v --verbose -q --quiet --log-format -h --help -V --version"
+_vmrunner_opts_reset="-c --config --templates-dir -v --verbose -q --quiet --log-format -h --help -V --version"
 # Options followed by a value (the next word is not an option or a command).
 _vmrunner_valued="-c --config --templates-dir --http --incoming --to -o --output --log-format"
 

@@ -34,7 +34,8 @@ final class Cli {
                 "Asks the runner of the VM what the VM is doing",
                 "Asks the runner of the configuration's VM what the VM is doing and prints a"
                         + " short table, or JSON with -o json. Exit 0 when a runner answered, 7"
-                        + " when none runs this VM, 8 with --ready when the VM is not running."),
+                        + " when none runs this VM, 8 with --ready when the VM is neither running"
+                        + " nor stopped on purpose (starting, stopping)."),
         CONSOLE(
                 "Attaches to the guest's serial console",
                 "Attaches to the guest's serial console (${runtimeDir}/console.sock). On a terminal"
@@ -54,7 +55,32 @@ final class Cli {
                 "Validates the configuration, its template, files and host; starts nothing",
                 "Validates the configuration, its template, the executables, disk and ISO files and"
                         + " bridges it needs; starts and writes nothing. Exit 0 when all is well"
-                        + " (warnings are printed), 2 with the problems otherwise.");
+                        + " (warnings are printed), 2 with the problems otherwise."),
+        START(
+                "Starts the VM that its runner keeps stopped",
+                "Asks the runner of the configuration's VM to start it: a fresh start with the"
+                        + " configuration of now (TPM, NVRAM and cloud-init as on a first start)."
+                        + " The VM then runs until stopped, even if vm.state says Stopped, until"
+                        + " vm.state is edited. A VM that is starting or running is left as it is;"
+                        + " one that is stopping starts again once stopped. Exit 0 when the start"
+                        + " began (or the VM runs already), 7 when no runner runs this VM, 14 when"
+                        + " the runner refused (the text says why)."),
+        STOP(
+                "Powers the VM down; its runner stays",
+                "Asks the runner of the configuration's VM to power it down as on SIGTERM (the"
+                        + " power button, then QEMU is terminated after vm.powerdownTimeout), but"
+                        + " the runner stays up with the VM stopped, until 'vmrunner start' or an"
+                        + " edit of vm.state. A VM that is still starting is stopped at once (no"
+                        + " guest data is at stake). --force terminates QEMU at once (SIGKILL after"
+                        + " 5 s), for a guest that does not answer the power button. Exit 0 when"
+                        + " the stop began (or the VM is stopped already), 7 when no runner runs"
+                        + " this VM, 14 when the runner refused."),
+        RESET(
+                "Resets the running VM (like its reset button)",
+                "Asks the runner of the configuration's VM to reset it (QMP system_reset): the"
+                    + " guest reboots at once, without shutting down. Exit 0 when QEMU reset it, 7"
+                    + " when no runner runs this VM, 14 when the VM is not running (starting,"
+                    + " stopping or stopped).");
 
         final String summary;
         final String description;
@@ -110,7 +136,8 @@ final class Cli {
             String http,
             String incoming,
             String to,
-            boolean cancel) {}
+            boolean cancel,
+            boolean force) {}
 
     static final String FOOTER =
             String.join(
@@ -127,22 +154,32 @@ final class Cli {
                     "     (or swtpm ended under it)",
                     "  6  the VM runs already (another runner, or a QEMU left by a killed one);",
                     "     nothing was started, stopped or removed",
-                    "  7  status, console: no runner runs this VM (console: or it has no"
-                            + " console)",
+                    "  7  status, console, start, stop, reset: no runner runs this VM"
+                            + " (console:",
+                    "     or it has no console)",
                     "  8  status --ready: the runner answered, but the VM is starting or"
                             + " stopping",
+                    "     (a VM stopped on purpose is ready)",
                     "  9  console: another console is attached to this VM",
                     " 10  the guest was migrated to a target runner and runs there now",
                     " 11  --incoming: no guest arrived (the source gave up or disappeared)",
                     " 12  migrate: the migration failed or was refused; the guest runs on",
                     " 13  migrate: the migration was cancelled; the guest runs on",
+                    " 14  start, stop, reset: the runner refused (e.g. reset while the VM does"
+                            + " not run)",
                     "  1  internal error of the runner",
                     "",
                     "SIGTERM/SIGINT press the guest's power button and wait up to"
                             + " vm.powerdownTimeout",
                     "(from the first signal) before QEMU is terminated. Further signals press the",
                     "button again; they never shorten the wait. SIGHUP re-reads the configuration,",
-                    "SIGUSR1/SIGUSR2 log a status line; no signal ends the runner at once.");
+                    "SIGUSR1/SIGUSR2 log a status line; no signal ends the runner at once.",
+                    "",
+                    "vm.state: Stopped, 'vmrunner stop' and a guest power-off with"
+                            + " guestShutdownStops",
+                    "leave the runner up with the VM stopped; 'vmrunner start' or vm.state:"
+                            + " Running",
+                    "start it again. A command holds until the file's vm.state changes.");
 
     private static final int WIDTH = 88;
 
@@ -184,7 +221,8 @@ final class Cli {
                 line.getOptionValue("http"),
                 line.getOptionValue("incoming"),
                 line.getOptionValue("to"),
-                line.hasOption("cancel"));
+                line.hasOption("cancel"),
+                line.hasOption("force"));
     }
 
     /** {@code --log-format}, else {@code $VMRUNNER_LOG_FORMAT}, else text. */
@@ -216,7 +254,8 @@ final class Cli {
                 new CommonOptions(
                         Path.of(CommonOptions.DEFAULT_CONFIG), null, false, false, LogFormat.TEXT);
         return new Parsed(
-                command, defaults, false, true, false, "text", false, null, null, null, false);
+                command, defaults, false, true, false, "text", false, null, null, null, false,
+                false);
     }
 
     /** A command's help ({@code vmrunner COMMAND --help}), or the overview if it is null. */
@@ -339,7 +378,15 @@ final class Cli {
                             null,
                             "ready",
                             false,
-                            "Exit 8 unless the VM is running (for readiness probes).");
+                            "Exit 8 unless the VM is running or stopped on purpose (for readiness"
+                                    + " probes).");
+        }
+        if (command == Command.STOP) {
+            options.addOption(
+                    null,
+                    "force",
+                    false,
+                    "Terminate QEMU at once, without waiting for the guest (a hung guest).");
         }
         return options.addOption("v", "verbose", false, "Log debug details, QMP traffic included.")
                 .addOption("q", "quiet", false, "Log warnings and errors only.")

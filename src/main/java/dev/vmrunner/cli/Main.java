@@ -21,6 +21,7 @@ import dev.vmrunner.supervisor.Timeouts;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
 import dev.vmrunner.supervisor.migrate.IncomingCommands;
+import dev.vmrunner.supervisor.power.PowerCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +87,10 @@ public final class Main {
             case CONSOLE -> ConsoleCommand.run(parsed.options());
             case CHECK -> CheckCommand.run(parsed.options(), out);
             case MIGRATE -> MigrateCommand.run(parsed.options(), parsed.to(), parsed.cancel(), out);
+            case START -> PowerCommands.run(parsed.options(), new PowerCommand.Start(), out);
+            case STOP ->
+                    PowerCommands.run(parsed.options(), new PowerCommand.Stop(parsed.force()), out);
+            case RESET -> PowerCommands.run(parsed.options(), new PowerCommand.Reset(), out);
         };
     }
 
@@ -278,6 +283,17 @@ public final class Main {
             Map<String, String> env,
             Signals.Relay signals,
             Runnable onceRunning) {
+        supervisor.startsAfreshWith(
+                now -> {
+                    Preparation.Prepared again =
+                            Preparation.forRun(
+                                    now,
+                                    options.templatesDir(),
+                                    new Renderer(options.templatesDir()));
+                    warnAbout(again);
+                    return again.commands();
+                },
+                OsProcess.starter(config.runtimeDir()));
         Runnable rehearsal = Warmup.configEdit(config, content, env);
         supervisor.warmUpOnceRunning(
                 onceRunning == null

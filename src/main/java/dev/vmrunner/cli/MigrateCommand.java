@@ -42,7 +42,7 @@ final class MigrateCommand {
                     try {
                         answer = StatusCommand.ask(socket, request);
                     } catch (IOException e) {
-                        return StatusCommand.notRunning(target.location().name(), socket, e);
+                        return StatusCommand.noRunner(target.location(), socket, e);
                     }
                     return answered(answer, socket, out);
                 });

@@ -90,10 +90,22 @@ final class SdNotify implements Consumer<Status> {
                                 + ")");
             }
             case "stopping" -> {
-                message.add("STOPPING=1");
+                // A VM stopped on purpose leaves the runner (the service) up: no STOPPING=1.
+                if (!Status.STOPPED.equals(status.desiredState())) {
+                    message.add("STOPPING=1");
+                }
                 message.add("STATUS=Stopping VM " + status.name() + ": waiting for the guest");
             }
-            case "stopped" -> message.add("STATUS=VM " + status.name() + " stopped");
+            case "stopped" -> {
+                if (firstRun && status.ready()) {
+                    message.add("READY=1"); // begun stopped on purpose: the service is up
+                }
+                message.add(
+                        "STATUS=VM "
+                                + status.name()
+                                + " stopped"
+                                + (status.ready() ? " (vmrunner start starts it)" : ""));
+            }
             default -> message.add("STATUS=Starting VM " + status.name());
         }
         return message;

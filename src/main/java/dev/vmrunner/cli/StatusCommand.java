@@ -44,7 +44,7 @@ final class StatusCommand {
             if (target.rejected() != null) {
                 warnRejected(target.rejected(), System.err);
             }
-            return notRunning(config.name(), socket, e);
+            return noRunner(config, socket, e);
         }
         JsonObject status = JsonParser.parseString(answer).getAsJsonObject();
         if ("json".equals(output)) {
@@ -60,9 +60,28 @@ final class StatusCommand {
             }
         }
         out.flush();
-        return ready && !"running".equals(status.get("state").getAsString())
-                ? ExitCode.NOT_READY.code()
-                : 0;
+        return ready && !ready(status) ? ExitCode.NOT_READY.code() : 0;
+    }
+
+    /** Running, or stopped on purpose; a runner older than {@code ready} says running only. */
+    private static boolean ready(JsonObject status) {
+        JsonElement ready = status.get("ready");
+        return ready != null && !ready.isJsonNull()
+                ? ready.getAsBoolean()
+                : "running".equals(status.get("state").getAsString());
+    }
+
+    /** Nothing answers on the runner's socket: said on standard error, exit 7. */
+    static int noRunner(RunnerLocation config, Path socket, IOException e) {
+        System.err.println(
+                "vmrunner: no vmrunner is running VM "
+                        + config.name()
+                        + " (nothing answers on "
+                        + socket
+                        + ": "
+                        + e.getMessage()
+                        + ")");
+        return ExitCode.NOT_RUNNING.code();
     }
 
     /** The file on disk, which the runner would refuse: it runs on with its last good one. */
@@ -88,19 +107,6 @@ final class StatusCommand {
                 "vmrunner: warning: the configuration file is invalid (a runner keeps its last"
                         + " good configuration):");
         rejected.problems().forEach(p -> err.println("  " + p));
-    }
-
-    /** No runner answers on {@code socket}: said on standard error; exit 7. */
-    static int notRunning(String vm, Path socket, IOException e) {
-        System.err.println(
-                "vmrunner: no vmrunner is running VM "
-                        + vm
-                        + " (nothing answers on "
-                        + socket
-                        + ": "
-                        + e.getMessage()
-                        + ")");
-        return ExitCode.NOT_RUNNING.code();
     }
 
     /** One request, one answer line, over a fresh connection. */
@@ -129,6 +135,12 @@ final class StatusCommand {
         String state = s.get("state").getAsString() + " since " + str(s, "since");
         if (s.get("adopted").getAsBoolean()) {
             state += " (adopted " + str(s, "adoptedAt") + ")";
+        }
+        String desired = str(s, "desiredState");
+        if ("stopped".equals(desired)) {
+            state += " (meant to be stopped: 'vmrunner start' or vm.state: Running starts it)";
+        } else if ("stopped".equals(s.get("state").getAsString()) && "running".equals(desired)) {
+            state += " (meant to run)";
         }
         rows.add(row("State", state));
         rows.add(row("QEMU", "pid " + str(s.getAsJsonObject("qemu"), "pid")));

@@ -23,6 +23,7 @@ final class KeyHomes {
     static final Set<String> VM =
             Set.of(
                     "name",
+                    "state",
                     "uuid",
                     "useTpm",
                     "firmware",

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param template the configured template name or path, {@code null} for the standard one
  * @param updateTemplate whether to re-copy the template into {@code dataDir}
  * @param cloudInit cloud-init sources or {@code null}
- * @param guestShutdownStops accepted for compatibility with the upstream runner
+ * @param guestShutdownStops whether a power-off the guest does by itself leaves the runner up with
+ *     the VM stopped (else the runner ends, exit 0)
  * @param resetCounter the reset counter or {@code null}
  * @param vm the VM
  * @param http where the HTTP endpoints listen, {@code null} for none (the default)

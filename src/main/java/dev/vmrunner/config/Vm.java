@@ -31,12 +31,25 @@ public record Vm(
         String rtcClock,
         List<Network> network,
         List<Drive> drives,
-        Display display) {
+        Display display,
+        String state) {
+
+    /** {@code vm.state} of a VM that is to run (upstream's value; the default). */
+    public static final String RUNNING = "Running";
+
+    /** {@code vm.state} of a VM that is to be powered off, its runner staying up. */
+    public static final String STOPPED = "Stopped";
 
     public Vm {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(firmware, "firmware");
+        Objects.requireNonNull(state, "state");
         network = List.copyOf(network);
         drives = List.copyOf(drives);
+    }
+
+    /** Whether {@code vm.state} asks for the VM to run. */
+    public boolean meantToRun() {
+        return !STOPPED.equals(state);
     }
 }

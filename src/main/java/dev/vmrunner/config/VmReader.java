@@ -38,6 +38,7 @@ final class VmReader {
         List<Network> network = DeviceReader.networks(vm);
         List<Drive> drives = DeviceReader.drives(vm);
         Display display = DeviceReader.display(vm);
+        String state = choice(vm, "state", List.of(Vm.RUNNING, Vm.STOPPED), Vm.RUNNING);
         vm.warnUnused();
         if (problems.hasErrors() || name == null) {
             return null;
@@ -63,7 +64,8 @@ final class VmReader {
                 rtcClock,
                 network,
                 drives,
-                display);
+                display,
+                state);
     }
 
     private static Firmware firmware(Section vm) {

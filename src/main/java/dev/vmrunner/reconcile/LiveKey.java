@@ -20,7 +20,9 @@ public enum LiveKey {
     /** {@code resetCounter}: an increase resets the VM. */
     RESET_COUNTER("resetCounter"),
     /** {@code guestShutdownStops}: read when the guest powers off. */
-    GUEST_SHUTDOWN_STOPS("guestShutdownStops");
+    GUEST_SHUTDOWN_STOPS("guestShutdownStops"),
+    /** {@code vm.state}: {@code Stopped} powers the VM down (the runner stays), {@code Running}. */
+    VM_STATE("vm.state");
 
     private static final Pattern DRIVE_FILE = Pattern.compile("vm\\.drives\\[(\\d+)]\\.file");
 
@@ -36,6 +38,11 @@ public enum LiveKey {
      */
     public boolean reconciled() {
         return this == CURRENT_RAM || this == CURRENT_CPUS || this == CD_MEDIUM;
+    }
+
+    /** Whether a change of the key still matters while the VM is being stopped or is stopped. */
+    public boolean alsoWhileStopping() {
+        return this == POWERDOWN_TIMEOUT || this == GUEST_SHUTDOWN_STOPS || this == VM_STATE;
     }
 
     /** The key as the configuration spells it; not for {@link #CD_MEDIUM}, which has a drive. */

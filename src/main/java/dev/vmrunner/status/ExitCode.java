@@ -2,10 +2,11 @@ package dev.vmrunner.status;
 
 /**
  * Every exit code of vmrunner, in one place. 0 to 6 say how a runner ended (decided once, from what
- * happened to the run), as do 10 and 11 (a live migration's source and target); 7 to 9 and 12 to 13
- * are the answers of the client commands ({@code status}, {@code console}, {@code migrate}) about a
- * runner. A service manager must see a graceful stop as success, so every clean guest power-off is
- * 0, whether the guest chose it or the runner asked for it.
+ * happened to the run), as do 10 and 11 (a live migration's source and target); 7 to 9 and 12 to 14
+ * are the answers of the client commands ({@code status}, {@code console}, {@code migrate}, {@code
+ * start}, {@code stop}, {@code reset}) about a runner. A service manager must see a graceful stop
+ * as success, so every clean guest power-off is 0, whether the guest chose it or the runner asked
+ * for it.
  */
 public enum ExitCode {
     /** The guest powered off cleanly (by itself or on SIGTERM), or was stopped before it ran. */
@@ -47,7 +48,12 @@ public enum ExitCode {
     /** {@code migrate}: the migration failed or was refused; the guest runs on at the source. */
     MIGRATION_FAILED(12),
     /** {@code migrate}: the migration was cancelled; the guest runs on at the source. */
-    MIGRATION_CANCELLED(13);
+    MIGRATION_CANCELLED(13),
+    /**
+     * {@code start}, {@code stop}, {@code reset}: the runner answered but refused, with its reason
+     * (a reset while the VM does not run, a start while the runner is ending).
+     */
+    REFUSED(14);
 
     private final int code;
 

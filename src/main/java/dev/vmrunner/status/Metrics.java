@@ -80,9 +80,24 @@ public final class Metrics {
         for (String state : STATES) {
             sample("vmrunner_vm_state", labels("state", state), state.equals(s.state()) ? 1 : 0);
         }
+        family(
+                "vmrunner_vm_desired_state",
+                "gauge",
+                "1 for where the VM is meant to be (vm.state, or a command), 0 for the other.");
+        for (String state : List.of(Status.RUNNING, Status.STOPPED)) {
+            sample(
+                    "vmrunner_vm_desired_state",
+                    labels("state", state),
+                    state.equals(s.desiredState()) ? 1 : 0);
+        }
+        family(
+                "vmrunner_vm_ready",
+                "gauge",
+                "1 when the VM is where it is meant to be: running, or stopped on purpose.");
+        sample("vmrunner_vm_ready", "", s.ready() ? 1 : 0);
         family("vmrunner_runner_uptime_seconds", "gauge", "Seconds since this runner started.");
         sample("vmrunner_runner_uptime_seconds", "", seconds(s.runnerStarted(), now));
-        if (s.ready()) {
+        if ("running".equals(s.state())) {
             family(
                     "vmrunner_vm_uptime_seconds",
                     "gauge",

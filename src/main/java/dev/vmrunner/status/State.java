@@ -15,11 +15,15 @@ import java.util.Set;
  *                                  │
  *                                  ▼
  *                             TERMINATING ──all children gone──▶ STOPPED
+ *                                                                   │
+ *      STARTING ◀──── a fresh start in the same runner ─────────────┘
  * </pre>
  *
  * STARTING: helpers and QEMU (paused) are started and QMP is negotiated. BOOTING: the runner has
  * sent {@code cont}. RUNNING: QEMU confirmed that the vCPUs run. TERMINATING: the guest is being
- * powered down, or the children are being stopped. STOPPED: nothing of the VM runs.
+ * powered down, or the children are being stopped. STOPPED: nothing of the VM runs; the runner
+ * ends, or stays while the VM is meant to be stopped ({@code vm.state: Stopped}, {@code vmrunner
+ * stop}, {@code guestShutdownStops}) and may start it again. A runner may also begin in STOPPED.
  */
 public enum State {
     STARTING,
@@ -34,7 +38,7 @@ public enum State {
             case BOOTING -> EnumSet.of(RUNNING, TERMINATING);
             case RUNNING -> EnumSet.of(TERMINATING);
             case TERMINATING -> EnumSet.of(STOPPED);
-            case STOPPED -> EnumSet.noneOf(State.class);
+            case STOPPED -> EnumSet.of(STARTING);
         };
     }
 

@@ -32,6 +32,8 @@ import java.util.Map;
  * @param rejectedEdit the configuration file's last content that the runner refused (it keeps its
  *     last good configuration), null when the file's last content was accepted
  * @param migration the live migration this runner takes part in, null when none ran
+ * @param desiredState {@code running} or {@code stopped}: where the VM is meant to be ({@code
+ *     vm.state}, or a command until the file's {@code vm.state} changes)
  */
 public record Status(
         String name,
@@ -52,7 +54,14 @@ public record Status(
         Guest guest,
         Display display,
         RejectedEdit rejectedEdit,
-        MigrationStatus migration) {
+        MigrationStatus migration,
+        String desiredState) {
+
+    /** {@link #desiredState} of a VM that is meant to run. */
+    public static final String RUNNING = "running";
+
+    /** {@link #state} and {@link #desiredState} of a VM that is (meant to be) stopped. */
+    public static final String STOPPED = "stopped";
 
     public Status {
         drives = List.copyOf(drives);
@@ -61,7 +70,7 @@ public record Status(
         lastChanges = Map.copyOf(lastChanges);
     }
 
-    /** A status without a migration. */
+    /** A status without a migration, of a VM meant to run. */
     @SuppressWarnings("TooManyParameters") // the record's own components, but the last
     public Status(
             String name,
@@ -101,7 +110,8 @@ public record Status(
                 guest,
                 display,
                 rejectedEdit,
-                null);
+                null,
+                RUNNING);
     }
 
     /** A status without display facts. */
@@ -141,7 +151,9 @@ public record Status(
                 lastError,
                 guest,
                 null,
-                null);
+                null,
+                null,
+                RUNNING);
     }
 
     /**
@@ -222,8 +234,13 @@ public record Status(
      */
     public record Display(boolean passwordSet, String passwordExpiry, Integer clients) {}
 
-    /** True once QEMU runs the guest's vCPUs, and until a stop begins. */
+    /**
+     * True when the VM is where it is meant to be: its vCPUs run (until a stop begins), or it is
+     * stopped on purpose ({@code vm.state: Stopped}, {@code vmrunner stop}, a guest power-off with
+     * {@code guestShutdownStops}), so that a deliberately stopped VM makes an orchestrator restart
+     * nothing and holds up no rolling update.
+     */
     public boolean ready() {
-        return "running".equals(state);
+        return "running".equals(state) || STOPPED.equals(state) && STOPPED.equals(desiredState);
     }
 }

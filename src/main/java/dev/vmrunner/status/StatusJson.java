@@ -32,6 +32,8 @@ public final class StatusJson {
         JsonObject o = new JsonObject();
         o.addProperty("name", s.name());
         o.addProperty("state", s.state());
+        o.addProperty("desiredState", s.desiredState());
+        o.addProperty("ready", s.ready());
         time(o, "since", s.since());
         time(o, "runnerStarted", s.runnerStarted());
         o.addProperty("adopted", s.adoptedAt() != null);

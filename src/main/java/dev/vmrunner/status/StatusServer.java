@@ -24,8 +24,9 @@ import java.util.logging.Logger;
  *   <li>{@code status}: the latest {@link Status} as one line of JSON.
  *   <li>{@code ping}: {@code ok} when the supervisor's loop answers within a second, else {@code
  *       stuck} (for liveness probes).
- *   <li>anything else goes to the runner's other requests (a migration's, {@code migrate
- *       tcp:HOST:PORT} and {@code migrate-cancel}), which answer one line.
+ *   <li>any other line is handed to the runner's command handler ({@code start}, {@code stop},
+ *       {@code stop --force}, {@code reset}: {@code dev.vmrunner.supervisor.power.PowerCommand}),
+ *       which answers one line; a line it does not know is an error.
  * </ul>
  *
  * The status is read from the published snapshot, never from the loop, so a busy loop cannot delay
@@ -41,7 +42,7 @@ public final class StatusServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Supplier<Status> status;
     private final BooleanSupplier loopAnswers;
-    private final Function<String, String> requests;
+    private final Function<String, String> commands;
     private final Semaphore clients = new Semaphore(MAX_CLIENTS);
     private volatile boolean closed;
 
@@ -50,12 +51,12 @@ public final class StatusServer implements AutoCloseable {
             ServerSocketChannel server,
             Supplier<Status> status,
             BooleanSupplier loopAnswers,
-            Function<String, String> requests) {
+            Function<String, String> commands) {
         this.socket = socket;
         this.server = server;
         this.status = status;
         this.loopAnswers = loopAnswers;
-        this.requests = requests;
+        this.commands = commands;
     }
 
     /**
@@ -63,19 +64,29 @@ public final class StatusServer implements AutoCloseable {
      *
      * @param loopAnswers true when the supervisor's loop handled a ping in time; called on a
      *     client's thread
-     * @param requests the answer to any other request, null for an unknown one; on a client's
-     *     thread, and may take long (a migration answers when it has ended)
+     */
+    public static StatusServer start(
+            Path socket, Supplier<Status> status, BooleanSupplier loopAnswers) throws IOException {
+        return start(socket, status, loopAnswers, request -> null);
+    }
+
+    /**
+     * As {@link #start(Path, Supplier, BooleanSupplier)}, with a handler of the other requests.
+     *
+     * @param commands answers a request line it knows, null for one it does not know; on a client's
+     *     thread: a power command waits a bounded time for the supervisor's loop, a migration
+     *     answers when it has ended
      */
     public static StatusServer start(
             Path socket,
             Supplier<Status> status,
             BooleanSupplier loopAnswers,
-            Function<String, String> requests)
+            Function<String, String> commands)
             throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        StatusServer s = new StatusServer(socket, server, status, loopAnswers, requests);
+        StatusServer s = new StatusServer(socket, server, status, loopAnswers, commands);
         Thread acceptor = new Thread(s::accept, "status-server");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -114,10 +125,7 @@ public final class StatusServer implements AutoCloseable {
                     switch (request) {
                         case "status" -> StatusJson.of(status.get()).toString();
                         case "ping" -> loopAnswers.getAsBoolean() ? "ok" : "stuck";
-                        default -> {
-                            String other = requests.apply(request);
-                            yield other != null ? other : "error: unknown request (status, ping)";
-                        }
+                        default -> command(request);
                     };
             ByteBuffer out = StandardCharsets.UTF_8.encode(answer + "\n");
             while (out.hasRemaining()) {
@@ -128,6 +136,13 @@ public final class StatusServer implements AutoCloseable {
         } finally {
             clients.release();
         }
+    }
+
+    private String command(String request) {
+        String answer = commands.apply(request);
+        return answer != null
+                ? answer
+                : "error: unknown request (status, ping, start, stop, reset, migrate)";
     }
 
     private static String readLine(SocketChannel client) throws IOException {

@@ -24,7 +24,7 @@ final class Children {
     record OneShot(ProcessSpec spec, String purpose, Runnable then) {}
 
     private final Loop loop;
-    private final ChildProcess.Starter starter;
+    private ChildProcess.Starter starter;
     private final Duration killGrace;
     private final List<ChildProcess> all = new ArrayList<>();
     private final Set<ChildProcess> exited = new HashSet<>();
@@ -43,6 +43,11 @@ final class Children {
         all.add(child);
         var unused = child.onExit().thenRun(() -> loop.post(new Event.ChildExited(child)));
         return child;
+    }
+
+    /** From now on children are started with {@code next} (fresh starts after an adoption). */
+    void startWith(ChildProcess.Starter next) {
+        starter = next;
     }
 
     /** Takes on a process an earlier runner started (an adopted QEMU or swtpm). */
@@ -102,23 +107,40 @@ final class Children {
         return exited.containsAll(all);
     }
 
-    /** SIGTERM to every child now, SIGKILL to those left after the grace period. */
+    /**
+     * SIGTERM to every child now, SIGKILL to those left after the grace period. The timers hold the
+     * children of now: those of a fresh start that follows are not theirs.
+     */
     void terminateAll() {
-        for (ChildProcess child : all) {
+        terminate(List.copyOf(all));
+    }
+
+    private void terminate(List<ChildProcess> these) {
+        for (ChildProcess child : these) {
             if (child.isAlive()) {
                 child.terminate();
             }
         }
-        loop.schedule(killGrace, this::killLeftovers);
+        loop.schedule(killGrace, () -> kill(these));
     }
 
     /** Like {@link #terminateAll}, after a delay, for helpers that usually end by themselves. */
     void terminateAllAfter(Duration delay) {
-        loop.schedule(delay, this::terminateAll);
+        List<ChildProcess> these = List.copyOf(all);
+        loop.schedule(delay, () -> terminate(these));
+    }
+
+    /** Whether {@code child} is one of this run's (not one of a run before a fresh start). */
+    boolean isCurrent(ChildProcess child) {
+        return all.contains(child);
     }
 
     void killLeftovers() {
-        for (ChildProcess child : all) {
+        kill(all);
+    }
+
+    private static void kill(List<ChildProcess> these) {
+        for (ChildProcess child : these) {
             if (child.isAlive()) {
                 LOG.warning(() -> "Killing " + child.name() + " (pid " + child.pid() + ")");
                 child.kill();

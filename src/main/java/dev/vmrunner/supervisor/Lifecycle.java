@@ -16,7 +16,7 @@ final class Lifecycle {
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
     final Instant runnerStarted = Instant.now();
-    final Ending ending = new Ending();
+    Ending ending = new Ending();
     private State state = State.STARTING;
     private Instant since = runnerStarted;
 
@@ -50,6 +50,31 @@ final class Lifecycle {
         state = state.moveTo(next);
         since = Instant.now();
         LOG.fine(() -> "State " + previous.label() + " -> " + next.label());
+    }
+
+    /** The runner begins with the VM stopped ({@code vm.state: Stopped}): nothing is started. */
+    void beginStopped() {
+        if (state != State.STARTING || qemu != null) {
+            throw new IllegalStateException(
+                    "The VM can begin stopped only before anything started");
+        }
+        state = State.STOPPED;
+        ending.stoppedBeforeRun = true;
+    }
+
+    /**
+     * A fresh start of a stopped VM in the same runner (the one move out of STOPPED): the facts of
+     * the run before are dropped; the last error is kept for the status.
+     */
+    void restart() {
+        state = state.moveTo(State.STARTING);
+        since = Instant.now();
+        ending = new Ending();
+        adoptedAt = null;
+        qemu = null;
+        ladder = null;
+        guest = null;
+        LOG.fine("State stopped -> starting");
     }
 
     /** The VM is being stopped, by whatever route: TERMINATING, unless it is already. */

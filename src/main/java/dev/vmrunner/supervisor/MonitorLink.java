@@ -132,7 +132,13 @@ final class MonitorLink {
         return connection != null && connection.isOpen();
     }
 
-    /** Closes the connection for good; no reconnect follows. */
+    /** A fresh start in the same runner: the link may connect again (to the new QEMU). */
+    void reopen() {
+        closed = false;
+        connecting = false;
+    }
+
+    /** Closes the connection until {@link #reopen}; no reconnect follows. */
     void close() {
         closed = true;
         if (connection != null) {

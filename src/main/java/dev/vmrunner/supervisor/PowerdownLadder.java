@@ -125,6 +125,22 @@ final class PowerdownLadder {
         }
     }
 
+    /**
+     * The last rungs at once ({@code vmrunner stop --force}, for a hung guest): QEMU is terminated,
+     * then killed after the grace. False when they were already taken.
+     */
+    boolean escalateNow() {
+        if (escalated) {
+            return false;
+        }
+        cancel(deadline);
+        LOG.warning("Forced stop: terminating QEMU without waiting for the guest");
+        escalated = true;
+        cancel(repress);
+        terminateThenKill();
+        return true;
+    }
+
     boolean escalated() {
         return escalated;
     }
@@ -154,6 +170,10 @@ final class PowerdownLadder {
                         "The guest did not power off within "
                                 + timeout.toSeconds()
                                 + " s; terminating QEMU");
+        terminateThenKill();
+    }
+
+    private void terminateThenKill() {
         rungs.terminateQemu();
         loop.schedule(
                 killGrace,

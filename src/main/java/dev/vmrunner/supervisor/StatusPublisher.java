@@ -37,11 +37,16 @@ final class StatusPublisher {
     private final LiveConfig live;
     private final long startNanos;
     private final List<Consumer<Status>> watchers = new CopyOnWriteArrayList<>();
+    private final Supplier<String> desired;
     private volatile Status published;
     private Supplier<MigrationStatus> migration = () -> null;
     private BooleanSupplier incoming = () -> false;
 
-    StatusPublisher(RunnerConfig config, Parts parts) {
+    /**
+     * @param desired where the VM is meant to be: {@code running} or {@code stopped}
+     */
+    StatusPublisher(RunnerConfig config, Parts parts, Supplier<String> desired) {
+        this.desired = desired;
         this.config = config;
         this.loop = parts.loop();
         this.life = parts.life();
@@ -122,7 +127,8 @@ final class StatusPublisher {
                         life.guest == null ? null : life.guest.status(),
                         display.status(),
                         view.rejectedEdit(),
-                        migration.get());
+                        migration.get(),
+                        desired.get());
         for (Consumer<Status> watcher : watchers) {
             try {
                 watcher.accept(published);

@@ -30,8 +30,8 @@ final class StatusServers implements AutoCloseable {
 
     private final Supplier<Status> status;
     private final BooleanSupplier loopAnswers;
+    private final Function<String, String> commands;
     private final Supplier<Metrics.Counters> counters;
-    private final Function<String, String> requests;
     private HttpAddress http;
     private boolean httpBegun;
     private StatusServer socketServer;
@@ -41,12 +41,12 @@ final class StatusServers implements AutoCloseable {
     StatusServers(
             Supplier<Status> status,
             BooleanSupplier loopAnswers,
+            Function<String, String> commands,
             QmpStats qmpStats,
-            Supplier<Map<String, Long>> reconciliations,
-            Function<String, String> requests) {
+            Supplier<Map<String, Long>> reconciliations) {
         this.status = status;
-        this.requests = requests;
         this.loopAnswers = loopAnswers;
+        this.commands = commands;
         this.counters = () -> counters(qmpStats, reconciliations.get());
     }
 
@@ -66,7 +66,7 @@ final class StatusServers implements AutoCloseable {
                                         runtimeDir.resolve(RuntimeFiles.STATUS),
                                         status,
                                         loopAnswers,
-                                        requests);
+                                        commands);
                         keep(s);
                     } catch (IOException e) {
                         LOG.warning(
@@ -78,9 +78,14 @@ final class StatusServers implements AutoCloseable {
                 });
     }
 
-    /** On the loop thread with every status: starts HTTP once QEMU has a pid. Returns at once. */
+    /**
+     * On the loop thread with every status: starts HTTP once QEMU has a pid (or the VM is stopped
+     * on purpose). Returns at once.
+     */
     synchronized void published(Status current) {
-        if (http == null || httpBegun || current.qemuPid() == null) {
+        // A VM that begins stopped has no QEMU: its probes are answered all the same.
+        boolean begun = current.qemuPid() != null || Status.STOPPED.equals(current.state());
+        if (http == null || httpBegun || !begun) {
             return;
         }
         httpBegun = true;

@@ -8,6 +8,7 @@ import dev.vmrunner.config.RuntimeFiles;
 import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.launch.ChildProcess;
 import dev.vmrunner.launch.Commands;
+import dev.vmrunner.launch.LaunchException;
 import dev.vmrunner.qmp.QmpStats;
 import dev.vmrunner.qmp.VmEvent;
 import dev.vmrunner.status.ExitCode;
@@ -23,7 +24,6 @@ import dev.vmrunner.supervisor.Event.SignalReceived;
 import dev.vmrunner.supervisor.claim.Adoption;
 import dev.vmrunner.supervisor.claim.VmClaim;
 import dev.vmrunner.supervisor.live.LiveConfig;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -40,7 +40,6 @@ public final class Supervisor {
     private static final Logger LOG = Logger.getLogger("vmrunner");
 
     private final RunnerConfig config;
-    private final String content;
     private final VmClaim claim;
     private final Lifecycle life = new Lifecycle();
     private final QmpStats qmpStats = new QmpStats();
@@ -49,8 +48,14 @@ public final class Supervisor {
     private final StatusServers servers;
     private final Teardown teardown;
     private final Boot boot;
-    private final Opening opening;
     private final Migrations migrations;
+    private final PowerControl power;
+    private final Runs runs;
+
+    /** Renders the commands of a fresh start in the same runner from the configuration then. */
+    public interface Preparer {
+        Commands prepare(RunnerConfig config) throws LaunchException;
+    }
 
     /** The heap ran out for good: the VM is stopped as on SIGTERM, and that is no success. */
     private boolean heapExhausted;
@@ -71,6 +76,17 @@ public final class Supervisor {
         this(config, content, commands, starter, timeouts, claim, Clock.SYSTEM);
     }
 
+    /**
+     * How a stopped VM is started again in this runner ({@code vmrunner start}, {@code vm.state:
+     * Running}): {@code preparer} renders the commands from the configuration of then, {@code
+     * starter} starts them. Without it a supervisor that started the VM starts the same commands
+     * again, and one that adopted QEMU refuses. Before {@link #run}.
+     */
+    public void startsAfreshWith(Preparer preparer, ChildProcess.Starter starter) {
+        runs.prepareWith(preparer);
+        parts.children().startWith(starter);
+    }
+
     /** A supervisor that starts the VM, on {@code clock}. */
     Supervisor(
             RunnerConfig config,
@@ -88,15 +104,8 @@ public final class Supervisor {
                 timeouts,
                 claim,
                 clock,
-                s ->
-                        new StartSequence(
-                                config,
-                                s.content,
-                                commands,
-                                timeouts.helperStart(),
-                                s.parts,
-                                s.teardown,
-                                s.boot));
+                s -> s.runs.startSequence(config, commands));
+        runs.prepareWith(c -> commands);
         migrations.swtpm(commands.swtpm());
     }
 
@@ -146,7 +155,6 @@ public final class Supervisor {
             Clock clock,
             Function<Supervisor, Opening> opening) {
         this.config = config;
-        this.content = new String(content, StandardCharsets.UTF_8);
         this.claim = claim;
         Loop loop = new Loop(clock);
         MonitorLink monitor =
@@ -170,16 +178,19 @@ public final class Supervisor {
                         monitor,
                         new DisplayAccess(loop, config),
                         live);
-        this.publisher = new StatusPublisher(config, parts);
         this.teardown = new Teardown(parts, timeouts, this::failStart);
+        this.runs = new Runs(config, content, parts, teardown, timeouts.helperStart());
+        this.power = new PowerControl(config, parts, teardown, runs);
+        teardown.onStopped(power::runEnded);
+        this.publisher = new StatusPublisher(config, parts, power::desired);
         this.migrations = new Migrations(config, started, parts, teardown, claim, this::failStart);
         this.servers =
                 new StatusServers(
                         publisher::status,
                         publisher::loopAnswers,
+                        this::request,
                         qmpStats,
-                        live.counted()::snapshot,
-                        migrations::request);
+                        live.counted()::snapshot);
         publisher.watch(servers::published);
         loop.afterEach(publisher::publish);
         loop.onHeapExhausted(
@@ -187,18 +198,24 @@ public final class Supervisor {
                     heapExhausted = true;
                     onSignal("TERM");
                 });
-        this.boot = new Boot(config, parts, teardown, publisher, this::failStart, this::opening);
-        this.opening = opening.apply(this);
+        this.boot = new Boot(config, parts, teardown, publisher, this::failStart, runs::current);
+        runs.bootWith(boot);
+        runs.first(opening.apply(this));
         migrations.wire(boot, publisher);
-    }
-
-    private Opening opening() {
-        return opening;
     }
 
     /** The configuration file has new content. Callable from any thread. */
     public void configFileChanged(byte[] content) {
         parts.loop().post(new Event.ConfigFileChanged(content));
+    }
+
+    /**
+     * A request line the status socket does not answer itself (a migration's, a power command's):
+     * its answer, null for one nobody knows.
+     */
+    String request(String line) {
+        String migration = migrations.request(line);
+        return migration != null ? migration : power.command(line);
     }
 
     /** A signal arrived (TERM, INT, HUP, USR1, ...; see {@link SignalMeaning}). Any thread. */
@@ -244,7 +261,9 @@ public final class Supervisor {
         publisher.publish();
         servers.serveSocket(config.runtimeDir());
         try {
-            opening.begin();
+            if (!power.beginsStopped()) {
+                runs.current().begin();
+            }
             // What the opening started (QEMU's pid: the HTTP endpoints follow it) is seen now,
             // not only after the next event, which may be seconds away.
             publisher.publish();
@@ -261,7 +280,7 @@ public final class Supervisor {
             parts.monitor().close();
             servers.close();
             teardown.endLeftovers();
-            opening.close();
+            runs.current().close();
             migrations.close();
             if (claim != null) {
                 claim.release();
@@ -280,9 +299,9 @@ public final class Supervisor {
      */
     @SuppressWarnings("CatchingUnchecked") // see above
     private void runLoop() throws InterruptedException {
-        while (life.state() != State.STOPPED) {
+        while (!power.finished()) {
             try {
-                parts.loop().run(this::handle, () -> life.state() == State.STOPPED);
+                parts.loop().run(this::handle, power::finished);
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "Internal error in the supervisor's loop: " + e, e);
             }
@@ -292,7 +311,7 @@ public final class Supervisor {
     private void failStart(String message) {
         migrations.startFailing();
         life.error(message);
-        opening.failed();
+        runs.current().failed();
     }
 
     // ---- events ------------------------------------------------------------------------
@@ -313,13 +332,17 @@ public final class Supervisor {
         } else if (event instanceof Event.QemuEnded) {
             teardown.onQemuEnded();
         } else if (event instanceof Event.ConfigFileChanged f) {
-            parts.live()
-                    .onFileChanged(
-                            f.content(),
-                            life.state() == State.TERMINATING || life.state() == State.STOPPED);
+            RunnerConfig before = parts.live().current();
+            parts.live().onFileChanged(f.content(), life.state() == State.TERMINATING);
+            @SuppressWarnings("ReferenceEquality") // a new object: the edit was accepted
+            boolean accepted = parts.live().current() != before;
+            if (accepted) {
+                runs.fileAccepted(f.content());
+            }
         } else if (event instanceof Continuation c) {
             c.action().run();
         }
+        power.followFile();
     }
 
     private void onSignal(String name) {
@@ -327,6 +350,7 @@ public final class Supervisor {
             case STOP -> {
                 LOG.info(() -> "Received SIG" + name);
                 if (!migrations.onStop(name)) {
+                    power.exitAsked();
                     teardown.stopAsked();
                 }
             }

@@ -39,6 +39,9 @@ import java.util.logging.Logger;
  *                            then Supervisor.run closes the display
  *                            watch, console tail, guest agent watch,
  *                            status servers, TPM staging and claim
+ *  8 (staying)               instead of 7's closing: the guest       the VM is meant to stay
+ *                            agent watch, display watch, console     stopped (PowerControl): the
+ *                            tail; the runner waits, no process      loop goes on
  * </pre>
  *
  * How the run ended (its exit code) is decided once from the {@link Ending}'s facts, after step 7.
@@ -57,8 +60,9 @@ final class Teardown {
     private final MonitorLink monitor;
     private final LiveConfig live;
     private final Timeouts timeouts;
-    private final QemuEnd qemuEnd;
+    private QemuEnd qemuEnd;
     private final Consumer<String> failStart;
+    private Runnable stopped = () -> {};
     private boolean shutdownSeen;
     private Consumer<Stopping> keepStopping = stop -> {};
 
@@ -93,6 +97,25 @@ final class Teardown {
             }
             case STOPPED -> {}
         }
+    }
+
+    /** Runs once a run has reached {@link State#STOPPED} (what follows is decided there). */
+    void onStopped(Runnable then) {
+        stopped = then;
+    }
+
+    /** A fresh start in the same runner: the route to the end is open again. */
+    void newRun() {
+        qemuEnd = new QemuEnd(loop, monitor);
+        shutdownSeen = false;
+    }
+
+    /**
+     * {@code stop --force}: the ladder's last rungs at once. False when there is no ladder to climb
+     * (a start being ended) or its last rungs were taken already.
+     */
+    boolean forceStop() {
+        return life.ladder != null && life.ladder.escalateNow();
     }
 
     /** Where a powerdown's request and deadline are kept for a later runner, from now on. */
@@ -211,6 +234,7 @@ final class Teardown {
 
     private void helperEnded(ChildProcess child, int code) {
         if (shutdownSeen
+                || !children.isCurrent(child)
                 || life.qemu == null
                 || children.hasExited(life.qemu)
                 || life.state() == State.TERMINATING
@@ -245,7 +269,11 @@ final class Teardown {
             // they are asked to.
             children.terminateAllAfter(timeouts.helperStop());
         }
-        children.whenAllExited(() -> life.moveTo(State.STOPPED));
+        children.whenAllExited(
+                () -> {
+                    life.moveTo(State.STOPPED);
+                    stopped.run();
+                });
     }
 
     private void report(ChildProcess qemu) {
@@ -285,8 +313,10 @@ final class Teardown {
         children.killLeftovers();
     }
 
-    /** The ladder's rungs, applied to this VM's QEMU. */
+    /** The ladder's rungs, applied to the QEMU of its run (never to one a fresh start made). */
     private final class QemuRungs implements PowerdownLadder.Rungs {
+        private final ChildProcess qemu = life.qemu;
+
         @Override
         public void pressPowerButton() {
             Qmp qmp = monitor.qmp();
@@ -309,15 +339,15 @@ final class Teardown {
         @Override
         public void terminateQemu() {
             life.ending.escalated = true;
-            if (life.qemu.isAlive()) {
-                life.qemu.terminate();
+            if (qemu.isAlive()) {
+                qemu.terminate();
             }
         }
 
         @Override
         public void killQemu() {
-            if (life.qemu.isAlive()) {
-                life.qemu.kill();
+            if (qemu.isAlive()) {
+                qemu.kill();
             }
         }
     }

@@ -70,7 +70,7 @@ class CompletionScriptTest {
     @Test
     void completesCommandsFirst() throws Exception {
         assertEquals(new TreeSet<>(Cli.Command.labels()), new TreeSet<>(complete("vmrunner", "")));
-        assertEquals(List.of("render", "run"), complete("vmrunner", "r"));
+        assertEquals(List.of("render", "reset", "run"), complete("vmrunner", "r"));
         assertEquals(List.of("check"), complete("vmrunner", "help", "ch"));
     }
 
@@ -80,6 +80,7 @@ class CompletionScriptTest {
         assertTrue(check.contains("--config") && check.contains("--templates-dir"), "" + check);
         assertFalse(check.contains("--raw"), "render's option offered for check: " + check);
         assertTrue(complete("vmrunner", "render", "--r").contains("--raw"));
+        assertTrue(complete("vmrunner", "stop", "--f").contains("--force"));
         assertTrue(complete("vmrunner", "-c", "x.yaml", "--v").contains("--verbose"));
     }
 

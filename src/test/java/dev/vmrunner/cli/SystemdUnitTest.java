@@ -88,4 +88,42 @@ class SystemdUnitTest {
                 List.of("STOPPING=1", "STATUS=Stopping VM web1: waiting for the guest"),
                 SdNotify.messages(status("stopping"), false));
     }
+
+    /** The same status, but meant to be stopped ({@code vm.state: Stopped}, vmrunner stop). */
+    private static Status stoppedOnPurpose(String state) {
+        Status s = status(state);
+        return new Status(
+                s.name(),
+                s.state(),
+                s.since(),
+                s.runnerStarted(),
+                null,
+                null,
+                null,
+                s.ram(),
+                s.cpus(),
+                s.drives(),
+                s.pending(),
+                s.needsRestart(),
+                s.lastChanges(),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                Status.STOPPED);
+    }
+
+    @Test
+    void aStopOnPurposeLeavesTheServiceUpAndBeginningStoppedIsReady() {
+        assertEquals(
+                List.of("STATUS=Stopping VM web1: waiting for the guest"),
+                SdNotify.messages(stoppedOnPurpose("stopping"), false));
+        assertEquals(
+                List.of("READY=1", "STATUS=VM web1 stopped (vmrunner start starts it)"),
+                SdNotify.messages(stoppedOnPurpose("stopped"), true));
+        assertEquals(
+                List.of("STATUS=VM web1 stopped"), SdNotify.messages(status("stopped"), false));
+    }
 }

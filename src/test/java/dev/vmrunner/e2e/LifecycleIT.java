@@ -89,20 +89,7 @@ class LifecycleIT {
     void sigtermWhileWaitingForAHelperStopsAtOnce() throws Exception {
         // A helper that never gets ready: the runner is still starting when the signal comes.
         try (TestVm vm = new TestVm(dir).config("useTpm: true")) {
-            Files.createDirectories(vm.templates);
-            Files.writeString(
-                    vm.templates.resolve("testguest.ftl.yaml"),
-                    """
-                    "swtpm":
-                      "executable": [ "/bin/sleep", "/usr/bin/sleep" ]
-                      "arguments": [ "600" ]
-                    "qemu":
-                      "executable": [ "/usr/bin/qemu-system-x86_64" ]
-                      "arguments": [ "-S" ]
-                    """);
-            // The TPM state exists, so no swtpm_setup runs before the fake swtpm.
-            Files.createDirectories(vm.dataDir);
-            Files.writeString(vm.dataDir.resolve("tpm2-00.permall"), "");
+            helperNeverReady(vm);
             vm.start();
             vm.awaitLog("starting VM e2e", Duration.ofSeconds(30));
             long helper = vm.childPid("swtpm");
@@ -116,6 +103,24 @@ class LifecycleIT {
             assertTrue(TestVm.gone(helper, Duration.ofSeconds(5)), "helper still runs");
             assertFalse(Files.exists(vm.runtimeDir), "runtime directory left behind");
         }
+    }
+
+    /** A template whose swtpm never makes its socket: the runner stays starting. */
+    static void helperNeverReady(TestVm vm) throws java.io.IOException {
+        Files.createDirectories(vm.templates);
+        Files.writeString(
+                vm.templates.resolve("testguest.ftl.yaml"),
+                """
+                "swtpm":
+                  "executable": [ "/bin/sleep", "/usr/bin/sleep" ]
+                  "arguments": [ "600" ]
+                "qemu":
+                  "executable": [ "/usr/bin/qemu-system-x86_64" ]
+                  "arguments": [ "-S" ]
+                """);
+        // The TPM state exists, so no swtpm_setup runs before the fake swtpm.
+        Files.createDirectories(vm.dataDir);
+        Files.writeString(vm.dataDir.resolve("tpm2-00.permall"), "");
     }
 
     @Test

@@ -122,6 +122,43 @@ class MetricsTest {
     }
 
     @Test
+    void aVmStoppedOnPurposeIsReadyAndSaysWhereItIsMeantToBe() {
+        Status r = status("stopped", null, null, 2, null);
+        Status stopped =
+                new Status(
+                        r.name(),
+                        r.state(),
+                        r.since(),
+                        r.runnerStarted(),
+                        null,
+                        null,
+                        null,
+                        r.ram(),
+                        r.cpus(),
+                        r.drives(),
+                        r.pending(),
+                        r.needsRestart(),
+                        r.lastChanges(),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        Status.STOPPED);
+        Map<String, Family> f = parse(Metrics.render(stopped, COUNTERS, T0));
+        String desired = "vmrunner_vm_desired_state";
+        assertEquals(1.0, sample(f, desired, desired + "{state=\"stopped\"}"));
+        assertEquals(0.0, sample(f, desired, desired + "{state=\"running\"}"));
+        assertEquals(1.0, only(f, "vmrunner_vm_ready"));
+        assertFalse(f.containsKey("vmrunner_vm_uptime_seconds"), "no uptime while stopped");
+        assertTrue(StatusJson.of(stopped).get("ready").getAsBoolean());
+        assertEquals("stopped", StatusJson.of(stopped).get("desiredState").getAsString());
+        // A VM that stopped although meant to run is not ready.
+        assertFalse(status("stopped", null, null, 2, null).ready());
+    }
+
+    @Test
     void namesFollowPrometheusConventions() {
         Status s = running(new Status.Guest(true, T0, "Debian", "web", "UTC", List.of()));
         Map<String, Family> f = parse(Metrics.render(s, COUNTERS, T0));
@@ -209,7 +246,9 @@ class MetricsTest {
                         ok.lastError(),
                         ok.guest(),
                         ok.display(),
-                        edit);
+                        edit,
+                        ok.migration(),
+                        ok.desiredState());
         f = parse(Metrics.render(rejected, COUNTERS, T0.plusSeconds(70)));
         assertEquals(
                 1.0,

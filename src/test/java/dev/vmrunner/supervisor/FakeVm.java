@@ -209,14 +209,18 @@ final class FakeVm implements AutoCloseable {
         changed();
         try {
             switch (spec.name()) {
-                case "qemu" ->
-                        qmp =
-                                qemuPeer(
-                                        child.onExit(),
-                                        peer -> {
-                                            peer.disconnect();
-                                            child.exit(0);
-                                        });
+                case "qemu" -> {
+                    if (qmp != null) {
+                        qmp.close(); // the QEMU of an earlier run (a fresh start follows a stop)
+                    }
+                    qmp =
+                            qemuPeer(
+                                    child.onExit(),
+                                    peer -> {
+                                        peer.disconnect();
+                                        child.exit(0);
+                                    });
+                }
                 case "swtpm" -> Files.createFile(config.runtimeDir().resolve(RuntimeFiles.SWTPM));
                 case "passt" -> {
                     if (!passtSilent) {
@@ -275,6 +279,12 @@ final class FakeVm implements AutoCloseable {
                                                 + " \"/machine/unattached/device[0]\"}]")));
         server.on("query-block", (request, peer) -> peer.reply(request, new JsonArray()));
         server.on(
+                "system_reset",
+                (request, peer) -> {
+                    command("system_reset");
+                    peer.reply(request, new JsonObject());
+                });
+        server.on(
                 "balloon",
                 (request, peer) -> {
                     command("balloon");
@@ -324,6 +334,11 @@ final class FakeVm implements AutoCloseable {
 
     void signal(String name) {
         supervisor.signal(name);
+    }
+
+    /** A power command as the status socket hands it over ("start", "stop", ...): its answer. */
+    String ask(String line) {
+        return supervisor.request(line);
     }
 
     void configFileChanged(String yaml) {

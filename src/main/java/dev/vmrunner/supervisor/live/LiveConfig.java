@@ -42,14 +42,14 @@ public final class LiveConfig {
     private final LiveLoop loop;
     private final Map<String, String> env;
     private final Consumer<Duration> powerdownTimeoutChanged;
-    private final Balloon balloon;
-    private final CpuPlugging cpus;
-    private final CdMedia cds;
+    private Balloon balloon;
+    private CpuPlugging cpus;
+    private CdMedia cds;
 
     /** A round that has not finished by then is given up on, so later changes still apply. */
     private static final Duration ROUND_LIMIT = Duration.ofMinutes(2);
 
-    private final RunnerConfig initial;
+    private RunnerConfig initial;
 
     private Consumer<byte[]> appliedContent = content -> {};
     private RunnerConfig current;
@@ -121,6 +121,21 @@ public final class LiveConfig {
             Consumer<byte[]> applied, Set<VcpuSlot> known, Consumer<Set<VcpuSlot>> emptied) {
         this.appliedContent = applied;
         cpus.restore(known, () -> emptied.accept(cpus.emptiedSlots()));
+    }
+
+    /**
+     * A fresh start of the VM in the same runner, with the current configuration: what needs a
+     * restart is measured against it from now on, and nothing of the previous QEMU is kept.
+     */
+    public void restarted() {
+        initial = current;
+        ledger.restartKeys(initial, current);
+        running = false;
+        qmp = null;
+        lastObserved = null;
+        balloon = new Balloon(loop, () -> current.vm().currentRam());
+        cpus = new CpuPlugging(loop);
+        cds = new CdMedia(loop);
     }
 
     /** What the status shows of live changes and of QEMU's state. */
@@ -209,7 +224,7 @@ public final class LiveConfig {
                                 + (changes.size() == 1 ? " key differs" : " keys differ"));
         for (Change change : changes) {
             LiveKey key = change.liveKey();
-            if (terminating && key != LiveKey.POWERDOWN_TIMEOUT) {
+            if (terminating && (key == null || !key.alsoWhileStopping())) {
                 ChangeLedger.tell(change, new Ignored(Ignored.Why.STOPPING));
             } else if (key == null) {
                 LOG.warning(() -> change + ": needs a restart (takes effect at the next start)");
@@ -227,7 +242,18 @@ public final class LiveConfig {
                     case GUEST_SHUTDOWN_STOPS ->
                             ChangeLedger.tell(
                                     change,
-                                    new Applied("a guest power-off always ends the runner"));
+                                    new Applied(
+                                            next.guestShutdownStops()
+                                                    ? "a guest power-off leaves the VM stopped"
+                                                    : "a guest power-off ends the runner"));
+                    case VM_STATE ->
+                            ChangeLedger.tell(
+                                    change,
+                                    new Applied(
+                                            next.vm().meantToRun()
+                                                    ? "the VM is to run"
+                                                    : "the VM is to be stopped, the runner"
+                                                            + " stays"));
                     case CURRENT_RAM, CURRENT_CPUS, CD_MEDIUM -> {
                         ledger.unreported.put(change.key(), change);
                         if (!running) {

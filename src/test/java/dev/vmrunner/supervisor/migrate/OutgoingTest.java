@@ -153,8 +153,12 @@ class OutgoingTest {
 
     private CompletableFuture<String> start() {
         CompletableFuture<String> answer = loop.onLoop(() -> outgoing.start(TO));
-        for (int i = 0; i < 100 && migrates.get() == 0 && !answer.isDone(); i++) {
+        // Until QEMU got 'migrate' (or the start answered): bounded by real time, not by a count
+        // of rounds, which a loaded machine's loop thread may need many more of
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (migrates.get() == 0 && !answer.isDone() && System.nanoTime() - deadline < 0) {
             settle();
+            Thread.onSpinWait();
         }
         return answer;
     }
