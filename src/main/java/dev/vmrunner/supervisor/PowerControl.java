@@ -100,6 +100,11 @@ final class PowerControl {
     void followFile() {
         if (intent.fileSays(parts.live().current().vm().meantToRun())) {
             LOG.info(() -> "vm.state is now " + parts.live().current().vm().state());
+            if (intent.meantToRun()) {
+                life.facts.startRequested("vm.state: Running");
+            } else {
+                life.facts.stopRequested("vm.state: Stopped");
+            }
             Answer moved = moveVm(false);
             if (moved.refused()) {
                 life.error("Failed to follow vm.state: " + moved.text());
@@ -213,12 +218,15 @@ final class PowerControl {
                 answer = Answer.refused("the runner is ending (SIGTERM): it does not start VMs");
             } else {
                 intent.commanded(true);
+                life.facts.startRequested("vmrunner start");
                 answer = moveVm(false);
             }
         } else if (command instanceof PowerCommand.Stop stop) {
             intent.commanded(false);
+            life.facts.stopRequested("vmrunner " + command.line());
             answer = moveVm(stop.force());
         } else {
+            life.facts.resetRequested("vmrunner reset");
             reset(reply);
             return;
         }
