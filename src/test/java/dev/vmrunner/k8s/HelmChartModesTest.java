@@ -5,9 +5,12 @@ import static dev.vmrunner.k8s.HelmChartTest.quantity;
 import static dev.vmrunner.k8s.HelmChartTest.render;
 import static dev.vmrunner.k8s.HelmChartTest.renderSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.marcnuri.helm.Helm;
 import dev.vmrunner.k8s.HelmChartTest.Rendered;
 import io.kubernetes.client.openapi.models.V1ContainerPort;
 import io.kubernetes.client.openapi.models.V1EnvVar;
@@ -161,6 +164,36 @@ class HelmChartModesTest {
         assertEquals("-Xss512k", env.getValue());
     }
 
+    /**
+     * {@code helm upgrade --set vm.state=Stopped} (or {@code runner.guestShutdownStops}) changes
+     * the runner's configuration and nothing of the pod's template, so the StatefulSet restarts
+     * nothing: the runner powers the guest down itself. Upstream's values only.
+     */
+    @Test
+    void vmStateAndGuestShutdownStopsChangeOnlyTheConfig() throws Exception {
+        Rendered running = render(VALUES.resolve("default.yaml"));
+        Rendered stopped =
+                renderSet(Map.of("vm.state", "Stopped", "runner.guestShutdownStops", "true"));
+        assertTrue(running.runner().vm().meantToRun());
+        assertFalse(running.runner().guestShutdownStops());
+        assertFalse(stopped.runner().vm().meantToRun());
+        assertTrue(stopped.runner().guestShutdownStops());
+        assertEquals(
+                running.statefulSet().getSpec().getTemplate(),
+                stopped.statefulSet().getSpec().getTemplate());
+        Exception lower =
+                assertThrows(
+                        Exception.class,
+                        () ->
+                                new Helm(HelmChartTest.CHART)
+                                        .template()
+                                        .withName("x")
+                                        .set("vm.state", "stopped")
+                                        .call());
+        // The schema names the value ("/vm/state" or "vm.state", by helm's version).
+        assertTrue(lower.getMessage().matches("(?s).*vm.state.*Stopped.*"), lower.getMessage());
+    }
+
     static String port(V1ContainerPort p) {
         return p.getName()
                 + ":"
@@ -202,7 +235,11 @@ class HelmChartModesTest {
         }
     }
 
+    /** As helm's --set reads a value: integers and booleans typed, anything else a string. */
     private static Object scalar(String value) {
+        if ("true".equals(value) || "false".equals(value)) {
+            return Boolean.parseBoolean(value);
+        }
         return value.matches("-?[0-9]+") ? (Object) Long.parseLong(value) : value;
     }
 }
