@@ -13,6 +13,9 @@
 #    a bad ConfigMap edit applied directly with kubectl (currentRam above maximumRam, then YAML
 #    that does not parse) -> the runner keeps its configuration, the pod stays Ready with no
 #    restart and "vmrunner status" shows the rejection; a good edit then applies;
+#    the VM stopped and started the Kubernetes way (scripts/k8s-cluster-power.sh): helm upgrade
+#    --set vm.state=Stopped / Running, the guest's own power-off under guestShutdownStops, and
+#    "kubectl exec ... vmrunner start", all in the same pod, never restarted; the Events;
 # 3. kubectl apply --dry-run=server of the chart rendered with every test value set;
 # 4. helm uninstall -> graceful power-off within the grace period.
 # Exit codes: 0 passed, 1 failed, 77 SKIPPED (not enough disk space to build the cluster
@@ -31,6 +34,7 @@ t0=$SECONDS
 say() { printf '[k8s-cluster-test %4ds] %s\n' $((SECONDS - t0)) "$*"; }
 die() { say "FAILED: $*"; exit 1; }
 . scripts/k8s-cluster-reporting.sh   # reporting_*: the runner's Events and pod state
+. scripts/k8s-cluster-power.sh       # power_*: vm.state, guestShutdownStops, vmrunner start
 [ "$(id -u)" = 0 ] || die "needs root (containerd, kubelet)"
 [ -f target/vmrunner.jar ] || die "run 'mvn package' first"
 
@@ -297,6 +301,8 @@ say "a good edit after the bad ones applied live; same pod, no restart"
 peak=$(kubectl -n $NS exec tg-0 -- sh -c 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak 2>/dev/null || cat /sys/fs/cgroup/memory.current' 2>/dev/null || true)
 [[ ! "$peak" =~ ^[0-9]+$ ]] || say "container memory peak $((peak / 1048576)) MiB of the limit $(jp '{.spec.containers[0].resources.limits.memory}')"
 
+power_lifecycle
+
 # ---- 3. server-side validation of the rendered chart -----------------------------------------
 # In a namespace of its own, so that nothing collides with the installed release.
 kubectl create namespace dry-run >/dev/null
@@ -311,13 +317,16 @@ say "kubectl apply --dry-run=server: all value sets accepted"
 
 # ---- 4. uninstall: graceful power-off ---------------------------------------------------------
 grace=$(kubectl -n $NS get pod tg-0 -o jsonpath='{.spec.terminationGracePeriodSeconds}')
+buttons=$(grep -c "VMRUNNER-GUEST: power button" "$S/work/runner.log")
+asked=$(grep -c "The guest powered off as asked" "$S/work/runner.log")
 td=$SECONDS
 "$helm" uninstall tg -n $NS --wait --timeout 120s >/dev/null || die "helm uninstall"
 await 120 "pod gone" sh -c "! kubectl -n $NS get pod tg-0"  || die "the pod is still there"
 took=$((SECONDS - td))
 sleep 1
-grep -q "VMRUNNER-GUEST: power button" "$S/work/runner.log" || die "the guest never saw the power button"
-grep -q "The guest powered off as asked" "$S/work/runner.log" \
+[ "$(grep -c "VMRUNNER-GUEST: power button" "$S/work/runner.log")" -gt "$buttons" ] \
+    || die "the guest never saw the power button"
+[ "$(grep -c "The guest powered off as asked" "$S/work/runner.log")" -gt "$asked" ] \
     || { cat "$S/work/runner.log"; die "no graceful power-off in the runner's log"; }
 grep -q "exit code 0" "$S/work/runner.log" || { cat "$S/work/runner.log"; die "the runner did not exit with 0"; }
 # Inside the grace period means: the runner was done before the kubelet would have killed
