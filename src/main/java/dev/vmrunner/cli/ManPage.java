@@ -96,10 +96,12 @@ public final class ManPage {
                 "The log format (text or json) when --log-format is not given.");
         man.tagged("\\fBVMRUNNER_JAVA_OPTS\\fR", "More options for the Java virtual machine.");
         man.tagged(
-                "\\fBVMRUNNER_NO_PRESTART\\fR",
-                "Set: the launcher never starts QEMU while the Java virtual machine boots (the"
+                "\\fBVMRUNNER_PRESTART\\fR",
+                "1: the launcher may start QEMU while the Java virtual machine boots (the"
                         + " overlapped start, from the command line cached below"
-                        + " XDG_CACHE_HOME, else HOME/.cache, at the VM's last start).");
+                        + " XDG_CACHE_HOME, else HOME/.cache, at the VM's last start). Off by"
+                        + " default: on a machine with two cores it was slower than the ordinary"
+                        + " start (bench/RESULTS.md).");
         man.tagged("\\fBJAVA_HOME\\fR", "The Java runtime to use; else java on the PATH.");
         man.tagged("\\fBTZ\\fR", "The time zone of log times (default UTC).");
         man.tagged(

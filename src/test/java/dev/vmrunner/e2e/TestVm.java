@@ -166,6 +166,7 @@ final class TestVm implements AutoCloseable {
         builder.environment().put(Waits.ENV, Waits.text());
         // The launcher's cache of the overlapped start, per test (bin/vmrunner).
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        builder.environment().put("VMRUNNER_PRESTART", "1"); // the overlapped start is opt-in
         builder.environment().putAll(environment);
         runner = builder.start();
         pids.add(runner.pid());
@@ -188,6 +189,7 @@ final class TestVm implements AutoCloseable {
                         .redirectOutput(log.toFile());
         builder.environment().put(Waits.ENV, Waits.text());
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        builder.environment().put("VMRUNNER_PRESTART", "1"); // the overlapped start is opt-in
         return builder;
     }
 
