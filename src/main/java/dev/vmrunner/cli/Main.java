@@ -25,8 +25,6 @@ import dev.vmrunner.supervisor.power.PowerCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -50,8 +48,6 @@ public final class Main {
      * In-place writes closer together than this are read as one change; a replaced file is read at
      * once.
      */
-    private static final Duration SETTLE = Duration.ofMillis(20);
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -234,7 +230,13 @@ public final class Main {
         Runnable cache =
                 prepared == null || target
                         ? null // an adoption, or a target: not what an ordinary start runs
-                        : cacheForLauncher(env, config, content, prepared, options.templatesDir());
+                        : PrestartCache.writerOnceRunning(
+                                env,
+                                config,
+                                content,
+                                prepared.commands(),
+                                prepared.template(),
+                                options.templatesDir());
         return supervise(supervisor, options, http, config, content, env, signals, cache);
     }
 
@@ -242,36 +244,6 @@ public final class Main {
             throws LaunchException {
         return Preparation.forRun(
                 config, options.templatesDir(), new Renderer(options.templatesDir()));
-    }
-
-    /**
-     * For the launcher's overlapped start next time ({@link PrestartCache}): written on a thread of
-     * its own once the VM runs, so that it costs this start nothing; null when not asked for.
-     */
-    private static Runnable cacheForLauncher(
-            Map<String, String> env,
-            RunnerConfig config,
-            byte[] content,
-            Preparation.Prepared prepared,
-            Path templatesDir) {
-        if (env.get(PrestartCache.DIR_ENV) == null) {
-            return null;
-        }
-        return () -> {
-            Thread writer =
-                    new Thread(
-                            () ->
-                                    PrestartCache.write(
-                                            env,
-                                            config,
-                                            content,
-                                            prepared.commands(),
-                                            prepared.template(),
-                                            templatesDir),
-                            "prestart-cache");
-            writer.setDaemon(true);
-            writer.start();
-        };
     }
 
     private static int supervise(
@@ -316,7 +288,7 @@ public final class Main {
         // The watch is set up beside the start, not before it: the watcher reads the file once it
         // watches, so a change made in between still reaches the VM.
         CompletableFuture<ConfigWatcher> watcher =
-                watchBeside(options.config(), content, supervisor);
+                ConfigWatch.beside(options.config(), content, supervisor);
         supervisor.serveHttp(http);
         try {
             return supervisor.run().code();
@@ -340,42 +312,6 @@ public final class Main {
             RunnerLocation.leaveLink(config, env);
         } catch (IOException e) {
             Log.LOG.fine(() -> "Failed to link the configuration to the runtime directory: " + e);
-        }
-    }
-
-    /** {@link #watch} on a thread of its own; the future holds null when there is no watch. */
-    private static CompletableFuture<ConfigWatcher> watchBeside(
-            Path file, byte[] content, Supervisor supervisor) {
-        CompletableFuture<ConfigWatcher> watcher = new CompletableFuture<>();
-        Thread starter =
-                new Thread(
-                        () -> {
-                            try {
-                                watcher.complete(watch(file, content, supervisor));
-                            } catch (RuntimeException | Error e) {
-                                watcher.complete(null);
-                                Log.LOG.log(Level.WARNING, "Failed to watch " + file, e);
-                            }
-                        },
-                        "config-watch-start");
-        starter.setDaemon(true);
-        starter.start();
-        return watcher;
-    }
-
-    /** Changes of the file reach the VM; without a watch the VM still runs, unchanged. */
-    private static ConfigWatcher watch(Path file, byte[] content, Supervisor supervisor) {
-        try {
-            return ConfigWatcher.start(file, content, supervisor::configFileChanged, SETTLE);
-        } catch (IOException e) {
-            Log.LOG.warning(
-                    () ->
-                            "Failed to watch "
-                                    + file
-                                    + " for changes: "
-                                    + e.getMessage()
-                                    + "; changes will take effect at the next start");
-            return null;
         }
     }
 

@@ -15,8 +15,8 @@ import org.apache.commons.cli.Option;
 /**
  * Writes the manual page vmrunner(1) in roff from what {@code --help} prints: the commands of
  * {@link Cli.Command}, the options of {@link Cli#options}, the exit codes and signals of {@link
- * Cli#FOOTER}. Run by the build ({@code prepare-package}), so the page and the help cannot drift;
- * ManPageTest compares them. Not on the start path.
+ * HelpFooter#TEXT}. Run by the build ({@code prepare-package}), so the page and the help cannot
+ * drift; ManPageTest compares them. Not on the start path.
  */
 public final class ManPage {
 
@@ -129,14 +129,14 @@ public final class ManPage {
     }
 
     /**
-     * The exit codes of the help's table ({@link Cli#FOOTER}, "Exit codes:" up to the first empty
-     * line; a line " N meaning" starts a code, deeper indented lines continue it). The one place
-     * the page reads them from.
+     * The exit codes of the help's table ({@link HelpFooter#TEXT}, "Exit codes:" up to the first
+     * empty line; a line " N meaning" starts a code, deeper indented lines continue it). The one
+     * place the page reads them from.
      */
     static List<ExitStatus> exitStatuses() {
         List<ExitStatus> statuses = new ArrayList<>();
         boolean inTable = false;
-        for (String line : Cli.FOOTER.split("\n", -1)) {
+        for (String line : HelpFooter.TEXT.split("\n", -1)) {
             if (line.equals("Exit codes:")) {
                 inTable = true;
             } else if (inTable && line.isBlank()) {
@@ -154,7 +154,7 @@ public final class ManPage {
 
     /** The help's paragraph on signals: the footer after the exit-code table. */
     static String signals() {
-        String footer = Cli.FOOTER.strip();
+        String footer = HelpFooter.TEXT.strip();
         int end = footer.indexOf("\n\n");
         return String.join(" ", footer.substring(end + 2).split("\n"));
     }

@@ -77,6 +77,31 @@ public final class PrestartCache {
      * Writes the cache for these commands where the launcher asked, or removes it when they are not
      * for the launcher to start. Best effort: a failure costs the next start its overlap only.
      */
+    /**
+     * For the launcher's overlapped start next time: {@link #write} on a thread of its own, run
+     * once the VM runs so that it costs this start nothing; null when the launcher did not ask
+     * ({@link #DIR_ENV} unset).
+     */
+    public static Runnable writerOnceRunning(
+            Map<String, String> env,
+            RunnerConfig config,
+            byte[] content,
+            Commands commands,
+            TemplateSource template,
+            Path templatesDir) {
+        if (env.get(DIR_ENV) == null) {
+            return null;
+        }
+        return () -> {
+            Thread writer =
+                    new Thread(
+                            () -> write(env, config, content, commands, template, templatesDir),
+                            "prestart-cache");
+            writer.setDaemon(true);
+            writer.start();
+        };
+    }
+
     public static void write(
             Map<String, String> env,
             RunnerConfig config,
