@@ -1,7 +1,5 @@
 package dev.vmrunner.supervisor.live;
 
-import dev.vmrunner.config.ConfigException;
-import dev.vmrunner.config.ConfigLoader;
 import dev.vmrunner.config.RunnerConfig;
 import dev.vmrunner.kube.VmFacts;
 import dev.vmrunner.qmp.Qmp;
@@ -20,7 +18,6 @@ import dev.vmrunner.supervisor.live.Outcome.Ignored;
 import dev.vmrunner.supervisor.live.Outcome.Pending;
 import dev.vmrunner.supervisor.live.Outcome.Rejected;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -192,20 +189,8 @@ public final class LiveConfig {
 
     /** A new content of the configuration file. */
     public void onFileChanged(byte[] content, boolean terminating) {
-        RunnerConfig next;
-        try {
-            ConfigLoader.Loaded loaded =
-                    ConfigLoader.parseWithWarnings(content, current.configFile(), env);
-            loaded.warnings().forEach(LOG::warning);
-            next = loaded.config();
-            ledger.rejected = null;
-        } catch (ConfigException e) {
-            ledger.rejected = new Status.RejectedEdit(Instant.now(), e.problems());
-            LOG.warning(
-                    () ->
-                            "Ignoring the changed configuration, it is invalid (the VM keeps the"
-                                    + " last good configuration):\n"
-                                    + e.getMessage());
+        RunnerConfig next = EditReader.read(content, current.configFile(), env, ledger);
+        if (next == null) {
             return;
         }
         List<Change> changes = ChangeReport.between(current, next);
@@ -233,27 +218,14 @@ public final class LiveConfig {
                     case POWERDOWN_TIMEOUT -> {
                         powerdownTimeoutChanged.accept(
                                 Duration.ofSeconds(next.vm().powerdownTimeout()));
-                        ChangeLedger.tell(change, Applied.PLAINLY);
+                        ChangeLedger.tell(change, EditReader.decidedByFile(key, next));
                     }
                     case RESET_COUNTER -> {
                         ledger.unreported.put(change.key(), change);
                         resetIfIncreased(change, previous.resetCounter(), next.resetCounter());
                     }
-                    case GUEST_SHUTDOWN_STOPS ->
-                            ChangeLedger.tell(
-                                    change,
-                                    new Applied(
-                                            next.guestShutdownStops()
-                                                    ? "a guest power-off leaves the VM stopped"
-                                                    : "a guest power-off ends the runner"));
-                    case VM_STATE ->
-                            ChangeLedger.tell(
-                                    change,
-                                    new Applied(
-                                            next.vm().meantToRun()
-                                                    ? "the VM is to run"
-                                                    : "the VM is to be stopped, the runner"
-                                                            + " stays"));
+                    case GUEST_SHUTDOWN_STOPS, VM_STATE ->
+                            ChangeLedger.tell(change, EditReader.decidedByFile(key, next));
                     case CURRENT_RAM, CURRENT_CPUS, CD_MEDIUM -> {
                         ledger.unreported.put(change.key(), change);
                         if (!running) {
